@@ -1,0 +1,61 @@
+"""The ``babelforge`` command line. Heavy libraries load inside commands, so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from babelforge import __version__
+
+app = typer.Typer(
+    name="babelforge",
+    help="Forge training data for low-resource languages, from a YAML manifest.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"babelforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Forge training data for low-resource languages, from a YAML manifest."""
+
+
+def _register() -> None:
+    from babelforge.cli import inspect_cmd, publish_cmd, run_cmd, validate_cmd
+
+    app.command("run")(run_cmd.run)
+    app.command("validate")(validate_cmd.validate)
+    app.command("inspect")(inspect_cmd.inspect)
+    app.command("publish")(publish_cmd.publish)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user mistakes end in one clear message and exit 2, never a traceback."""
+    from babelforge.errors import BabelforgeError
+
+    try:
+        app()
+    except BabelforgeError as error:
+        from babelforge.cli.console import print_error
+
+        print_error(error)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: rerun the same command to resume; finished tasks are kept", err=True)
+        sys.exit(130)

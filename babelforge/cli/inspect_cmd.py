@@ -1,0 +1,144 @@
+"""``babelforge inspect OUTPUT``: what a finished output holds and how it was made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from babelforge.cli.console import out
+
+SAMPLE_ROWS = 3
+
+
+def inspect(
+    output: Path = typer.Argument(..., help="An output folder written by `babelforge run`.", show_default=False),
+    rows: int = typer.Option(SAMPLE_ROWS, "--rows", "-n", help="Sample rows to show per split."),
+) -> None:
+    """Counts per split, language and label; drop reasons; sample rows; provenance."""
+    from babelforge.outputs import OutputFolder
+
+    folder = OutputFolder.open(output)
+    frames = _frames(folder)
+    _counts(frames)
+    _labels(folder, frames)
+    _drops(folder.provenance)
+    _samples(folder, frames, rows)
+    _provenance(folder.provenance)
+
+
+def _frames(folder):
+    import polars as pl
+
+    from babelforge.emit import _split_order
+
+    files = folder.split_files()
+    return {split: pl.read_parquet(files[split]) for split in sorted(files, key=_split_order)}
+
+
+def _counts(frames) -> None:
+    import polars as pl
+    from rich.table import Table
+
+    table = Table(title="rows per split and language", title_justify="left")
+    for column in ("split", "language", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for split, frame in frames.items():
+        for row in frame.group_by("language").agg(pl.len().alias("n")).sort("language").iter_rows(named=True):
+            table.add_row(split, row["language"], f"{row['n']:,}")
+    out.print(table)
+
+
+def _labels(folder, frames) -> None:
+    from collections import Counter
+
+    from rich.table import Table
+
+    names = folder.class_names("ner_tags")
+    counts: dict[str, Counter] = {}
+    for split, frame in frames.items():
+        if names and "ner_tags" in frame.columns:
+            tags = frame["ner_tags"].explode().drop_nulls().to_list()
+            counts[split] = Counter(names[t][2:] for t in tags if names[t][:2] in ("B-", "S-"))
+        elif "spans" in frame.columns:
+            counts[split] = Counter(s["label"] for spans in frame["spans"].to_list() for s in spans or [])
+    if not any(counts.values()):
+        return
+    table = Table(title="entities per label (B-/S- tags or spans)", title_justify="left")
+    table.add_column("label")
+    for split in counts:
+        table.add_column(split, justify="right")
+    for label in sorted(set().union(*counts.values())):
+        table.add_row(label, *(f"{counts[s][label]:,}" for s in counts))
+    out.print(table)
+
+
+def _drops(provenance) -> None:
+    from rich.table import Table
+
+    table = Table(title="records dropped, per step and reason", title_justify="left")
+    table.add_column("step: reason")
+    table.add_column("records", justify="right")
+    for reason, n in provenance.get("drops", {}).items():
+        table.add_row(reason, f"{n:,}")
+    if not provenance.get("drops"):
+        table.add_row("(none)", "0")
+    out.print(table)
+
+
+def _samples(folder, frames, rows: int) -> None:
+    import polars as pl
+    from rich.markup import escape
+
+    names = folder.class_names("ner_tags")
+    for split, frame in frames.items():
+        out.print(f"[bold]{split}[/]: first {min(rows, frame.height)} of {frame.height:,} rows", highlight=False)
+        for row in frame.head(rows).iter_rows(named=True):
+            marked = _marked(row, names)
+            if marked is None:
+                with pl.Config(fmt_str_lengths=80, tbl_width_chars=120, fmt_table_cell_list_len=8):
+                    out.print(str(frame.drop("lineage").head(rows)), highlight=False, markup=False)
+                break
+            out.print(f"  [dim]{escape(row['id'])}[/] {marked}", highlight=False)
+
+
+def _marked(row: dict, names: list[str] | None) -> str | None:
+    """The row's text with its entities in bold and labelled, or None for rows without spans."""
+    from rich.markup import escape
+
+    from babelforge.spans import join_tokens, tags_to_spans
+
+    if names and "ner_tags" in row:
+        text, offsets = join_tokens(row["tokens"])
+        spans = tags_to_spans([names[t] for t in row["ner_tags"]], offsets)
+    elif "spans" in row:
+        text, spans = row["text"], [(s["start"], s["end"], s["label"]) for s in row["spans"]]
+    else:
+        return None
+    pieces, last = [], 0
+    for start, end, label in sorted(spans):
+        if start < last:
+            continue  # nested spans: show the outer one
+        pieces += [escape(text[last:start]), f"[bold cyan]{escape(text[start:end])}[/][dim]/{escape(label)}[/]"]
+        last = end
+    return "".join([*pieces, escape(text[last:])])
+
+
+def _provenance(provenance) -> None:
+    packages = provenance.get("packages", {})
+    shown = ", ".join(f"{k} {v}" for k, v in packages.items() if k in {"babelforge", "datatrove", "datasets", "python"})
+    manifest = provenance.get("manifest", {})
+    out.print("[bold]provenance[/]", highlight=False)
+    out.print(
+        f"  made {provenance.get('created')} by manifest {manifest.get('name')} v{manifest.get('version')}",
+        highlight=False,
+    )
+    out.print(
+        f"  executor {provenance.get('executor')}; {len(provenance.get('inputs', {}))} input file(s) hashed",
+        highlight=False,
+    )
+    out.print(f"  packages: {shown}", highlight=False)
+    if provenance.get("models"):
+        out.print(f"  models: {provenance['models']}", highlight=False)
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in provenance.get("timings_s", {}).items())
+    out.print(f"  timings: {timings}", highlight=False)

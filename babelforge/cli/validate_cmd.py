@@ -1,0 +1,28 @@
+"""``babelforge validate MANIFEST``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from babelforge.cli.console import err, out
+
+
+def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file.", show_default=False)) -> None:
+    """Check a manifest: exit 0 when valid, else exit 2 with one line per problem."""
+    from rich.markup import escape
+
+    from babelforge.manifest import check_manifest
+
+    result, problems = check_manifest(manifest)
+    if problems:
+        for problem in problems:
+            err.print(f"[red]{escape(problem.path)}[/]: {escape(problem.message)}", highlight=False, soft_wrap=True)
+        err.print(f"{manifest}: {len(problems)} problem(s)", highlight=False)
+        raise typer.Exit(2)
+    steps = ", ".join(s.kind for s in result.step_settings) or "none"
+    out.print(
+        f"{manifest}: valid ({len(result.sources)} source(s); steps: {steps}; output: {result.output.kind})",
+        highlight=False,
+    )

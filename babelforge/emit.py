@@ -1,0 +1,151 @@
+"""Turn a run's shards into the output folder: typed Parquet, dataset card and provenance.
+
+Layout of ``OUTPUT/``::
+
+    data/<config>/<split>-00000-of-00002.parquet   rows with the output's Features (ClassLabel names kept)
+    README.md                                       dataset card with a YAML header (configs, dataset_info)
+    dataset_info.json                               the same Features and split sizes, as JSON
+    provenance.json                                 manifest, input hashes, versions, counts, timings
+
+Everything is written into the work folder first and moved into place with one rename, so an
+interrupted run never leaves an ``OUTPUT/`` that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from babelforge import __version__
+from babelforge.card import card_data, render_card
+from babelforge.errors import OutputError
+from babelforge.records import features_for
+from babelforge.spans import split_tag, tag_names
+
+
+def shard_files(shards_dir: Path) -> dict[str, list[Path]]:
+    """Finished shards per split, in rank order (unfinished ``.partial`` files are ignored)."""
+    files: dict[str, list[Path]] = {}
+    for split_dir in sorted(p for p in shards_dir.iterdir() if p.is_dir()) if shards_dir.is_dir() else []:
+        found = sorted(split_dir.glob("*.parquet"))
+        if found:
+            files[split_dir.name] = found
+    return dict(sorted(files.items(), key=lambda kv: _split_order(kv[0])))
+
+
+def _split_order(split: str) -> tuple[int, str]:
+    return ({"train": 0, "validation": 1, "dev": 1, "test": 2}.get(split, 3), split)
+
+
+def emit(plan, steps: list[dict], drops: dict[str, int], timings: dict[str, float]) -> dict[str, Any]:
+    """Write the output folder for a finished run and return its summary.
+
+    Raises:
+        OutputError: when no record reached the output, or a tag is missing from ``output.labels``.
+    """
+    manifest = plan.manifest
+    files = shard_files(plan.shards_dir)
+    if not files:
+        reasons = ", ".join(f"{k} {v}" for k, v in drops.items()) or "none counted"
+        raise OutputError(
+            f"no record reached the output (drops: {reasons}); nothing was written to {manifest.output.path}"
+        )
+    kind = manifest.output.kind
+    labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else [])
+    names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
+    features = features_for(kind, names)
+    staging = plan.work_dir / "final"
+    shutil.rmtree(staging, ignore_errors=True)
+    config = manifest.output.config
+    rows: dict[str, dict[str, int]] = {}
+    split_info = {}
+    for split, paths in files.items():
+        rows[split], split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
+    summary = {"rows": rows, "labels": labels, "steps": steps, "drops": drops}
+    _write_metadata(plan, staging, features, split_info, summary, timings)
+    publish_folder(staging, Path(manifest.output.path))
+    return summary
+
+
+def _labels_in(files: dict[str, list[Path]]) -> list[str]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tags: set[str] = set()
+    for paths in files.values():
+        for path in paths:
+            column = pq.read_table(path, columns=["ner_tags"]).column("ner_tags")
+            tags.update(pc.unique(pc.list_flatten(column)).to_pylist())
+    return sorted({label for tag in tags if (label := split_tag(tag)[1])})
+
+
+def _write_split(folder: Path, split: str, paths: list[Path], features, names: list[str] | None):
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    by_language: dict[str, int] = defaultdict(int)
+    num_bytes = num_rows = 0
+    for i, path in enumerate(paths):
+        table = pq.read_table(path)
+        if names is not None:
+            table = _tags_to_ids(table, names)
+        table = table.select(list(features)).cast(features.arrow_schema)
+        target = folder / f"{split}-{i:05d}-of-{len(paths):05d}.parquet"
+        pq.write_table(table, target)
+        num_bytes += table.nbytes
+        num_rows += table.num_rows
+        for row in table.group_by("language").aggregate([("id", "count")]).to_pylist():
+            by_language[row["language"]] += row["id_count"]
+    return dict(sorted(by_language.items())), {"num_bytes": num_bytes, "num_examples": num_rows}
+
+
+def _tags_to_ids(table, names: list[str]):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = table.column("ner_tags").combine_chunks()
+    ids = pc.index_in(column.flatten(), value_set=pa.array(names))
+    if ids.null_count:
+        unknown = sorted(set(pc.filter(column.flatten(), pc.is_null(ids)).to_pylist()))
+        raise OutputError(
+            f"tags {unknown} are not in output.labels ({', '.join(names)}): "
+            "add their labels, or map them away with a map_labels step"
+        )
+    lists = pa.ListArray.from_arrays(column.offsets, ids.cast(pa.int64()))
+    return table.set_column(table.schema.get_field_index("ner_tags"), "ner_tags", lists)
+
+
+def _write_metadata(plan, staging: Path, features, split_info: dict, summary: dict, timings: dict) -> None:
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+
+    from babelforge.provenance import build_provenance
+
+    manifest = plan.manifest
+    splits = SplitDict()
+    for split, info in split_info.items():
+        splits.add(SplitInfo(name=split, **info))
+    info = DatasetInfo(features=features, splits=splits, config_name=manifest.output.config, license=manifest.license)
+    (staging / "dataset_info.json").write_text(json.dumps(info._to_yaml_dict(), indent=2, ensure_ascii=False))
+    languages = sorted({lang for by_language in summary["rows"].values() for lang in by_language})
+    total = sum(v["num_examples"] for v in split_info.values())
+    data = card_data(manifest, total, summary["rows"], info._to_yaml_dict(), languages)
+    (staging / "README.md").write_text(render_card(manifest, data, summary, __version__), encoding="utf-8")
+    models = [m for s in plan.passes for step in s.steps for m in getattr(step, "models", ())]
+    provenance = build_provenance(manifest, summary, timings, models)
+    (staging / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False))
+
+
+def publish_folder(staging: Path, output: Path) -> None:
+    """Move ``staging`` to ``output`` with renames: the old output is replaced only once the new one is whole."""
+    output = output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    old = output.with_name(output.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if output.exists():
+        os.replace(output, old)
+    os.replace(staging, output)
+    shutil.rmtree(old, ignore_errors=True)

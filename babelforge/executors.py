@@ -1,0 +1,160 @@
+"""Run compiled passes on datatrove's executors: local processes, a Ray cluster or Slurm.
+
+Passes are chained with ``depends=``. Each executor keeps datatrove's completion markers in the run's
+work folder, so a rerun after a crash or a ``kill -9`` skips the tasks that finished. Task logs go to
+``<work>/logs/<pass>/logs/``; the console stays free for the progress display.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.executor.ray import RayPipelineExecutor
+from datatrove.executor.slurm import SlurmPipelineExecutor
+
+from babelforge.errors import BabelforgeError
+
+if TYPE_CHECKING:
+    from babelforge.pipeline import Plan
+
+SLURM_POLL_S = 2.0
+
+
+class _QuietTasks:
+    """Send a task's console logging to its log file only (the CLI draws progress on the console)."""
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        with contextlib.redirect_stderr(io.StringIO()):
+            return super()._run_for_rank(rank, local_rank, node_rank)
+
+
+class LocalExecutor(_QuietTasks, LocalPipelineExecutor):
+    """datatrove's local executor (a process pool), quiet on the console."""
+
+
+class RayExecutor(_QuietTasks, RayPipelineExecutor):
+    """datatrove's Ray executor, quiet on the console."""
+
+
+class SlurmExecutor(_QuietTasks, SlurmPipelineExecutor):
+    """datatrove's Slurm executor, quiet on the console."""
+
+
+def build_executors(plan: Plan, use: str) -> list:
+    """One datatrove executor per pass, each depending on the one before."""
+    settings = getattr(plan.manifest.executor, use)
+    executors: list = []
+    for index, p in enumerate(plan.passes):
+        common = {
+            "pipeline": p.steps,
+            "tasks": p.tasks,
+            "workers": settings.workers,
+            "logging_dir": str(plan.logging_dir(index)),
+            "depends": executors[-1] if executors else None,
+        }
+        executors.append(_make(use, settings, common, plan, index))
+    return executors
+
+
+def _make(use: str, settings, common: dict, plan: Plan, index: int):
+    if use == "local":
+        return LocalExecutor(**common, start_method="forkserver")
+    if use == "ray":
+        return RayExecutor(
+            **common,
+            cpus_per_task=settings.cpus_per_task,
+            gpus_per_task=settings.gpus_per_task,
+            mem_per_cpu_gb=settings.mem_per_cpu_gb,
+        )
+    return SlurmExecutor(
+        **common,
+        partition=settings.partition,
+        time=settings.time,
+        cpus_per_task=settings.cpus_per_task,
+        gpus_per_task=settings.gpus_per_task,
+        mem_per_cpu_gb=settings.mem_per_cpu_gb,
+        job_name=f"{settings.job_name or plan.manifest.name}-{plan.passes[index].name}",
+        sbatch_args=_sbatch_args(settings.sbatch),
+        env_command=settings.env_command or f"source {os.path.join(sys.prefix, 'bin', 'activate')}",
+        qos="",
+        mail_type="NONE",
+    )
+
+
+def _sbatch_args(lines: list[str]) -> dict[str, str]:
+    args = {}
+    for line in lines:
+        key, _, value = line.strip().removeprefix("#SBATCH").strip().removeprefix("--").partition("=")
+        args[key] = value
+    return args
+
+
+def run_executors(plan: Plan, use: str) -> None:
+    """Run every pass to completion (blocking), skipping tasks already completed."""
+    executors = build_executors(plan, use)
+    if use == "ray":
+        _ensure_ray(plan.manifest.executor.ray.address)
+    if use == "slurm":
+        _require_slurm()
+        executors[-1].launch_job()
+        _wait_for_slurm(executors)
+        return
+    executors[-1].run()
+    _raise_if_incomplete(executors)
+
+
+def _raise_if_incomplete(executors: list) -> None:
+    for executor in executors:
+        missing = executor.get_incomplete_ranks(skip_completed=True)
+        if missing:
+            logs = executor.logging_dir.resolve_paths("logs")
+            raise BabelforgeError(
+                f"{len(missing)} task(s) did not finish (ranks {missing[:10]}): see the task logs in {logs}; "
+                "fix the cause and run again: finished tasks are kept"
+            )
+
+
+def _ensure_ray(address: str | None) -> None:
+    try:
+        import ray
+    except ImportError:
+        from babelforge.errors import MissingDependencyError
+
+        raise MissingDependencyError("the ray executor", ["ray"], "ray") from None
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def _require_slurm() -> None:
+    if shutil.which("sbatch") is None:
+        raise BabelforgeError("the slurm executor needs 'sbatch' on PATH: run on a Slurm login node")
+
+
+def _wait_for_slurm(executors: list) -> None:
+    """Poll until every pass's tasks are complete; fail when the jobs are gone and some are not."""
+    while True:
+        incomplete = [e for e in executors if e.get_incomplete_ranks(skip_completed=True)]
+        if not incomplete:
+            return
+        if not _slurm_jobs_alive([e.job_id for e in executors]):
+            time.sleep(SLURM_POLL_S)  # markers are written just before a job leaves the queue
+            if any(e.get_incomplete_ranks(skip_completed=True) for e in executors):
+                _raise_if_incomplete(executors)
+            return
+        time.sleep(SLURM_POLL_S)
+
+
+def _slurm_jobs_alive(job_ids: list) -> bool:
+    ids = [str(j) for j in job_ids if j not in (None, -1)]
+    if not ids:
+        return False
+    out = subprocess.run(["squeue", "-h", "-j", ",".join(ids), "-o", "%i"], capture_output=True, text=True)
+    return bool(out.stdout.strip())

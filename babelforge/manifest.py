@@ -1,0 +1,404 @@
+"""Manifests: YAML recipes, validated into a :class:`Manifest`, every problem reported at once.
+
+A manifest names sources, languages, an ordered list of steps, the output and the executor::
+
+    name: quickstart
+    languages: {source: en, targets: [hau_Latn]}
+    sources:
+      - {kind: conll, path: data/en.conll, language: en}
+    steps:
+      - map_labels: {mapping: {MISC: null}}
+    output: {path: out/quickstart, kind: ner}
+    executor: {local: {tasks: 2}}
+
+Strings may use ``${VAR}`` or ``${VAR:-default}`` to read the environment. Source paths are relative to
+the manifest's folder; the output path to the working directory. Unknown keys, unknown step kinds,
+unknown languages and missing files are all reported together by :func:`check_manifest`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, NamedTuple
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    create_model,
+    field_validator,
+)
+
+from babelforge import langs
+from babelforge.errors import BabelforgeError, did_you_mean
+from babelforge.registry import StepSettings, step_kinds
+from babelforge.sources import SOURCE_MODELS, Source
+
+EXECUTORS = ("local", "ray", "slurm")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Problem(NamedTuple):
+    """One thing wrong with a manifest: where (``steps[1].translate.target``) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ManifestError(BabelforgeError):
+    """A manifest with problems; ``problems`` lists every one."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class _Strict(BaseModel):
+    # Unknown keys are reported by _unknown_keys with a did-you-mean; pydantic ignores them.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Languages(_Strict):
+    """The anchor (source) language and the languages to forge data for."""
+
+    source: str = "eng_Latn"
+    targets: list[str] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return langs.resolve(value).code
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, values: list[str]) -> list[str]:
+        problems, codes = [], []
+        for i, value in enumerate(values):
+            try:
+                codes.append(langs.resolve(value).code)
+            except BabelforgeError as error:
+                problems.append(f"[{i}] {error}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return codes
+
+
+class OutputSettings(_Strict):
+    """Where and how the dataset is written."""
+
+    path: str
+    kind: Literal["ner", "spans", "chat", "text", "bitext"] = "ner"
+    format: Literal["parquet"] = "parquet"
+    config: str = "default"
+    splits: dict[str, float] | None = Field(
+        None, description="re-split records by a stable hash of their id, e.g. {train: 0.9, test: 0.1}"
+    )
+    tag_scheme: Literal["BIO", "IOB1", "BIOES"] = "BIO"
+    labels: list[str] | None = Field(None, description="the entity labels, in order; default: those seen")
+    write_rejects: bool = Field(False, description="also write every dropped record under rejects/")
+
+    @field_validator("splits")
+    @classmethod
+    def _fractions(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and (abs(sum(value.values()) - 1) > 1e-6 or min(value.values()) < 0):
+            raise ValueError(f"split fractions must be >= 0 and sum to 1, got {value}")
+        return value
+
+
+class LocalExecutor(_Strict):
+    tasks: int = Field(1, ge=1)
+    workers: int = Field(-1, description="tasks run at once; -1: as many as tasks")
+
+
+class RayExecutor(_Strict):
+    address: str | None = Field(None, description="Ray cluster address; default: start a local Ray")
+    tasks: int = Field(1, ge=1)
+    workers: int = -1
+    cpus_per_task: int = Field(1, ge=1)
+    gpus_per_task: float = Field(0, ge=0)
+    mem_per_cpu_gb: float = Field(2, gt=0)
+
+
+class SlurmExecutor(_Strict):
+    partition: str | None = None
+    time: str = "01:00:00"
+    tasks: int = Field(1, ge=1)
+    workers: int = -1
+    cpus_per_task: int = Field(1, ge=1)
+    gpus_per_task: int = Field(0, ge=0)
+    mem_per_cpu_gb: float = Field(2, gt=0)
+    job_name: str | None = None
+    sbatch: list[str] = Field(default_factory=list, description="extra '#SBATCH' lines, e.g. '--qos=high'")
+    env_command: str | None = Field(None, description="shell line that sets up the job's Python; default: this venv")
+
+
+class ExecutorSettings(_Strict):
+    use: Literal["local", "ray", "slurm"] = "local"
+    local: LocalExecutor = LocalExecutor()
+    ray: RayExecutor = RayExecutor()
+    slurm: SlurmExecutor = SlurmExecutor()
+
+
+class ManifestBase(_Strict):
+    """The manifest's fixed part; ``steps`` is added from the registry by :func:`manifest_model`."""
+
+    name: str
+    version: str = "1"
+    description: str = ""
+    license: str = "cc-by-4.0"
+    seed: int = 0
+    languages: Languages = Languages()
+    sources: list[Source] = Field(min_length=1)
+    output: OutputSettings
+    executor: ExecutorSettings = ExecutorSettings()
+    on_error: Literal["fail", "skip"] = Field("fail", description="default for sources that do not say")
+
+    @property
+    def step_settings(self) -> list[StepSettings]:
+        return [next(iter(entry.__dict__.values())) for entry in self.steps]  # type: ignore[attr-defined]
+
+
+# `Manifest` is the type name user code uses; the concrete class is built once the registry is loaded.
+Manifest = ManifestBase
+
+
+def _step_tag(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+@cache
+def manifest_model() -> type[ManifestBase]:
+    """The manifest model with one tagged-union member per registered step kind."""
+    members = []
+    for kind, settings in step_kinds().items():
+        wrapper = create_model(
+            f"Step[{kind}]", __config__=ConfigDict(extra="forbid", frozen=True), **{kind: (settings, ...)}
+        )
+        members.append(Annotated[wrapper, Tag(kind)])
+    if not members:
+        step_union: Any = dict
+    else:
+        step_union = Annotated[typing.Union[tuple(members)], Discriminator(_step_tag)]  # noqa: UP007
+    return create_model("Manifest", __base__=ManifestBase, steps=(list[step_union], Field(default_factory=list)))
+
+
+def load_manifest(path: str | os.PathLike, output: str | None = None, executor: str | None = None) -> ManifestBase:
+    """Read, interpolate and validate a manifest file.
+
+    Args:
+        path: the YAML file.
+        output: overrides ``output.path``.
+        executor: overrides ``executor.use`` (``local``, ``ray`` or ``slurm``).
+
+    Raises:
+        ManifestError: listing every problem found.
+    """
+    manifest, problems = check_manifest(path, output=output, executor=executor)
+    if problems:
+        raise ManifestError(str(path), problems)
+    return manifest
+
+
+def check_manifest(
+    path: str | os.PathLike, output: str | None = None, executor: str | None = None
+) -> tuple[ManifestBase | None, list[Problem]]:
+    """Validate a manifest file; return the manifest (``None`` if invalid) and every problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, [Problem(str(path), "no such manifest file")]
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        return None, [Problem(where, f"not valid YAML: {getattr(error, 'problem', error)}")]
+    if not isinstance(data, dict):
+        return None, [Problem(str(path), f"a manifest is a mapping of keys, got {type(data).__name__}")]
+    problems: list[Problem] = []
+    data = _interpolate(data, "", problems)
+    if output:
+        data.setdefault("output", {})["path"] = output
+    if executor:
+        data.setdefault("executor", {})["use"] = executor
+    return _validate(data, path.parent, problems)
+
+
+def _validate(data: dict, base_dir: Path, problems: list[Problem]) -> tuple[ManifestBase | None, list[Problem]]:
+    model = manifest_model()
+    problems.extend(_unknown_keys(model, data, ""))
+    try:
+        manifest = model.model_validate(data, context={"base_dir": str(base_dir)})
+    except ValidationError as error:
+        problems.extend(p for p in map(_problem, error.errors()) if p is not None)
+        manifest = None
+    if manifest is not None:
+        problems.extend(_cross_checks(manifest))
+    return (None if problems else manifest), _dedupe(problems)
+
+
+def _interpolate(value: Any, where: str, problems: list[Problem]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, _join(where, k), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        problems.append(
+            Problem(where, f"environment variable ${{{name}}} is not set (set it, or write ${{{name}:-default}})")
+        )
+        return match.group(0)
+
+    return _ENV.sub(substitute, value)
+
+
+def _join(where: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else str(key)
+
+
+def _unknown_keys(model: type[BaseModel], data: Any, where: str) -> list[Problem]:
+    if not isinstance(data, dict):
+        return []
+    fields = model.model_fields
+    problems = []
+    for key, value in data.items():
+        if key not in fields:
+            guess = did_you_mean(str(key), fields)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            problems.append(Problem(_join(where, key), f"unknown key {key!r}: {hint}valid: {', '.join(fields)}"))
+        elif key == "steps" and model.__name__ == "Manifest":
+            problems.extend(_step_problems(value))
+        else:
+            problems.extend(_nested_unknown_keys(fields[key].annotation, value, _join(where, key)))
+    return problems
+
+
+def _nested_unknown_keys(annotation: Any, value: Any, where: str) -> list[Problem]:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _nested_unknown_keys(args[0], value, where)
+    if origin is list and isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _nested_unknown_keys(args[0], item, f"{where}[{i}]")]
+    if origin in (typing.Union, types.UnionType):
+        if isinstance(value, dict) and value.get("kind") in SOURCE_MODELS and annotation_has_sources(args):
+            return _unknown_keys(SOURCE_MODELS[value["kind"]], value, where)
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return _unknown_keys(models[0], value, where) if len(models) == 1 else []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _unknown_keys(annotation, value, where)
+    return []
+
+
+def annotation_has_sources(args: tuple) -> bool:
+    return any(a in SOURCE_MODELS.values() for a in args)
+
+
+def _step_problems(steps: Any) -> list[Problem]:
+    if not isinstance(steps, list):
+        return []
+    kinds = step_kinds()
+    problems = []
+    for i, entry in enumerate(steps):
+        where = f"steps[{i}]"
+        if not isinstance(entry, dict) or len(entry) != 1:
+            problems.append(
+                Problem(where, f"a step is one 'kind: {{settings}}' mapping, got {entry!r}; kinds: {', '.join(kinds)}")
+            )
+            continue
+        kind, settings = next(iter(entry.items()))
+        if kind not in kinds:
+            guess = did_you_mean(str(kind), kinds)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            problems.append(Problem(where, f"unknown step kind {kind!r}: {hint}valid: {', '.join(kinds)}"))
+            continue
+        problems.extend(_unknown_keys(kinds[kind], settings or {}, f"{where}.{kind}"))
+    return problems
+
+
+def _problem(error: dict) -> Problem | None:
+    loc = list(error["loc"])
+    if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["steps"]:
+        return None  # reported with a did-you-mean by _step_problems
+    if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["sources"]:
+        got = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
+        return Problem(_path(loc) + ".kind", _choice_message("source kind", got, SOURCE_MODELS))
+    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_MODELS:
+        del loc[2]  # the discriminator's tag
+    if len(loc) > 3 and loc[0] == "steps" and loc[2] == loc[3]:
+        del loc[2]  # the tagged-union member repeats the kind
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] == "missing":
+        message = "required, but missing"
+    elif error["type"] == "literal_error":
+        valid = error.get("ctx", {}).get("expected", "")
+        message = f"bad value {value!r}: valid: {valid}"
+    elif isinstance(value, str | int | float) and repr(value) not in message and str(value) not in message:
+        message = f"{message} (got {value!r})"
+    return Problem(_path(loc), message)
+
+
+def _choice_message(what: str, got: Any, choices: Any) -> str:
+    guess = did_you_mean(str(got), choices) if got else []
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    return f"unknown {what} {got!r}: {hint}valid: {', '.join(choices)}"
+
+
+def _path(loc: list) -> str:
+    where = ""
+    for part in loc:
+        where = _join(where, part)
+    return where or "(manifest)"
+
+
+def _cross_checks(manifest: ManifestBase) -> list[Problem]:
+    problems = []
+    kind = manifest.output.kind
+    for i, source in enumerate(manifest.sources):
+        if kind not in source.record_kinds():
+            problems.append(
+                Problem(
+                    f"sources[{i}]",
+                    f"a {source.kind!r} source with these fields cannot feed output.kind {kind!r} "
+                    f"(it gives: {', '.join(sorted(source.record_kinds()))})",
+                )
+            )
+        if source.language is None and not (getattr(source, "fields", None) and source.fields.language):
+            problems.append(
+                Problem(
+                    f"sources[{i}].language", "required: name the language (e.g. 'hau_Latn'), or a field that holds it"
+                )
+            )
+    names = [s.display_name for s in manifest.sources]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(Problem("sources", f"two sources are named {name!r}: give each a distinct 'name'"))
+    return problems
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))

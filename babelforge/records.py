@@ -1,0 +1,142 @@
+"""Typed views of the records that travel through a pipeline, and their Hugging Face ``Features``.
+
+Records travel as datatrove ``Document``s: ``text`` plus ``metadata``. The metadata keys below are the
+contract between steps; each step documents which it reads and writes. The views give them types at
+the edges (readers build them, emit turns them into rows), so no step has to guess a key's shape.
+
+Metadata keys every record carries:
+    ``language``: canonical language code (``hau_Latn``).
+    ``split``: dataset split (``train``, ``validation``, ``test``).
+    ``source``: the manifest source the record came from; ``source_id``: its id there.
+    ``lineage``: list of ``{"step": ..., **details}``, one entry per step that changed the record.
+
+Span records add ``spans`` (list of :class:`~babelforge.spans.Span`) and, when they came from tokens,
+``token_offsets`` (``[(start, end), ...]``). Chat records add ``messages``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from babelforge.spans import Span
+
+if TYPE_CHECKING:
+    import datasets
+    from datatrove.data import Document
+
+#: The record kinds an output can hold, one ``Features`` layout each.
+RECORD_KINDS = ("ner", "spans", "chat", "text", "bitext")
+
+LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
+SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
+TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
+
+
+@dataclass
+class SpanExample:
+    """A text with labelled character spans (NER, QA answers, any span task)."""
+
+    id: str
+    text: str
+    spans: list[Span]
+    language: str
+    split: str = "train"
+    token_offsets: list[tuple[int, int]] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, doc: Document) -> SpanExample:
+        md = doc.metadata
+        return cls(
+            id=doc.id,
+            text=doc.text,
+            spans=[Span(*s) for s in md.get(SPANS, ())],
+            language=md.get(LANGUAGE, ""),
+            split=md.get(SPLIT, "train"),
+            token_offsets=md.get(TOKEN_OFFSETS),
+            meta=md,
+        )
+
+
+@dataclass
+class DocumentPair:
+    """Two documents in two languages that say related things (mined or linked)."""
+
+    id: str
+    source_text: str
+    target_text: str
+    source_language: str
+    target_language: str
+    score: float | None = None
+
+
+@dataclass
+class InterleavedSample:
+    """A pre-training sample interleaving chunks of bilingual documents."""
+
+    id: str
+    text: str
+    segments: list[dict[str, Any]]
+
+
+@dataclass
+class Instruction:
+    """A chat-formatted instruction example."""
+
+    id: str
+    messages: list[dict[str, str]]
+    language: str
+
+
+@dataclass
+class CodeMixedText:
+    """Text with per-token language labels and its measured mixing."""
+
+    id: str
+    text: str
+    token_languages: list[str]
+    metrics: dict[str, float]
+
+
+def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
+    """The ``datasets.Features`` layout of an output of record ``kind``.
+
+    Args:
+        kind: one of :data:`RECORD_KINDS`.
+        tag_names: the NER tag inventory (``ClassLabel`` names), required for ``ner``.
+    """
+    from datasets import ClassLabel, Features, List, Value
+
+    common = {"id": Value("string"), "language": Value("string")}
+    provenance = {"source": Value("string"), "lineage": Value("string")}
+    span = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
+    layouts = {
+        "ner": lambda: {
+            "tokens": List(Value("string")),
+            "ner_tags": List(ClassLabel(names=list(tag_names or ["O"]))),
+        },
+        "spans": lambda: {"text": Value("string"), "spans": List(span)},
+        "chat": lambda: {"messages": List({"role": Value("string"), "content": Value("string")})},
+        "text": lambda: {"text": Value("string")},
+        "bitext": lambda: {
+            "text": Value("string"),
+            "target_text": Value("string"),
+            "target_language": Value("string"),
+            "score": Value("float32"),
+        },
+    }
+    if kind not in layouts:
+        raise ValueError(f"unknown record kind {kind!r}: valid: {', '.join(RECORD_KINDS)}")
+    return Features({**common, **layouts[kind](), **provenance})
+
+
+def lineage_json(metadata: dict[str, Any]) -> str:
+    """The record's lineage as compact JSON (the column type in every output)."""
+    return json.dumps(metadata.get(LINEAGE, []), ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def add_lineage(metadata: dict[str, Any], step: str, **details: Any) -> None:
+    """Append one lineage entry for ``step`` to a record's metadata."""
+    metadata.setdefault(LINEAGE, []).append({"step": step, **details})

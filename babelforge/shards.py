@@ -1,0 +1,167 @@
+"""Per-task Parquet shards: the last step of every pass writes its records here, atomically.
+
+Each task writes ``<folder>/<split>/<rank>.parquet`` through a ``.partial`` file renamed when the task
+ends, so a task killed half-way leaves nothing that looks finished, and its rerun starts clean.
+Rows already have the output's layout (tokens and tag strings for NER, spans for span records);
+:mod:`babelforge.emit` only turns tag strings into class ids and types the columns.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from collections import defaultdict
+from typing import Any
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from babelforge.records import (
+    LANGUAGE,
+    MESSAGES,
+    SOURCE,
+    SPANS,
+    SPLIT,
+    TARGET_LANGUAGE,
+    TARGET_TEXT,
+    TOKEN_OFFSETS,
+    lineage_json,
+)
+from babelforge.spans import Span, spans_to_tags, tokenize
+
+FLUSH_ROWS = 10_000
+
+
+def shard_schema(kind: str):
+    """The Arrow schema of a shard of record ``kind`` (before class ids and Features)."""
+    import pyarrow as pa
+
+    span = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())])
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    columns = {
+        "ner": [("tokens", pa.list_(pa.string())), ("ner_tags", pa.list_(pa.string()))],
+        "spans": [("text", pa.string()), ("spans", pa.list_(span))],
+        "chat": [("messages", pa.list_(message))],
+        "text": [("text", pa.string())],
+        "bitext": [
+            ("text", pa.string()),
+            ("target_text", pa.string()),
+            ("target_language", pa.string()),
+            ("score", pa.float32()),
+        ],
+    }[kind]
+    common = [("id", pa.string()), ("language", pa.string())]
+    return pa.schema(common + columns + [("source", pa.string()), ("lineage", pa.string())])
+
+
+class ShardWriter(PipelineStep):
+    """Write records as rows of the output's ``kind``, one Parquet file per split and task.
+
+    Args:
+        folder: where the shards go.
+        kind: the output record kind (``ner``, ``spans``, ``chat``, ``text``, ``bitext``).
+        tag_scheme: the NER tag scheme.
+        splits: optional ``{split: fraction}``; records are then assigned to splits by a stable hash of
+            their id, whatever split their source gave them.
+    """
+
+    type = "💽 - WRITER"
+    name = "shards"
+
+    def __init__(self, folder: str, kind: str, tag_scheme: str = "BIO", splits: dict[str, float] | None = None):
+        super().__init__()
+        self.folder, self.kind, self.tag_scheme = folder, kind, tag_scheme
+        self.splits = splits
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        self._remove_stale(rank)
+        columns: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        writers: dict[str, Any] = {}
+        try:
+            for doc in data or ():
+                split = self._split_of(doc)
+                with self.track_time():
+                    self._add_row(columns[split], doc)
+                self.stat_update("written", f"split:{split}")
+                if len(columns[split]["id"]) >= FLUSH_ROWS:
+                    self._flush(writers, columns, split, rank)
+                yield doc
+            for split in list(columns):
+                self._flush(writers, columns, split, rank)
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for split in writers:
+            partial = self._path(split, rank) + ".partial"
+            os.replace(partial, self._path(split, rank))
+
+    def _remove_stale(self, rank: int) -> None:
+        for stale in glob.glob(os.path.join(self.folder, "*", f"{rank:05d}.parquet*")):
+            os.remove(stale)
+
+    def _path(self, split: str, rank: int) -> str:
+        return os.path.join(self.folder, split, f"{rank:05d}.parquet")
+
+    def _split_of(self, doc: Document) -> str:
+        if not self.splits:
+            return doc.metadata.get(SPLIT, "train")
+        point = int.from_bytes(hashlib.blake2b(doc.id.encode(), digest_size=8).digest(), "big") / 2**64
+        cumulative = 0.0
+        for split, fraction in self.splits.items():
+            cumulative += fraction
+            if point < cumulative:
+                return split
+        return split
+
+    def _flush(self, writers: dict, columns: dict, split: str, rank: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not columns[split]["id"]:
+            return
+        schema = shard_schema(self.kind)
+        table = pa.table({name: columns[split][name] for name in schema.names}, schema=schema)
+        if split not in writers:
+            os.makedirs(os.path.join(self.folder, split), exist_ok=True)
+            writers[split] = pq.ParquetWriter(self._path(split, rank) + ".partial", schema)
+        writers[split].write_table(table)
+        columns[split] = defaultdict(list)
+
+    def _add_row(self, row: dict[str, list], doc: Document) -> None:
+        md = doc.metadata
+        row["id"].append(doc.id)
+        row["language"].append(md.get(LANGUAGE))
+        row["source"].append(md.get(SOURCE))
+        getattr(self, f"_add_{self.kind}")(row, doc)
+        row["lineage"].append(lineage_json(md))
+
+    def _add_ner(self, row: dict[str, list], doc: Document) -> None:
+        spans = [Span(*s) for s in doc.metadata.get(SPANS, ())]
+        offsets = doc.metadata.get(TOKEN_OFFSETS) or tokenize(doc.text, spans)
+        tagged = spans_to_tags(spans, offsets, self.tag_scheme)
+        if tagged.kept_aside:
+            self.stat_update("spans_kept_aside", value=len(tagged.kept_aside))
+            doc.metadata.setdefault("lineage", []).append(
+                {"step": self.name, "kept_aside": [list(s) for s in tagged.kept_aside]}
+            )
+        text = doc.text
+        row["tokens"].append([text[start:end] for start, end in offsets])
+        row["ner_tags"].append(tagged.tags)
+
+    def _add_spans(self, row: dict[str, list], doc: Document) -> None:
+        row["text"].append(doc.text)
+        row["spans"].append([{"start": s[0], "end": s[1], "label": s[2]} for s in doc.metadata.get(SPANS, ())])
+
+    def _add_chat(self, row: dict[str, list], doc: Document) -> None:
+        row["messages"].append(doc.metadata.get(MESSAGES, []))
+
+    def _add_text(self, row: dict[str, list], doc: Document) -> None:
+        row["text"].append(doc.text)
+
+    def _add_bitext(self, row: dict[str, list], doc: Document) -> None:
+        md = doc.metadata
+        row["text"].append(doc.text)
+        row["target_text"].append(md.get(TARGET_TEXT))
+        row["target_language"].append(md.get(TARGET_LANGUAGE))
+        row["score"].append(md.get("score"))

@@ -1,0 +1,197 @@
+"""Manifest ``sources``: where records come from, one settings model per reader kind.
+
+Each model validates its own settings (paths exist, languages resolve) and builds its reader, a
+datatrove step from :mod:`babelforge.builders.readers`. Paths are relative to the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from babelforge import langs
+
+if TYPE_CHECKING:
+    from datatrove.pipeline.base import PipelineStep
+
+
+class FieldMap(BaseModel):
+    """Which input field holds what. Unset fields are not read.
+
+    ``tokens`` plus ``tags`` (BIO, IOB1 or BIOES) make a span record from token-level data;
+    ``spans`` reads character spans as ``{start, end, label}`` objects or ``[start, end, label]`` lists.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str | None = "text"
+    id: str | None = "id"
+    language: str | None = None
+    spans: str | None = None
+    tokens: str | None = None
+    tags: str | None = None
+    messages: str | None = None
+    split: str | None = None
+
+
+class SourceBase(BaseModel):
+    """Settings every source shares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str | None = Field(None, description="name recorded in each record's lineage; default: the file stem")
+    path: str
+    language: str | None = None
+    split: str = "train"
+    on_error: Literal["fail", "skip"] = "fail"
+    limit: int = Field(-1, description="read at most this many records per task (-1: all)")
+    attribution: str | None = Field(None, description="credit for the data, copied into the dataset card")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        return None if value is None else langs.resolve(value).code
+
+    @field_validator("path")
+    @classmethod
+    def _existing_path(cls, value: str, info: ValidationInfo) -> str:
+        base = Path((info.context or {}).get("base_dir", "."))
+        resolved = Path(value) if Path(value).is_absolute() else base / value
+        if not glob.glob(str(resolved)):
+            raise ValueError(
+                f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)"
+            )
+        return str(resolved.resolve()) if resolved.exists() else str(resolved)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or Path(self.path).name.split(".")[0]
+
+    def record_kinds(self) -> set[str]:
+        """The output record kinds this source can feed."""
+        return {"text"}
+
+    def reader(self, index: int) -> PipelineStep:
+        raise NotImplementedError
+
+
+class ConllSource(SourceBase):
+    """CoNLL-style token-per-line files: blank lines between sentences, ``-DOCSTART-`` and ``#`` comments skipped."""
+
+    kind: Literal["conll"]
+    token_column: int = 0
+    tag_column: int = -1
+    delimiter: str | None = Field(None, description="column separator; default: any whitespace")
+
+    def record_kinds(self) -> set[str]:
+        return {"ner", "spans", "text"}
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import ConllReader
+
+        return ConllReader(self, index)
+
+
+class _MappedSource(SourceBase):
+    fields: FieldMap = FieldMap()
+
+    def record_kinds(self) -> set[str]:
+        kinds = {"text"}
+        if self.fields.spans or (self.fields.tokens and self.fields.tags):
+            kinds |= {"ner", "spans"}
+        if self.fields.messages:
+            kinds.add("chat")
+        return kinds
+
+
+class JsonlSource(_MappedSource):
+    """JSON Lines files, one record per line, fields chosen by ``fields``."""
+
+    kind: Literal["jsonl"]
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import JsonlRecordReader
+
+        return JsonlRecordReader(self, index)
+
+
+class ParquetSource(_MappedSource):
+    """Parquet files, fields chosen by ``fields``."""
+
+    kind: Literal["parquet"]
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import ParquetRecordReader
+
+        return ParquetRecordReader(self, index)
+
+
+class TextSource(SourceBase):
+    """Plain text: a record per non-empty line, or per file."""
+
+    kind: Literal["text"]
+    per: Literal["line", "file"] = "line"
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import PlainTextReader
+
+        return PlainTextReader(self, index)
+
+
+class TsvSource(SourceBase):
+    """Tab-separated bitext: source text and its translation on each line."""
+
+    kind: Literal["tsv"]
+    target_language: str
+    source_column: int = 0
+    target_column: int = 1
+
+    @field_validator("target_language")
+    @classmethod
+    def _known_target(cls, value: str) -> str:
+        return langs.resolve(value).code
+
+    def record_kinds(self) -> set[str]:
+        return {"bitext", "text"}
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import TsvBitextReader
+
+        return TsvBitextReader(self, index)
+
+
+class HubSource(_MappedSource):
+    """A Hugging Face dataset by Hub id (or a local dataset folder), config and split."""
+
+    kind: Literal["hf"]
+    path: str = Field(description="Hub dataset id, or a local folder that datasets.load_dataset reads")
+    config: str | None = None
+    dataset_split: str = "train"
+    revision: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _existing_path(cls, value: str, info: ValidationInfo) -> str:
+        base = Path((info.context or {}).get("base_dir", "."))
+        local = Path(value) if Path(value).is_absolute() else base / value
+        return str(local.resolve()) if local.exists() else value  # otherwise a Hub id
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import HubReader
+
+        return HubReader(self, index)
+
+
+SOURCE_MODELS: dict[str, type[SourceBase]] = {
+    "conll": ConllSource,
+    "jsonl": JsonlSource,
+    "parquet": ParquetSource,
+    "text": TextSource,
+    "tsv": TsvSource,
+    "hf": HubSource,
+}
+Source = Annotated[
+    ConllSource | JsonlSource | ParquetSource | TextSource | TsvSource | HubSource,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,115 @@
+"""The family base of every record-level step: it owns the loop, the batching and the counting.
+
+A subclass writes one hook, :meth:`RecordStep.process` (one record in, the record or a :class:`Drop`
+out), or :meth:`RecordStep.process_batch` for batched model calls. The base counts records in, kept
+and dropped per reason into datatrove's stats (so they reach the run summary and
+``provenance.json``), and writes dropped records to a rejects shard when the output asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, NamedTuple
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from babelforge.records import add_lineage
+
+DROPPED = "dropped"
+
+
+class Drop(NamedTuple):
+    """What :meth:`RecordStep.process` returns for a record it rejects."""
+
+    reason: str
+    detail: str = ""
+
+
+class RecordStep(PipelineStep):
+    """Base class for steps that look at records one by one (or in batches).
+
+    Class attributes:
+        reads: metadata keys the step reads (documentation and plan output).
+        writes: metadata keys the step writes.
+        batch_size: records handed to :meth:`process_batch` at once.
+    """
+
+    type = "🔧 - STEP"
+    reads: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[str, ...]] = ()
+    batch_size: ClassVar[int] = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rejects_folder: str | None = None
+
+    def process(self, doc: Document) -> Document | Drop:
+        """Return ``doc`` (changed or not) or a :class:`Drop` with a reason."""
+        raise NotImplementedError
+
+    def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
+        """Batched form of :meth:`process`; override for model calls."""
+        return [self.process(doc) for doc in docs]
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        rejects = _RejectsFile(self.rejects_folder, self.name, rank)
+        try:
+            for batch in _batches(data or (), self.batch_size):
+                self.stat_update("in", value=len(batch))
+                with self.track_time(unit="batch" if self.batch_size > 1 else None):
+                    results = self.process_batch(batch)
+                yield from self._sort(batch, results, rejects)
+        finally:
+            rejects.close()
+
+    def _sort(self, batch: list[Document], results: list[Document | Drop], rejects: _RejectsFile) -> Iterator[Document]:
+        for doc, result in zip(batch, results, strict=True):
+            if isinstance(result, Drop):
+                self.stat_update(DROPPED, f"{DROPPED}:{result.reason}")
+                rejects.write(doc, result)
+            else:
+                self.stat_update("kept")
+                yield result
+
+    def note(self, doc: Document, **details) -> None:
+        """Record in the document's lineage that this step changed it."""
+        add_lineage(doc.metadata, self.name, **details)
+
+
+def _batches(data: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in data:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _RejectsFile:
+    """Dropped records of one step and rank as JSON lines, opened on the first reject."""
+
+    def __init__(self, folder: str | None, step: str, rank: int):
+        self.path = os.path.join(folder, f"{_slug(step)}-{rank:05d}.jsonl") if folder else None
+        self._file = None
+
+    def write(self, doc: Document, drop: Drop) -> None:
+        if self.path is None:
+            return
+        if self._file is None:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        row = {"id": doc.id, "text": doc.text, "reason": drop.reason, "detail": drop.detail, "metadata": doc.metadata}
+        self._file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()

@@ -1,0 +1,91 @@
+"""Turn one input row (a JSON object, a Parquet row, a dataset example) into a record, by a field map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babelforge import langs
+from babelforge.records import LANGUAGE, MESSAGES, SPANS, SPLIT, TOKEN_OFFSETS
+from babelforge.sources import FieldMap
+from babelforge.spans import Span, join_tokens, tags_to_spans
+
+
+class FieldError(ValueError):
+    """A row whose fields do not hold what the field map says."""
+
+
+def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str | None) -> tuple[str, dict[str, Any]]:
+    """Return ``(text, metadata)`` for one row.
+
+    Raises:
+        FieldError: naming the field and what it should hold.
+    """
+    if not isinstance(row, dict):
+        raise FieldError(f"a JSON object, got {type(row).__name__}")
+    metadata: dict[str, Any] = {}
+    text = _text(row, fields, metadata)
+    if fields.spans:
+        metadata[SPANS] = _spans(_get(row, fields.spans), text, fields.spans)
+    if fields.messages:
+        metadata[MESSAGES] = _messages(_get(row, fields.messages), fields.messages)
+    metadata[LANGUAGE] = _language(row, fields, default_language)
+    if fields.split and row.get(fields.split):
+        metadata[SPLIT] = str(row[fields.split])
+    return text, metadata
+
+
+def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
+    if fields.tokens and fields.tags:
+        tokens, tags = _get(row, fields.tokens), _get(row, fields.tags)
+        if not isinstance(tokens, list) or not isinstance(tags, list) or len(tokens) != len(tags):
+            raise FieldError(f"'{fields.tokens}' and '{fields.tags}' as two lists of equal length")
+        text, offsets = join_tokens([str(t) for t in tokens])
+        try:
+            metadata[SPANS] = tags_to_spans([str(t) for t in tags], offsets)
+        except ValueError as error:
+            raise FieldError(f"tags in '{fields.tags}' ({error})") from None
+        metadata[TOKEN_OFFSETS] = offsets
+        return text
+    if fields.messages and not fields.text:
+        return ""
+    value = _get(row, fields.text)
+    if not isinstance(value, str):
+        raise FieldError(f"a string in field '{fields.text}', got {type(value).__name__}")
+    return value
+
+
+def _get(row: dict, field: str | None) -> Any:
+    if field not in row:
+        raise FieldError(f"a field '{field}' (the row has: {', '.join(map(str, row)) or 'no fields'})")
+    return row[field]
+
+
+def _spans(value: Any, text: str, field: str) -> list[Span]:
+    if not isinstance(value, list):
+        raise FieldError(f"a list of spans in '{field}'")
+    spans = []
+    for item in value:
+        start, end, label = (
+            (item.get("start"), item.get("end"), item.get("label")) if isinstance(item, dict) else tuple(item)[:3]
+        )
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise FieldError(f"spans in '{field}' with 0 <= start < end <= {len(text)}, got {item!r}")
+        spans.append(Span(start, end, str(label)))
+    return spans
+
+
+def _messages(value: Any, field: str) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in value):
+        raise FieldError(f"a list of {{role, content}} objects in '{field}'")
+    return [{"role": str(m["role"]), "content": str(m["content"])} for m in value]
+
+
+def _language(row: dict, fields: FieldMap, default: str | None) -> str:
+    if fields.language and row.get(fields.language):
+        try:
+            return langs.resolve(str(row[fields.language])).code
+        except ValueError as error:
+            raise FieldError(f"a known language in '{fields.language}' ({error})") from None
+    if default is None:
+        raise FieldError(f"a language in '{fields.language}'")
+    return default

@@ -1,0 +1,50 @@
+"""Plain text (a record per line or per file) and tab-separated bitext."""
+
+from __future__ import annotations
+
+from datatrove.data import DocumentsPipeline
+
+from babelforge.builders.readers.base import RecordReader
+from babelforge.records import TARGET_LANGUAGE, TARGET_TEXT
+
+
+class PlainTextReader(RecordReader):
+    """A record per non-empty line (``per: line``) or per file (``per: file``)."""
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
+            if self.source.per == "file":
+                text = f.read()
+                self.position += len(text)
+                if text.strip():
+                    yield self.make_document(text, filepath, 1)
+                return
+            for lineno, line in enumerate(f, 1):
+                self.position += len(line)
+                if line.strip():
+                    yield self.make_document(line.rstrip("\r\n"), filepath, lineno)
+
+
+class TsvBitextReader(RecordReader):
+    """Source text and its translation per line, in the columns the source names."""
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        source, target = self.source.source_column, self.source.target_column
+        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                self.position += len(line)
+                if not line.strip():
+                    continue
+                columns = line.rstrip("\r\n").split("\t")
+                if max(source, target) >= len(columns) or not columns[source] or not columns[target]:
+                    self.malformed(
+                        filepath, lineno, f"non-empty texts in tab-separated columns {source} and {target}", line
+                    )
+                    self.count_drop("malformed_input")
+                    continue
+                yield self.make_document(
+                    columns[source],
+                    filepath,
+                    lineno,
+                    **{TARGET_TEXT: columns[target], TARGET_LANGUAGE: self.source.target_language},
+                )
