@@ -19,6 +19,9 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from babelforge.errors import UnknownLanguageError, did_you_mean
 
@@ -136,3 +139,11 @@ def suggest(value: str, n: int = 3) -> list[str]:
         return prefix
     close = did_you_mean(key, _index(), n=n)
     return sorted({code for spelling in close for code in _index()[spelling.lower()]})[:n]
+
+
+def _canonical(value: str) -> str:
+    return resolve(value).code
+
+
+#: A pydantic field type: any accepted spelling in, the canonical code out.
+LanguageCode = Annotated[str, AfterValidator(_canonical)]

@@ -38,8 +38,8 @@ from pydantic import (
     field_validator,
 )
 
-from babelforge import langs
 from babelforge.errors import BabelforgeError, did_you_mean
+from babelforge.langs import LanguageCode
 from babelforge.registry import StepSettings, step_kinds
 from babelforge.sources import SOURCE_MODELS, Source
 
@@ -74,26 +74,8 @@ class _Strict(BaseModel):
 class Languages(_Strict):
     """The anchor (source) language and the languages to forge data for."""
 
-    source: str = "eng_Latn"
-    targets: list[str] = Field(default_factory=list)
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, value: str) -> str:
-        return langs.resolve(value).code
-
-    @field_validator("targets")
-    @classmethod
-    def _targets(cls, values: list[str]) -> list[str]:
-        problems, codes = [], []
-        for i, value in enumerate(values):
-            try:
-                codes.append(langs.resolve(value).code)
-            except BabelforgeError as error:
-                problems.append(f"[{i}] {error}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return codes
+    source: LanguageCode = "eng_Latn"
+    targets: list[LanguageCode] = Field(default_factory=list)
 
 
 class OutputSettings(_Strict):
@@ -342,8 +324,10 @@ def _step_problems(steps: Any) -> list[Problem]:
 
 def _problem(error: dict) -> Problem | None:
     loc = list(error["loc"])
-    if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["steps"]:
-        return None  # reported with a did-you-mean by _step_problems
+    if error["type"] == "extra_forbidden" or (
+        error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["steps"]
+    ):
+        return None  # reported with a did-you-mean by _unknown_keys and _step_problems
     if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["sources"]:
         got = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
         return Problem(_path(loc) + ".kind", _choice_message("source kind", got, SOURCE_MODELS))

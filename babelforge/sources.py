@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from babelforge import langs
+from babelforge.langs import LanguageCode
 
 if TYPE_CHECKING:
     from datatrove.pipeline.base import PipelineStep
@@ -42,16 +42,11 @@ class SourceBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str | None = Field(None, description="name recorded in each record's lineage; default: the file stem")
     path: str
-    language: str | None = None
+    language: LanguageCode | None = None
     split: str = "train"
     on_error: Literal["fail", "skip"] = "fail"
     limit: int = Field(-1, description="read at most this many records per task (-1: all)")
     attribution: str | None = Field(None, description="credit for the data, copied into the dataset card")
-
-    @field_validator("language")
-    @classmethod
-    def _known_language(cls, value: str | None) -> str | None:
-        return None if value is None else langs.resolve(value).code
 
     @field_validator("path")
     @classmethod
@@ -143,14 +138,9 @@ class TsvSource(SourceBase):
     """Tab-separated bitext: source text and its translation on each line."""
 
     kind: Literal["tsv"]
-    target_language: str
+    target_language: LanguageCode
     source_column: int = 0
     target_column: int = 1
-
-    @field_validator("target_language")
-    @classmethod
-    def _known_target(cls, value: str) -> str:
-        return langs.resolve(value).code
 
     def record_kinds(self) -> set[str]:
         return {"bitext", "text"}

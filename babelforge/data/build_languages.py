@@ -44,6 +44,8 @@ MACRO_OF = {
 }
 # Where a macrolanguage maps to several codes, the one its ISO 639-1 code means.
 PRIMARY = {"fas": "pes", "aka": "aka", "est": "est"}
+# ISO 639-1 codes that CLDR replaced (tl became fil) but models still use.
+ISO639_1_FIXES = {"tgl": "tl"}
 # M2M100 codes that are not ISO 639-1.
 M2M_FIXES = {"ns": "nso"}
 
@@ -86,6 +88,7 @@ def _row(code: str, nllb: str, m2m100: set, lingua: dict) -> dict:
     lang = langcodes.Language.get(macro)
     is_primary = macro == three or PRIMARY.get(macro, three) == three
     short = lang.language if len(lang.language) == 2 and is_primary else ""
+    short = ISO639_1_FIXES.get(three, short)
     name = langcodes.Language.get(three).display_name()
     if name == three or name.startswith("Unknown"):
         name = lang.display_name()

@@ -1,0 +1,5 @@
+"""``python -m babelforge``: the same as the ``babelforge`` command."""
+
+from babelforge.cli import main
+
+main()

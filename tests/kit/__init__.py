@@ -1,0 +1,1 @@
+"""The offline test kit: tiny models built through the real loading code, loopback servers."""

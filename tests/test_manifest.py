@@ -1,0 +1,123 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from babelforge.manifest import ManifestError, check_manifest, load_manifest
+
+REPO = Path(__file__).parent.parent
+QUICKSTART = REPO / "manifests" / "quickstart.yaml"
+
+
+def base(data_dir, **overrides):
+    manifest = {
+        "name": "t",
+        "languages": {"source": "en", "targets": ["hau_Latn"]},
+        "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"}],
+        "steps": [{"map_labels": {"mapping": {"MISC": None}}}],
+        "output": {"path": "out/t", "kind": "ner"},
+    }
+    manifest.update(overrides)
+    return manifest
+
+
+def messages(problems):
+    return "\n".join(str(p) for p in problems)
+
+
+def test_quickstart_manifest_is_valid():
+    manifest = load_manifest(QUICKSTART)
+    assert manifest.languages.targets == ["hau_Latn"]
+    assert [s.kind for s in manifest.step_settings] == ["map_labels", "filter_length"]
+    assert manifest.sources[0].language == "eng_Latn"
+
+
+def test_all_problems_are_reported_at_once(write_manifest, data_dir):
+    bad = base(
+        data_dir,
+        languages={"source": "en", "targets": ["hausa_Latn"]},
+        sources=[{"kind": "conll", "path": "missing/train.conll", "language": "en"}],
+        steps=[{"translat": {"model": "x"}}, {"filter_length": {"min_tokens": -1}}],
+    )
+    manifest, problems = check_manifest(write_manifest(bad))
+    text = messages(problems)
+    assert manifest is None
+    assert "languages.targets[0]: unknown language 'hausa_Latn'" in text
+    assert "did you mean 'hau_Latn'" in text
+    assert "steps[0]: unknown step kind 'translat'" in text
+    assert "sources[0].path: no file or folder at 'missing/train.conll'" in text
+    assert "steps[1].filter_length.min_tokens" in text
+    assert len(problems) == 4
+
+
+def test_unknown_keys_get_a_did_you_mean(write_manifest, data_dir):
+    bad = base(data_dir, executor={"local": {"taks": 2}}, outptu={})
+    _, problems = check_manifest(write_manifest(bad))
+    text = messages(problems)
+    assert "executor.local.taks: unknown key 'taks': did you mean 'tasks'?" in text
+    assert "outptu: unknown key 'outptu': did you mean 'output'?" in text
+
+
+def test_bad_choice_names_the_valid_ones(write_manifest, data_dir):
+    bad = base(data_dir, output={"path": "o", "kind": "nerr"})
+    bad["sources"][0]["kind"] = "conl"
+    _, problems = check_manifest(write_manifest(bad))
+    text = messages(problems)
+    assert "output.kind: bad value 'nerr': valid: 'ner'" in text
+    assert "sources[0].kind: unknown source kind 'conl': did you mean 'conll'?" in text
+
+
+def test_environment_interpolation(write_manifest, data_dir, monkeypatch):
+    monkeypatch.setenv("BF_OUT", "/tmp/somewhere")
+    manifest = load_manifest(write_manifest(base(data_dir, output={"path": "${BF_OUT}/x", "kind": "ner"})))
+    assert manifest.output.path == "/tmp/somewhere/x"
+    manifest = load_manifest(write_manifest(base(data_dir, output={"path": "${BF_UNSET:-fallback}", "kind": "ner"})))
+    assert manifest.output.path == "fallback"
+    _, problems = check_manifest(write_manifest(base(data_dir, output={"path": "${BF_UNSET}", "kind": "ner"})))
+    assert "output.path: environment variable ${BF_UNSET} is not set" in messages(problems)
+
+
+def test_yaml_syntax_error_names_the_line(write_manifest):
+    _, problems = check_manifest(write_manifest("name: x\nsources: [\n  - bad"))
+    assert len(problems) == 1
+    assert "manifest.yaml:3" in problems[0].path
+    assert "not valid YAML" in problems[0].message
+
+
+def test_output_kind_must_match_what_sources_give(write_manifest, data_dir):
+    bad = base(data_dir, output={"path": "o", "kind": "chat"})
+    _, problems = check_manifest(write_manifest(bad))
+    assert "cannot feed output.kind 'chat'" in messages(problems)
+
+
+def test_split_fractions_must_sum_to_one(write_manifest, data_dir):
+    bad = base(data_dir, output={"path": "o", "kind": "ner", "splits": {"train": 0.5, "test": 0.2}})
+    _, problems = check_manifest(write_manifest(bad))
+    assert "output.splits: split fractions must be >= 0 and sum to 1" in messages(problems)
+
+
+def test_load_manifest_raises_with_every_problem(write_manifest, data_dir):
+    bad = base(data_dir, languages={"targets": ["xx_Fake", "zz"]})
+    with pytest.raises(ManifestError) as error:
+        load_manifest(write_manifest(bad))
+    assert len(error.value.problems) == 2
+
+
+def test_validate_command_exits_2_without_traceback(write_manifest, data_dir):
+    bad = base(
+        data_dir,
+        languages={"targets": ["hausa_Latn"]},
+        sources=[{"kind": "conll", "path": "nowhere.conll", "language": "en"}],
+        steps=[{"translat": {}}],
+    )
+    path = write_manifest(bad)
+    result = subprocess.run([sys.executable, "-m", "babelforge", "validate", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    for value in ("'hausa_Latn'", "'translat'", "'nowhere.conll'"):
+        assert value in result.stderr
+    ok = subprocess.run(
+        [sys.executable, "-m", "babelforge", "validate", str(QUICKSTART)], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr

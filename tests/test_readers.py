@@ -1,0 +1,169 @@
+import json
+
+import pytest
+from pydantic import TypeAdapter
+
+from babelforge.errors import BabelforgeError, InputFormatError
+from babelforge.sources import Source
+from babelforge.spans import Span
+
+
+def read(settings: dict, rank: int = 0, world_size: int = 1):
+    source = TypeAdapter(Source).validate_python(settings, context={"base_dir": "/"})
+    reader = source.reader(0)
+    return list(reader.run(None, rank, world_size)), reader
+
+
+def test_conll_reader_builds_text_spans_and_offsets(data_dir):
+    docs, reader = read({"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"})
+    assert len(docs) == 150
+    doc = docs[1]
+    assert doc.text.startswith("I declare resumed the session of the European Parliament")
+    assert doc.metadata["language"] == "eng_Latn"
+    (span,) = doc.metadata["spans"]
+    assert doc.text[span.start : span.end] == "European Parliament" and span.label == "ORG"
+    assert doc.metadata["source_id"].endswith("europarl-en.conll:6")
+    assert reader.position > 0
+
+
+def test_conll_offsets_are_code_points_on_hard_scripts(data_dir):
+    docs, _ = read({"kind": "conll", "path": str(data_dir / "hard-scripts.conll"), "language": "amh"})
+    surfaces = [[(d.text[s.start : s.end], s.label) for s in d.metadata["spans"]] for d in docs]
+    assert len(docs) == 7  # the "# sent_id" comments are skipped
+    assert surfaces[0] == [("አበበ", "PER"), ("አበባ", "LOC")]
+    assert surfaces[1] == [("李雷", "PER"), ("北京大学", "ORG")]
+    assert surfaces[4] == [("דוד", "PER"), ("בתל אביב", "LOC")]
+    assert surfaces[6] == [("Zoë", "PER"), ("São Paulo", "LOC")]
+    assert docs[6].text.startswith("👩‍👩‍👧 Zoë")
+
+
+def test_conll_columns_docstart_and_delimiter(tmp_path):
+    path = tmp_path / "four.conll"
+    path.write_text("-DOCSTART- -X- O O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-PER\n")
+    docs, _ = read({"kind": "conll", "path": str(path), "language": "en", "tag_column": 3})
+    assert [d.text for d in docs] == ["EU rejects", "Peter"]
+    assert docs[0].metadata["spans"] == [Span(0, 2, "ORG")]
+
+
+def test_malformed_conll_line_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("Ada\tB-PER\nLovelace\n\nRome\tB-LOC\n")
+    with pytest.raises(InputFormatError) as error:
+        read({"kind": "conll", "path": str(path), "language": "en"})
+    assert f"{path}:2: expected a token in column 0 and a tag" in str(error.value)
+    assert "'Lovelace'" in str(error.value)
+
+
+def test_malformed_lines_can_be_skipped_and_counted(tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("Ada\tB-PER\nLovelace\tQ-PER\n\nRome\tB-LOC\n")
+    docs, reader = read({"kind": "conll", "path": str(path), "language": "en", "on_error": "skip"})
+    assert [d.text for d in docs] == ["Rome"]
+    assert reader.stats["dropped:malformed_input"].total == 1
+
+
+def test_jsonl_with_field_mapping(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [
+        {
+            "sentence": "Musa ya tafi Kano",
+            "ents": [{"start": 0, "end": 4, "label": "PER"}, [13, 17, "LOC"]],
+            "lang": "ha",
+        },
+        {"sentence": "Audu", "ents": [], "lang": "yo"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    docs, _ = read(
+        {"kind": "jsonl", "path": str(path), "fields": {"text": "sentence", "spans": "ents", "language": "lang"}}
+    )
+    assert docs[0].metadata["spans"] == [Span(0, 4, "PER"), Span(13, 17, "LOC")]
+    assert [d.metadata["language"] for d in docs] == ["hau_Latn", "yor_Latn"]
+
+
+def test_jsonl_tokens_and_tags(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"words": ["Ada", "Lovelace"], "labels": ["S-PER", "O"]}) + "\n")
+    docs, _ = read(
+        {"kind": "jsonl", "path": str(path), "language": "en", "fields": {"tokens": "words", "tags": "labels"}}
+    )
+    assert docs[0].metadata["spans"] == [Span(0, 3, "PER")]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"text": "a", ', "expected one JSON object per line"),
+        ('{"txt": "a"}', "expected a field 'text' (the row has: txt)"),
+        ('{"text": "abc", "spans": [[2, 9, "X"]]}', "expected spans in 'spans' with 0 <= start < end <= 3"),
+    ],
+)
+def test_malformed_jsonl_names_line_and_expectation(tmp_path, line, expected):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "fine", "spans": []}\n' + line + "\n")
+    with pytest.raises(InputFormatError) as error:
+        read({"kind": "jsonl", "path": str(path), "language": "en", "fields": {"spans": "spans"}})
+    assert f"{path}:2: {expected}" in str(error.value)
+
+
+def test_parquet_reader(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"text": ["one", "two", "three"], "id": ["a", "b", "c"]}), path)
+    docs, _ = read({"kind": "parquet", "path": str(path), "language": "sw"})
+    assert [d.text for d in docs] == ["one", "two", "three"]
+    assert docs[0].metadata["language"] == "swh_Latn"
+
+
+def test_plain_text_per_line_and_per_file(tmp_path):
+    (tmp_path / "a.txt").write_text("first line\n\nsecond line\n")
+    (tmp_path / "b.txt").write_text("another file\n")
+    docs, _ = read({"kind": "text", "path": str(tmp_path / "*.txt"), "language": "en"})
+    assert [d.text for d in docs] == ["first line", "second line", "another file"]
+    docs, _ = read({"kind": "text", "path": str(tmp_path / "*.txt"), "language": "en", "per": "file"})
+    assert len(docs) == 2
+
+
+def test_tsv_bitext(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("Good morning\tHabari ya asubuhi\nbroken line\n")
+    docs, reader = read(
+        {"kind": "tsv", "path": str(path), "language": "en", "target_language": "sw", "on_error": "skip"}
+    )
+    assert docs[0].text == "Good morning"
+    assert docs[0].metadata["target_text"] == "Habari ya asubuhi"
+    assert docs[0].metadata["target_language"] == "swh_Latn"
+    assert reader.stats["dropped:malformed_input"].total == 1
+
+
+def test_files_are_sharded_across_tasks(conll_corpus):
+    counts = [len(read({"kind": "conll", "path": str(conll_corpus), "language": "en"}, r, 2)[0]) for r in (0, 1)]
+    assert sum(counts) == 150 and all(counts)
+
+
+def test_hub_reader_on_a_local_dataset_folder(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "ds" / "data"
+    folder.mkdir(parents=True)
+    pq.write_table(
+        pa.table({"tokens": [["Ada", "sang"], ["Kano"]], "tags": [["B-PER", "O"], ["B-LOC"]]}),
+        folder / "train-0.parquet",
+    )
+    settings = {
+        "kind": "hf",
+        "path": str(tmp_path / "ds"),
+        "language": "en",
+        "fields": {"tokens": "tokens", "tags": "tags"},
+    }
+    docs, _ = read(settings)
+    assert [d.text for d in docs] == ["Ada sang", "Kano"]
+    assert docs[1].metadata["spans"] == [Span(0, 4, "LOC")]
+
+
+def test_hub_reader_fails_clearly_for_an_unreachable_dataset():
+    settings = {"kind": "hf", "path": "no-such-org/no-such-dataset", "language": "en"}
+    with pytest.raises(BabelforgeError, match="could not load dataset 'no-such-org/no-such-dataset'"):
+        read(settings)
