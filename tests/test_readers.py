@@ -21,7 +21,8 @@ def test_conll_reader_builds_text_spans_and_offsets(data_dir):
     assert doc.text.startswith("I declare resumed the session of the European Parliament")
     assert doc.metadata["language"] == "eng_Latn"
     (span,) = doc.metadata["spans"]
-    assert doc.text[span.start : span.end] == "European Parliament" and span.label == "ORG"
+    assert doc.text[span.start : span.end] == "European Parliament"
+    assert span.label == "ORG"
     assert doc.metadata["source_id"].endswith("europarl-en.conll:6")
     assert reader.position > 0
 
@@ -139,7 +140,8 @@ def test_tsv_bitext(tmp_path):
 
 def test_files_are_sharded_across_tasks(conll_corpus):
     counts = [len(read({"kind": "conll", "path": str(conll_corpus), "language": "en"}, r, 2)[0]) for r in (0, 1)]
-    assert sum(counts) == 150 and all(counts)
+    assert sum(counts) == 150
+    assert all(counts)
 
 
 def test_hub_reader_on_a_local_dataset_folder(tmp_path):
