@@ -6,6 +6,7 @@ Layout of ``OUTPUT/``::
     README.md                                       dataset card with a YAML header (configs, dataset_info)
     dataset_info.json                               the same Features and split sizes, as JSON
     provenance.json                                 manifest, input hashes, versions, counts, timings
+    rejects/<step>-<rank>.jsonl                     dropped records, when output.write_rejects is set
 
 Everything is written into the work folder first and moved into place with one rename, so an
 interrupted run never leaves an ``OUTPUT/`` that looks complete.
@@ -66,6 +67,8 @@ def emit(plan, steps: list[dict], drops: dict[str, int], timings: dict[str, floa
     for split, paths in files.items():
         rows[split], split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
     summary = {"rows": rows, "labels": labels, "steps": steps, "drops": drops}
+    if (plan.work_dir / "rejects").is_dir():
+        shutil.copytree(plan.work_dir / "rejects", staging / "rejects")
     _write_metadata(plan, staging, features, split_info, summary, timings)
     publish_folder(staging, Path(manifest.output.path))
     return summary

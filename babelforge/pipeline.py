@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babelforge.progress import ProgressTap
-from babelforge.shards import ShardWriter
+from babelforge.shards import RecordJsonlWriter, ShardWriter
 
 if TYPE_CHECKING:
     from datatrove.pipeline.base import PipelineStep
@@ -137,9 +137,7 @@ def _close_pass(number: int, steps: list, ctx: BuildContext, tasks: int, interme
     name = f"p{number + 1}"
     folder = ctx.work_dir / "shards" / name
     if intermediate:
-        from datatrove.pipeline.writers import JsonlWriter
-
-        steps.append(JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz"))
+        steps.append(RecordJsonlWriter(str(folder), output_filename="${rank}.jsonl.gz"))
     else:
         out = ctx.manifest.output
         steps.append(ShardWriter(str(folder), out.kind, out.tag_scheme, out.splits))

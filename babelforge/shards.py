@@ -16,6 +16,7 @@ from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers import JsonlWriter
 
 from babelforge.records import (
     LANGUAGE,
@@ -165,3 +166,16 @@ class ShardWriter(PipelineStep):
         row["target_text"].append(md.get(TARGET_TEXT))
         row["target_language"].append(md.get(TARGET_LANGUAGE))
         row["score"].append(md.get("score"))
+
+
+class RecordJsonlWriter(JsonlWriter):
+    """Records between passes: datatrove JSON lines, with spans as plain lists."""
+
+    name = "records"
+
+    def _default_adapter(self, document: Document) -> dict:
+        data = super()._default_adapter(document)
+        metadata = data.get("metadata", {})
+        if SPANS in metadata:
+            metadata[SPANS] = [list(span) for span in metadata[SPANS]]
+        return data

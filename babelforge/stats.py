@@ -46,12 +46,20 @@ def collect_step_counts(logging_dirs: list[Path]) -> list[StepCounts]:
             kind, _, name = stat.name.partition(": ")
             if name in SKIPPED_STEPS:
                 continue
-            counts = {k: int(v.total) for k, v in stat.stats.items() if not k.startswith("dropped:") and k != "doc_len"}
-            drops = {
-                k.removeprefix("dropped:"): int(v.total) for k, v in stat.stats.items() if k.startswith("dropped:")
-            }
+            values = {k: _total(v) for k, v in stat.stats.items() if k != "doc_len"}
+            counts = {k: v for k, v in values.items() if not k.startswith("dropped")}
+            drops = {k.removeprefix("dropped:"): v for k, v in values.items() if k.startswith("dropped:")}
             steps.append(StepCounts(name, kind.split(" - ")[-1].lower(), counts, drops, stat.time_stats.total))
     return steps
+
+
+def _total(value) -> int:
+    # datatrove saves a stat updated once with value 1 as a bare number
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, dict):
+        return int(value.get("total", 0))
+    return int(value.total)
 
 
 def drops_by_reason(steps: list[StepCounts]) -> dict[str, int]:
