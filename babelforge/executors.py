@@ -104,7 +104,14 @@ def run_executors(plan: Plan, use: str) -> None:
         _ensure_ray(plan.manifest.executor.ray.address)
     if use == "slurm":
         _require_slurm()
-        executors[-1].launch_job()
+        try:
+            executors[-1].launch_job()
+        except subprocess.CalledProcessError as error:
+            log = plan.work_dir / "logs" / "executor.log"
+            raise BabelforgeError(
+                f"sbatch refused the job (exit {error.returncode}); its message is at the end of {log}. "
+                "Check executor.slurm (partition, time, memory, sbatch lines)"
+            ) from None
         _wait_for_slurm(executors)
         return
     executors[-1].run()
@@ -129,8 +136,16 @@ def _ensure_ray(address: str | None) -> None:
         from babelforge.errors import MissingDependencyError
 
         raise MissingDependencyError("the ray executor", ["ray"], "ray") from None
-    if not ray.is_initialized():
+    if ray.is_initialized():
+        return
+    try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        where = address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
+        raise BabelforgeError(
+            f"could not connect to Ray at {where}: {str(error).splitlines()[0]}. Check executor.ray.address "
+            "(or RAY_ADDRESS) and that the cluster runs (`ray status`); leave both unset to start a local Ray"
+        ) from None
 
 
 def _require_slurm() -> None:

@@ -121,7 +121,7 @@ class SlurmExecutor(_Strict):
     workers: int = -1
     cpus_per_task: int = Field(1, ge=1)
     gpus_per_task: int = Field(0, ge=0)
-    mem_per_cpu_gb: float = Field(2, gt=0)
+    mem_per_cpu_gb: int = Field(2, ge=1, description="whole gigabytes, as sbatch takes them")
     job_name: str | None = None
     sbatch: list[str] = Field(default_factory=list, description="extra '#SBATCH' lines, e.g. '--qos=high'")
     env_command: str | None = Field(None, description="shell line that sets up the job's Python; default: this venv")

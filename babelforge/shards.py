@@ -109,7 +109,7 @@ class ShardWriter(PipelineStep):
             return doc.metadata.get(SPLIT, "train")
         point = int.from_bytes(hashlib.blake2b(doc.id.encode(), digest_size=8).digest(), "big") / 2**64
         cumulative = 0.0
-        for split, fraction in self.splits.items():
+        for split, fraction in sorted(self.splits.items()):  # by name: key order must not matter
             cumulative += fraction
             if point < cumulative:
                 return split
