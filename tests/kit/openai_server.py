@@ -11,6 +11,7 @@ content is not what was asked for. Every request is recorded in ``server.request
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -121,7 +122,8 @@ class FakeOpenAIServer:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up first
+                    self.wfile.write(data)
 
         return Handler
 
