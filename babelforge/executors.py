@@ -66,7 +66,7 @@ def build_executors(plan: Plan, use: str) -> list:
 
 def _make(use: str, settings, common: dict, plan: Plan, index: int):
     if use == "local":
-        return LocalExecutor(**common, start_method="forkserver")
+        return LocalExecutor(**common, start_method=_start_method())
     if use == "ray":
         return RayExecutor(
             **common,
@@ -87,6 +87,12 @@ def _make(use: str, settings, common: dict, plan: Plan, index: int):
         qos="",
         mail_type="NONE",
     )
+
+
+def _start_method() -> str:
+    """forkserver, unless the main script cannot be re-imported by the workers (``python -`` or ``-c``)."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return "forkserver" if main is None or os.path.isfile(main) else "fork"
 
 
 def _sbatch_args(lines: list[str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-PUBLISH_EVERY_S = 0.25
+PUBLISH_EVERY_S = 0.5
 
 
 class ProgressTap(PipelineStep):
@@ -42,7 +42,7 @@ class ProgressTap(PipelineStep):
         count, last = 0, 0.0
         for doc in data or ():
             count += 1
-            if count & 127 == 0 and (now := time.monotonic()) - last > PUBLISH_EVERY_S:
+            if count & 1023 == 0 and (now := time.monotonic()) - last > PUBLISH_EVERY_S:
                 self._publish(path, count, done=False)
                 last = now
             yield doc

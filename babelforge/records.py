@@ -134,7 +134,10 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
 
 def lineage_json(metadata: dict[str, Any]) -> str:
     """The record's lineage as compact JSON (the column type in every output)."""
-    return json.dumps(metadata.get(LINEAGE, []), ensure_ascii=False, separators=(",", ":"), default=str)
+    lineage = metadata.get(LINEAGE)
+    if not lineage:
+        return "[]"
+    return json.dumps(lineage, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def add_lineage(metadata: dict[str, Any], step: str, **details: Any) -> None:

@@ -20,7 +20,10 @@ Example:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 TAG_SCHEMES = ("BIO", "IOB1", "BIOES")
@@ -45,11 +48,14 @@ class TaggedTokens(NamedTuple):
 
 def join_tokens(tokens: Sequence[str], sep: str = " ") -> tuple[str, list[tuple[int, int]]]:
     """Join tokens into text and return each token's ``(start, end)`` offsets in it."""
-    offsets, pos = [], 0
-    for token in tokens:
-        offsets.append((pos, pos + len(token)))
-        pos += len(token) + len(sep)
-    return sep.join(tokens), offsets
+    step = len(sep)
+    lengths = list(map(len, tokens))
+    if step == 1:  # the common case, without a Python-level call per token
+        ends = list(map((-1).__add__, accumulate(map((1).__add__, lengths))))
+    else:
+        ends = list(accumulate(lengths, lambda total, n: total + n + step))
+    starts = [0, *map(step.__add__, ends[:-1])]
+    return sep.join(tokens), list(zip(starts, ends))
 
 
 def tokenize(text: str, spans: Sequence[Span] = ()) -> list[tuple[int, int]]:
@@ -70,6 +76,7 @@ def tokenize(text: str, spans: Sequence[Span] = ()) -> list[tuple[int, int]]:
     return offsets
 
 
+@lru_cache(maxsize=4096)
 def split_tag(tag: str) -> tuple[str, str | None]:
     """``"B-PER"`` to ``("B", "PER")``; ``"O"`` to ``("O", None)``.
 
@@ -98,18 +105,16 @@ def tags_to_spans(tags: Sequence[str], offsets: Sequence[tuple[int, int]]) -> li
     if len(tags) != len(offsets):
         raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
     spans: list[Span] = []
-    open_label, open_start, open_end = None, 0, 0
-    for tag, (start, end) in zip(tags, offsets, strict=True):
-        prefix, label = split_tag(tag)
-        if open_label is not None and (prefix in {"O", "B", "S"} or label != open_label):
+    open_label, open_start, open_end, previous = None, 0, 0, -2
+    for i in [i for i, tag in enumerate(tags) if tag != "O"]:  # entities are sparse: skip the O run
+        prefix, label = split_tag(tags[i])
+        if open_label is not None and (i != previous + 1 or prefix in "BS" or label != open_label):
             spans.append(Span(open_start, open_end, open_label))
             open_label = None
-        if prefix == "O":
-            continue
         if open_label is None:
-            open_label, open_start = label, start
-        open_end = end
-        if prefix in {"E", "S"}:
+            open_label, open_start = label, offsets[i][0]
+        open_end, previous = offsets[i][1], i
+        if prefix in "ES":
             spans.append(Span(open_start, open_end, open_label))
             open_label = None
     if open_label is not None:
@@ -131,13 +136,14 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     """
     if scheme not in TAG_SCHEMES:
         raise ValueError(f"unknown tag scheme {scheme!r}: valid: {', '.join(TAG_SCHEMES)}")
-    by_start = {start: i for i, (start, _) in enumerate(offsets)}
-    by_end = {end: i for i, (_, end) in enumerate(offsets)}
+    if not spans:
+        return TaggedTokens(["O"] * len(offsets), [])
     owner: list[int | None] = [None] * len(offsets)
     placed: list[tuple[int, int, str]] = []
     kept_aside = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        first, last = by_start.get(span.start), by_end.get(span.end)
+    ordered = spans if _sorted_disjoint(spans) else sorted(spans, key=lambda s: (s.start, -s.end))
+    for span in ordered:
+        first, last = _token_starting(offsets, span.start), _token_ending(offsets, span.end)
         if first is None or last is None or last < first or any(o is not None for o in owner[first : last + 1]):
             kept_aside.append(span)
             continue
@@ -147,6 +153,20 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     for index, (first, last, label) in enumerate(placed):
         _write_tags(tags, first, last, label, scheme, follows_same=_follows_same(placed, owner, index, first))
     return TaggedTokens(tags, kept_aside)
+
+
+def _sorted_disjoint(spans: Sequence[Span]) -> bool:
+    return all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+
+
+def _token_starting(offsets: Sequence[tuple[int, int]], start: int) -> int | None:
+    i = bisect_left(offsets, (start,))  # the first token starting at or after `start`
+    return i if i < len(offsets) and offsets[i][0] == start else None
+
+
+def _token_ending(offsets: Sequence[tuple[int, int]], end: int) -> int | None:
+    i = bisect_left(offsets, (end,)) - 1  # the last token starting before `end`
+    return i if i >= 0 and offsets[i][1] == end else None
 
 
 def _follows_same(placed, owner, index: int, first: int) -> bool:

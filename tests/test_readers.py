@@ -169,3 +169,19 @@ def test_hub_reader_fails_clearly_for_an_unreachable_dataset():
     settings = {"kind": "hf", "path": "no-such-org/no-such-dataset", "language": "en"}
     with pytest.raises(BabelforgeError, match="could not load dataset 'no-such-org/no-such-dataset'"):
         read(settings)
+
+
+def test_conll_chunking_keeps_sentences_and_line_numbers(data_dir, monkeypatch, tmp_path):
+    from babelforge.builders.readers import conll
+
+    text = (data_dir / "europarl-en.conll").read_text().replace("\n\n", "\n  \n\n", 3)
+    path = tmp_path / "crlf.conll"
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    whole, _ = read({"kind": "conll", "path": str(path), "language": "en"})
+    monkeypatch.setattr(conll, "CHUNK_CHARS", 97)
+    chunked, _ = read({"kind": "conll", "path": str(path), "language": "en"})
+    assert [(d.text, d.id, d.metadata["spans"]) for d in chunked] == [
+        (d.text, d.id, d.metadata["spans"]) for d in whole
+    ]
+    assert len(whole) == 150
+    assert whole[1].id.endswith(":7")  # one whitespace-only line was added before it

@@ -66,13 +66,16 @@ class RecordStep(PipelineStep):
             rejects.close()
 
     def _sort(self, batch: list[Document], results: list[Document | Drop], rejects: _RejectsFile) -> Iterator[Document]:
+        kept = []
         for doc, result in zip(batch, results, strict=True):
             if isinstance(result, Drop):
                 self.stat_update(DROPPED, f"{DROPPED}:{result.reason}")
                 rejects.write(doc, result)
             else:
-                self.stat_update("kept")
-                yield result
+                kept.append(result)
+        if kept:
+            self.stat_update("kept", value=len(kept))
+        yield from kept
 
     def note(self, doc: Document, **details) -> None:
         """Record in the document's lineage that this step changed it."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from datatrove.data import Document
+from collections.abc import Iterator
+
+from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-from babelforge.errors import InputFormatError
+from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.records import LANGUAGE, LINEAGE, SOURCE, SOURCE_ID, SPLIT
 
 if TYPE_CHECKING:
@@ -51,16 +53,44 @@ class RecordReader(BaseDiskReader):
         """A record of this source; see :func:`new_record`."""
         return new_record(self.source, text, path, line, **metadata)
 
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        """This task's share of the files (datatrove's ``get_shard``), counted once at the end."""
+        if data:
+            yield from data
+        shard = self.data_folder.get_shard(rank, world_size, recursive=self.recursive, glob_pattern=self.glob_pattern)
+        if not shard and rank == 0:
+            pattern = f" matching {self.glob_pattern!r}" if self.glob_pattern else ""
+            raise BabelforgeError(f"no input files in {self.data_folder.path}{pattern} for source {self.source_name!r}")
+        read = 0
+        for doc in self.read_files_shard(shard):
+            read += 1
+            yield doc
+        self.stat_update("read", value=read)
+
+
+def iter_lines(f, reader: RecordReader | None = None, chunk_size: int = 1 << 22) -> Iterator[str]:
+    """The lines of a text file without their line ends, read in large chunks.
+
+    Much faster than iterating an fsspec file line by line; ``reader.position`` advances per chunk.
+    """
+    rest = ""
+    while chunk := f.read(chunk_size):
+        if reader is not None:
+            reader.position += len(chunk)
+        lines = (rest + chunk).split("\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line[:-1] if line.endswith("\r") else line
+    if rest:
+        yield rest.removesuffix("\r")
+
 
 def new_record(source: SourceBase, text: str, path: str, line: int, **metadata) -> Document:
     """A record with the keys every record carries: language, split, source, source id, lineage."""
     source_id = f"{path}:{line}"
-    metadata.setdefault(LANGUAGE, source.language)
-    metadata.setdefault(SPLIT, source.split)
-    metadata[SOURCE] = source.display_name
-    metadata[SOURCE_ID] = source_id
-    metadata[LINEAGE] = []
-    return Document(text=text, id=f"{source.display_name}/{source_id}", metadata=metadata)
+    name = source.display_name
+    base = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}
+    return Document(text=text, id=f"{name}/{source_id}", metadata=base | metadata)
 
 
 def _folder_and_pattern(path: str) -> tuple[str, str | None]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datatrove.data import DocumentsPipeline
+import re
+from collections.abc import Iterator
+
+from datatrove.data import Document, DocumentsPipeline
 
 from babelforge.builders.readers.base import RecordReader
 from babelforge.records import SPANS, TOKEN_OFFSETS
 from babelforge.spans import join_tokens, split_tag, tags_to_spans
+
+CHUNK_CHARS = 1 << 22
+_SENTENCE = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")  # a run of non-blank lines
 
 
 class ConllReader(RecordReader):
@@ -16,6 +22,9 @@ class ConllReader(RecordReader):
     from the end); ``-DOCSTART-`` lines and ``#`` comment lines before a sentence are skipped. Tags may
     be BIO, IOB1 or BIOES. The text is the tokens joined by single spaces.
 
+    Sentences are parsed a block at a time (list comprehensions over the block's lines); a block
+    that does not parse cleanly goes through a line-by-line path that names the bad line.
+
     Example (manifest)::
 
         sources:
@@ -23,51 +32,69 @@ class ConllReader(RecordReader):
     """
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        sentence = _Sentence()
-        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                self.position += len(line)
-                if line.isspace() or not line:
-                    if sentence.tokens:
-                        yield from self._emit(sentence, filepath)
-                    sentence = _Sentence()
-                    continue
-                if line.startswith("-DOCSTART-"):
-                    continue
-                if not sentence.tokens and line.startswith("#") and not self._parses(line):
-                    continue  # a comment such as "# sent_id = 12"
-                self._add(sentence, line, filepath, lineno)
-        if sentence.tokens:
-            yield from self._emit(sentence, filepath)
+        self._valid_tags = {"O"}
+        for first_line, block in _sentence_blocks(self.data_folder.open(filepath, "rt", encoding="utf-8"), self):
+            parsed = self._parse_fast(block)
+            if parsed is None:
+                parsed = self._parse_slow(block, filepath, first_line)
+            if parsed is None:
+                self.count_drop("malformed_input")
+            elif parsed[0]:
+                yield self._document(*parsed, filepath, first_line + parsed[2])
 
-    def _parses(self, line: str) -> bool:
+    def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
+        if block[0] in "#-":
+            return None  # comments or -DOCSTART-: the careful path strips them
+        rows = [line.split(self.source.delimiter) for line in block.split("\n")]
+        widths = set(map(len, rows))
+        if len(widths) != 1 or min(widths) < 2:
+            return None  # ragged or single-column lines: the careful path names them
+        columns = list(zip(*rows))  # transpose in C
         try:
-            self._columns(line)
-        except (IndexError, ValueError):
-            return False
+            tokens, tags = columns[self.source.token_column], columns[self.source.tag_column]
+        except IndexError:
+            return None
+        if "" in tokens or not self._tags_valid(tags):
+            return None
+        return list(tokens), list(tags), 0
+
+    def _tags_valid(self, tags: tuple[str, ...]) -> bool:
+        unseen = set(tags) - self._valid_tags
+        for tag in unseen:
+            try:
+                split_tag(tag)
+            except ValueError:
+                return False
+            self._valid_tags.add(tag)
         return True
 
-    def _columns(self, line: str) -> tuple[str, str]:
-        columns = line.rstrip("\r\n").split(self.source.delimiter)
-        token, tag = columns[self.source.token_column], columns[self.source.tag_column]
-        if len(columns) < 2 or not token:
-            raise ValueError("too few columns")
-        if tag not in _VALID_TAGS:
-            split_tag(tag)
-            _VALID_TAGS.add(tag)
-        return token, tag
+    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | None:
+        tokens, tags, skipped, broken = [], [], 0, False
+        for offset, line in enumerate(block.split("\n")):
+            if not tokens and (line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line))):
+                skipped = offset + 1  # document separators and comments such as "# sent_id = 12"
+                continue
+            columns = line.split(self.source.delimiter)
+            try:
+                token, tag = columns[self.source.token_column], columns[self.source.tag_column]
+                split_tag(tag)
+                if len(columns) < 2 or not token:
+                    raise ValueError("too few columns")
+            except (IndexError, ValueError):
+                self.malformed(filepath, first_line + offset, self._expected(), line)
+                broken = True
+                continue
+            tokens.append(token)
+            tags.append(tag)
+        return None if broken else (tokens, tags, skipped)
 
-    def _add(self, sentence: _Sentence, line: str, filepath: str, lineno: int) -> None:
-        if not sentence.tokens:
-            sentence.line = lineno
+    def _parses(self, line: str) -> bool:
+        columns = line.split(self.source.delimiter)
         try:
-            token, tag = self._columns(line)
+            split_tag(columns[self.source.tag_column])
         except (IndexError, ValueError):
-            self.malformed(filepath, lineno, self._expected(), line.rstrip("\r\n"))
-            sentence.broken = True
-            token, tag = "?", "O"
-        sentence.tokens.append(token)
-        sentence.tags.append(tag)
+            return False
+        return len(columns) >= 2
 
     def _expected(self) -> str:
         delimiter = "whitespace" if self.source.delimiter is None else repr(self.source.delimiter)
@@ -76,23 +103,27 @@ class ConllReader(RecordReader):
             f"{self.source.tag_column}, separated by {delimiter}"
         )
 
-    def _emit(self, sentence: _Sentence, filepath: str):
-        if sentence.broken:
-            self.count_drop("malformed_input")
-            return
-        text, offsets = join_tokens(sentence.tokens)
-        spans = tags_to_spans(sentence.tags, offsets)
-        yield self.make_document(text, filepath, sentence.line, **{SPANS: spans, TOKEN_OFFSETS: offsets})
+    def _document(self, tokens: list[str], tags: list[str], _skipped: int, filepath: str, line: int) -> Document:
+        text, offsets = join_tokens(tokens)
+        return self.make_document(text, filepath, line, **{SPANS: tags_to_spans(tags, offsets), TOKEN_OFFSETS: offsets})
 
 
-_VALID_TAGS: set[str] = {"O"}
-
-
-class _Sentence:
-    __slots__ = ("broken", "line", "tags", "tokens")
-
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-        self.tags: list[str] = []
-        self.line = 0
-        self.broken = False
+def _sentence_blocks(f, reader: RecordReader) -> Iterator[tuple[int, str]]:
+    """``(first line number, block)`` for each run of non-blank lines, read in large chunks."""
+    line, carry = 1, ""
+    with f:
+        while True:
+            chunk = f.read(CHUNK_CHARS)
+            reader.position += len(chunk)
+            text = carry + (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk)
+            cut = text.rfind("\n\n") + 1 if chunk else len(text)
+            done, carry = text[:cut], text[cut:]
+            position = 0
+            for match in _SENTENCE.finditer(done):
+                line += done.count("\n", position, match.start())
+                block = match.group().rstrip("\n")
+                yield line, block
+                position = match.start()
+            line += done.count("\n", position)
+            if not chunk:
+                return

@@ -7,7 +7,7 @@ import json
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseReader
 
-from babelforge.builders.readers.base import RecordReader, new_record
+from babelforge.builders.readers.base import RecordReader, iter_lines, new_record
 from babelforge.builders.readers.fields import FieldError, row_to_record
 from babelforge.errors import BabelforgeError, InputFormatError
 
@@ -26,8 +26,7 @@ class JsonlRecordReader(RecordReader):
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                self.position += len(line)
+            for lineno, line in enumerate(iter_lines(f, self), 1):
                 if not line.strip():
                     continue
                 try:

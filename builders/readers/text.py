@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datatrove.data import DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader
+from babelforge.builders.readers.base import RecordReader, iter_lines
 from babelforge.records import TARGET_LANGUAGE, TARGET_TEXT
 
 
@@ -19,8 +19,7 @@ class PlainTextReader(RecordReader):
                 if text.strip():
                     yield self.make_document(text, filepath, 1)
                 return
-            for lineno, line in enumerate(f, 1):
-                self.position += len(line)
+            for lineno, line in enumerate(iter_lines(f, self), 1):
                 if line.strip():
                     yield self.make_document(line.rstrip("\r\n"), filepath, lineno)
 
@@ -31,8 +30,7 @@ class TsvBitextReader(RecordReader):
     def read_file(self, filepath: str) -> DocumentsPipeline:
         source, target = self.source.source_column, self.source.target_column
         with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                self.position += len(line)
+            for lineno, line in enumerate(iter_lines(f, self), 1):
                 if not line.strip():
                     continue
                 columns = line.rstrip("\r\n").split("\t")
