@@ -23,7 +23,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 TAG_SCHEMES = ("BIO", "IOB1", "BIOES")
@@ -55,7 +55,7 @@ def join_tokens(tokens: Sequence[str], sep: str = " ") -> tuple[str, list[tuple[
     else:
         ends = list(accumulate(lengths, lambda total, n: total + n + step))
     starts = [0, *map(step.__add__, ends[:-1])]
-    return sep.join(tokens), list(zip(starts, ends))
+    return sep.join(tokens), list(zip(starts, ends, strict=True))
 
 
 def tokenize(text: str, spans: Sequence[Span] = ()) -> list[tuple[int, int]]:
@@ -156,7 +156,7 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
 
 
 def _sorted_disjoint(spans: Sequence[Span]) -> bool:
-    return all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    return all(a[1] <= b[0] for a, b in pairwise(spans))
 
 
 def _token_starting(offsets: Sequence[tuple[int, int]], start: int) -> int | None:

@@ -49,7 +49,7 @@ class ConllReader(RecordReader):
         widths = set(map(len, rows))
         if len(widths) != 1 or min(widths) < 2:
             return None  # ragged or single-column lines: the careful path names them
-        columns = list(zip(*rows))  # transpose in C
+        columns = list(zip(*rows, strict=True))  # transpose in C (all rows have one width)
         try:
             tokens, tags = columns[self.source.token_column], columns[self.source.tag_column]
         except IndexError:
