@@ -22,28 +22,27 @@ _SIZES = [
 ]
 
 TEMPLATE = """---
-{{ card_data }}
+{card_data}
 ---
 
-# {{ pretty_name }}
+# {pretty_name}
 
-{{ description }}
+{description}
 
-Forged with [babelforge](https://github.com/babelforge/babelforge) {{ version }} from the manifest
-`{{ manifest_name }}` (version {{ manifest_version }}); `provenance.json` beside this card records the
-manifest, input hashes, package versions and every count.
+Forged with babelforge {version} from the manifest `{manifest_name}` (version {manifest_version});
+`provenance.json` beside this card records the manifest, input hashes, package versions and every count.
 
 ## Contents
 
-{{ contents }}
+{contents}
 
 ## How it was made
 
-{{ steps }}
+{steps}
 
 ## Sources
 
-{{ sources }}
+{sources}
 """
 
 
@@ -78,11 +77,8 @@ def card_data(manifest, rows: int, split_rows: dict[str, int], dataset_info: dic
 
 def render_card(manifest, data, summary: dict[str, Any], version: str) -> str:
     """The whole README.md."""
-    from huggingface_hub import DatasetCard
-
-    card = DatasetCard.from_template(
-        data,
-        template_str=TEMPLATE,
+    return TEMPLATE.format(
+        card_data=data.to_yaml(),
         pretty_name=manifest.name,
         description=manifest.description or f"A {manifest.output.kind} dataset.",
         version=version,
@@ -92,7 +88,6 @@ def render_card(manifest, data, summary: dict[str, Any], version: str) -> str:
         steps=_steps(summary),
         sources=_sources(manifest),
     )
-    return str(card)
 
 
 def _contents(summary: dict[str, Any]) -> str:
