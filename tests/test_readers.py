@@ -185,3 +185,16 @@ def test_conll_chunking_keeps_sentences_and_line_numbers(data_dir, monkeypatch, 
     ]
     assert len(whole) == 150
     assert whole[1].id.endswith(":7")  # one whitespace-only line was added before it
+
+
+def test_a_folder_source_reads_only_its_kind_of_file(tmp_path, data_dir):
+    import gzip
+    import shutil
+
+    shutil.copy(data_dir / "europarl-en.conll", tmp_path / "a.conll")
+    with open(data_dir / "europarl-en.conll", "rb") as f, gzip.open(tmp_path / "b.conll.gz", "wb") as g:
+        g.write(f.read())
+    (tmp_path / "manifest.yaml").write_text("name: not data\n")
+    (tmp_path / ".hidden.conll").write_text("junk line\n")
+    docs, _ = read({"kind": "conll", "path": str(tmp_path), "language": "en"})
+    assert len(docs) == 300

@@ -27,6 +27,8 @@ class RecordReader(BaseDiskReader):
     """
 
     type = "📖 - READER"
+    #: When a source's path is a folder, the file endings read from it (compressed forms included).
+    extensions: tuple[str, ...] = (".txt",)
 
     def __init__(self, source: SourceBase, index: int):
         self.name = f"{source.kind}:{source.display_name}"  # before super().__init__ names the stats
@@ -48,6 +50,10 @@ class RecordReader(BaseDiskReader):
         """Count one record dropped under ``reason`` (shown in the summary and provenance)."""
         self.stat_update("dropped", f"dropped:{reason}")
 
+    def open_text(self, filepath: str):
+        """Open one of this source's files as UTF-8 text, decompressing by its ending (``.gz``, ``.xz`` ...)."""
+        return self.data_folder.open(filepath, "rt", encoding="utf-8", compression="infer")
+
     def make_document(self, text: str, path: str, line: int, **metadata) -> Document:
         """A record of this source; see :func:`new_record`."""
         return new_record(self.source, text, path, line, **metadata)
@@ -56,9 +62,14 @@ class RecordReader(BaseDiskReader):
         """This task's share of the files (datatrove's ``get_shard``), counted once at the end."""
         if data:
             yield from data
-        shard = self.data_folder.get_shard(rank, world_size, recursive=self.recursive, glob_pattern=self.glob_pattern)
-        if not shard and rank == 0:
-            pattern = f" matching {self.glob_pattern!r}" if self.glob_pattern else ""
+        files = self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern)
+        if self.glob_pattern is None:  # a folder: only the files this kind of source reads
+            files = [f for f in files if f.lower().endswith(self.extensions) and not _hidden(f)]
+        shard = files[rank::world_size]
+        if not files and rank == 0:
+            pattern = (
+                f" matching {self.glob_pattern!r}" if self.glob_pattern else f" ending in {', '.join(self.extensions)}"
+            )
             raise BabelforgeError(f"no input files in {self.data_folder.path}{pattern} for source {self.source_name!r}")
         read = 0
         for doc in self.read_files_shard(shard):
@@ -96,3 +107,12 @@ def _folder_and_pattern(path: str) -> tuple[str, str | None]:
     if os.path.isdir(path):
         return path, None
     return os.path.dirname(path) or ".", os.path.basename(path)
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.split("/"))
+
+
+def with_compression(*endings: str) -> tuple[str, ...]:
+    """``endings`` plus their ``.gz``, ``.bz2``, ``.xz`` and ``.zst`` forms."""
+    return tuple(e + c for e in endings for c in ("", ".gz", ".bz2", ".xz", ".zst"))

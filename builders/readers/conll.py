@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from datatrove.data import Document, DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader
+from babelforge.builders.readers.base import RecordReader, with_compression
 from babelforge.records import SPANS, TOKEN_OFFSETS
 from babelforge.spans import join_tokens, split_tag, tags_to_spans
 
@@ -31,9 +31,11 @@ class ConllReader(RecordReader):
           - {kind: conll, path: data/en.conll, language: en, tag_column: 3}
     """
 
+    extensions = with_compression(".conll", ".conll02", ".conll03", ".conllu", ".bio", ".iob", ".iob2", ".tsv", ".txt")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
         self._valid_tags = {"O"}
-        for first_line, block in _sentence_blocks(self.data_folder.open(filepath, "rt", encoding="utf-8"), self):
+        for first_line, block in _sentence_blocks(self.open_text(filepath), self):
             parsed = self._parse_fast(block)
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)

@@ -7,7 +7,7 @@ import json
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseReader
 
-from babelforge.builders.readers.base import RecordReader, iter_lines, new_record
+from babelforge.builders.readers.base import RecordReader, iter_lines, new_record, with_compression
 from babelforge.builders.readers.fields import FieldError, row_to_record
 from babelforge.errors import BabelforgeError, InputFormatError
 
@@ -24,8 +24,10 @@ class JsonlRecordReader(RecordReader):
             fields: {text: sentence, spans: entities}
     """
 
+    extensions = with_compression(".jsonl", ".json", ".ndjson")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
+        with self.open_text(filepath) as f:
             for lineno, line in enumerate(iter_lines(f, self), 1):
                 if not line.strip():
                     continue
@@ -45,6 +47,8 @@ class JsonlRecordReader(RecordReader):
 
 class ParquetRecordReader(RecordReader):
     """Parquet files read in batches; ``fields`` as for JSON Lines. Errors name the row number."""
+
+    extensions = (".parquet",)
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         import pyarrow.parquet as pq

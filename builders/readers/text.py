@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datatrove.data import DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader, iter_lines
+from babelforge.builders.readers.base import RecordReader, iter_lines, with_compression
 from babelforge.records import TARGET_LANGUAGE, TARGET_TEXT
 
 
 class PlainTextReader(RecordReader):
     """A record per non-empty line (``per: line``) or per file (``per: file``)."""
 
+    extensions = with_compression(".txt", ".text", ".md")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
-        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
+        with self.open_text(filepath) as f:
             if self.source.per == "file":
                 text = f.read()
                 self.position += len(text)
@@ -27,9 +29,11 @@ class PlainTextReader(RecordReader):
 class TsvBitextReader(RecordReader):
     """Source text and its translation per line, in the columns the source names."""
 
+    extensions = with_compression(".tsv", ".txt")
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
         source, target = self.source.source_column, self.source.target_column
-        with self.data_folder.open(filepath, "rt", encoding="utf-8") as f:
+        with self.open_text(filepath) as f:
             for lineno, line in enumerate(iter_lines(f, self), 1):
                 if not line.strip():
                     continue
