@@ -31,17 +31,25 @@ class RunResult:
     summary: dict[str, Any]
     timings: dict[str, float]
     resumed_tasks: int
+    restarted: bool = False
 
 
-def prepare_work_dir(plan: Plan) -> int:
-    """Create or reuse the work folder; return how many tasks an earlier attempt already finished."""
+def prepare_work_dir(plan: Plan) -> tuple[int, bool]:
+    """Create or reuse the work folder.
+
+    Returns:
+        How many tasks an earlier attempt already finished, and whether an earlier attempt's work
+        was discarded because the manifest changed since (its shards would be wrong).
+    """
     stamp = plan.work_dir / "fingerprint.json"
     current = fingerprint(plan.manifest)
-    if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != current:
-        shutil.rmtree(plan.work_dir)  # the manifest changed: earlier shards would be wrong
+    restarted = stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != current
+    if restarted:
+        shutil.rmtree(plan.work_dir)
     plan.work_dir.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"fingerprint": current, "manifest": plan.manifest.name}))
-    return sum(len(list((plan.logging_dir(i) / "completions").glob("*"))) for i in range(len(plan.passes)))
+    finished = sum(len(list((plan.logging_dir(i) / "completions").glob("*"))) for i in range(len(plan.passes)))
+    return finished, restarted
 
 
 def run_manifest(
@@ -60,7 +68,7 @@ def run_manifest(
     from babelforge.stats import collect_step_counts, drops_by_reason
 
     plan = compile_manifest(manifest)
-    resumed = prepare_work_dir(plan)
+    resumed, restarted = prepare_work_dir(plan)
     started = time.perf_counter()
     _execute(plan, manifest.executor.use, watch)
     executed = time.perf_counter()
@@ -72,7 +80,7 @@ def run_manifest(
     timings["emit"] = time.perf_counter() - executed
     if not keep_work:
         shutil.rmtree(plan.work_dir, ignore_errors=True)
-    return RunResult(Path(manifest.output.path).resolve(), summary, timings, resumed)
+    return RunResult(Path(manifest.output.path).resolve(), summary, timings, resumed, restarted)
 
 
 def _execute(plan: Plan, use: str, watch) -> None:

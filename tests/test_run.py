@@ -185,7 +185,7 @@ def test_resume_keeps_finished_shards_untouched(tmp_path, big_corpus, write_mani
     plan = compile_manifest(manifest)
     from babelforge.runner import prepare_work_dir
 
-    prepare_work_dir(plan)
+    assert prepare_work_dir(plan) == (0, False)
     from babelforge.executors import build_executors
 
     executor = build_executors(plan, "local")[0]
@@ -237,3 +237,21 @@ def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_
     assert len(rows) == sum(result.summary["rows"]["train"].values()) > 0
     assert all('"saw":"all"' in row["lineage"] for row in rows)
     assert rows[0]["spans"] is not None
+
+
+def test_a_changed_manifest_discards_the_interrupted_work(tmp_path, write_manifest, data_dir):
+    from babelforge.runner import prepare_work_dir
+
+    settings = {
+        "name": "c",
+        "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"}],
+        "output": {"path": str(tmp_path / "out")},
+    }
+    plan = compile_manifest(load_manifest(write_manifest(settings)))
+    prepare_work_dir(plan)
+    (plan.logging_dir(0) / "completions").mkdir(parents=True)
+    (plan.logging_dir(0) / "completions" / "00000").touch()
+    assert prepare_work_dir(plan) == (1, False)
+    settings["steps"] = [{"filter_length": {"min_tokens": 2}}]
+    changed = compile_manifest(load_manifest(write_manifest(settings)))
+    assert prepare_work_dir(changed) == (0, True)

@@ -104,6 +104,8 @@ def print_summary(result) -> None:
     for name, seconds in result.timings.items():
         times.add_row(name, f"{seconds:.3f}")
     out.print(times)
+    if result.restarted:
+        out.print("note: the manifest changed since the interrupted attempt, so its work was discarded")
     if result.resumed_tasks:
         out.print(f"resumed: {result.resumed_tasks} task(s) finished by an earlier attempt were not run again")
     out.print(f"[green]wrote[/] {result.output}", highlight=False)

@@ -1,11 +1,17 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.sources import Source
 from babelforge.spans import Span
+
+# Tokens in scripts that break naive offset code: emoji with ZWJ, CJK, Thai, RTL, combining marks.
+TOKEN = st.text(alphabet=st.sampled_from("a😀👩‍👧中文สวัสดีمرحباשלוםé\u0301\u200dß"), min_size=1, max_size=5)
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "S-ORG", "E-PER"]
 
 
 def read(settings: dict, rank: int = 0, world_size: int = 1):
@@ -198,3 +204,29 @@ def test_a_folder_source_reads_only_its_kind_of_file(tmp_path, data_dir):
     (tmp_path / ".hidden.conll").write_text("junk line\n")
     docs, _ = read({"kind": "conll", "path": str(tmp_path), "language": "en"})
     assert len(docs) == 300
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    sentences=st.lists(
+        st.lists(st.tuples(TOKEN, st.sampled_from(TAGS)), min_size=1, max_size=8), min_size=1, max_size=5
+    )
+)
+def test_conll_round_trip_on_hard_scripts(tmp_path, sentences):
+    """Whatever the script, each span's surface is its tokens joined by spaces, in code points."""
+    from babelforge.spans import convert_tags, join_tokens, tags_to_spans
+
+    path = tmp_path / "h.conll"
+    path.write_text(
+        "\n\n".join("\n".join(f"{tok}\t{tag}" for tok, tag in s) for s in sentences) + "\n", encoding="utf-8"
+    )
+    docs, _ = read({"kind": "conll", "path": str(path), "language": "en"})
+    assert len(docs) == len(sentences)
+    for doc, sentence in zip(docs, sentences, strict=True):
+        tokens = [tok for tok, _ in sentence]
+        text, offsets = join_tokens(tokens)
+        assert doc.text == text
+        assert doc.metadata["token_offsets"] == offsets
+        assert doc.metadata["spans"] == tags_to_spans(convert_tags([tag for _, tag in sentence], "BIO"), offsets)
+        for span in doc.metadata["spans"]:
+            assert doc.text[span.start : span.end].split(" ")[0] in tokens
