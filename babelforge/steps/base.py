@@ -55,7 +55,7 @@ class RecordStep(PipelineStep):
         return [self.process(doc) for doc in docs]
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        rejects = _RejectsFile(self.rejects_folder, self.name, rank)
+        rejects = RejectsFile(self.rejects_folder, self.name, rank)
         try:
             for batch in _batches(data or (), self.batch_size):
                 self.stat_update("in", value=len(batch))
@@ -65,7 +65,7 @@ class RecordStep(PipelineStep):
         finally:
             rejects.close()
 
-    def _sort(self, batch: list[Document], results: list[Document | Drop], rejects: _RejectsFile) -> Iterator[Document]:
+    def _sort(self, batch: list[Document], results: list[Document | Drop], rejects: RejectsFile) -> Iterator[Document]:
         kept = []
         for doc, result in zip(batch, results, strict=True):
             if isinstance(result, Drop):
@@ -93,20 +93,25 @@ def _batches(data: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-class _RejectsFile:
+class RejectsFile:
     """Dropped records of one step and rank as JSON lines, opened on the first reject."""
 
     def __init__(self, folder: str | None, step: str, rank: int):
-        self.path = os.path.join(folder, f"{_slug(step)}-{rank:05d}.jsonl") if folder else None
+        self.path = os.path.join(folder, f"{slug(step)}-{rank:05d}.jsonl") if folder else None
         self._file = None
 
     def write(self, doc: Document, drop: Drop) -> None:
+        self.write_row(
+            {"id": doc.id, "text": doc.text, "reason": drop.reason, "detail": drop.detail, "metadata": doc.metadata}
+        )
+
+    def write_row(self, row: dict) -> None:
+        """Write any JSON-able row (readers reject raw lines, not records)."""
         if self.path is None:
             return
         if self._file is None:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        row = {"id": doc.id, "text": doc.text, "reason": drop.reason, "detail": drop.detail, "metadata": doc.metadata}
         self._file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
     def close(self) -> None:
@@ -114,5 +119,5 @@ class _RejectsFile:
             self._file.close()
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()

@@ -11,6 +11,7 @@ from datatrove.pipeline.readers.base import BaseDiskReader
 
 from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.records import LANGUAGE, LINEAGE, SOURCE, SOURCE_ID, SPLIT
+from babelforge.steps.base import RejectsFile
 
 if TYPE_CHECKING:
     from babelforge.sources import SourceBase
@@ -36,19 +37,28 @@ class RecordReader(BaseDiskReader):
         super().__init__(folder, glob_pattern=pattern, limit=source.limit, recursive=pattern is None)
         self.source = source
         self.source_name = source.display_name
+        self.rejects_folder: str | None = None
+        self._rank, self._rejects = 0, None
         self.position = 0
 
-    def malformed(self, path: str, line: int, expected: str, got: str = "") -> None:
+    def malformed(self, path: str, line: int, expected: str, got: str = "") -> str:
         """Raise :class:`InputFormatError` for a malformed line, unless the source skips bad input.
 
-        When skipping, the caller drops the record and counts it with :meth:`count_drop`.
+        Returns:
+            When skipping, the problem in words; the caller then drops the record with :meth:`count_drop`.
         """
+        error = InputFormatError(self.data_folder.resolve_paths(path), line, expected, got)
         if self.source.on_error == "fail":
-            raise InputFormatError(self.data_folder.resolve_paths(path), line, expected, got)
+            raise error
+        return str(error)
 
-    def count_drop(self, reason: str) -> None:
-        """Count one record dropped under ``reason`` (shown in the summary and provenance)."""
+    def count_drop(self, reason: str, detail: str = "", text: str = "") -> None:
+        """Count one record dropped under ``reason``, and keep it in the rejects when the output asks."""
         self.stat_update("dropped", f"dropped:{reason}")
+        if self.rejects_folder:
+            if self._rejects is None:
+                self._rejects = RejectsFile(self.rejects_folder, self.name, self._rank)
+            self._rejects.write_row({"source": self.source_name, "reason": reason, "detail": detail, "text": text})
 
     def open_text(self, filepath: str):
         """Open one of this source's files as UTF-8 text, decompressing by its ending (``.gz``, ``.xz`` ...)."""
@@ -62,6 +72,7 @@ class RecordReader(BaseDiskReader):
         """This task's share of the files (datatrove's ``get_shard``), counted once at the end."""
         if data:
             yield from data
+        self._rank, self._rejects = rank, None
         files = self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern)
         if self.glob_pattern is None:  # a folder: only the files this kind of source reads
             files = [f for f in files if f.lower().endswith(self.extensions) and not _hidden(f)]
@@ -72,9 +83,13 @@ class RecordReader(BaseDiskReader):
             )
             raise BabelforgeError(f"no input files in {self.data_folder.path}{pattern} for source {self.source_name!r}")
         read = 0
-        for doc in self.read_files_shard(shard):
-            read += 1
-            yield doc
+        try:
+            for doc in self.read_files_shard(shard):
+                read += 1
+                yield doc
+        finally:
+            if self._rejects is not None:
+                self._rejects.close()
         self.stat_update("read", value=read)
 
 

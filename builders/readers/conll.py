@@ -39,8 +39,8 @@ class ConllReader(RecordReader):
             parsed = self._parse_fast(block)
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)
-            if parsed is None:
-                self.count_drop("malformed_input")
+            if isinstance(parsed, str):
+                self.count_drop("malformed_input", parsed, block)
             elif parsed[0]:
                 yield self._document(*parsed, filepath, first_line + parsed[2])
 
@@ -70,8 +70,9 @@ class ConllReader(RecordReader):
             self._valid_tags.add(tag)
         return True
 
-    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | None:
-        tokens, tags, skipped, broken = [], [], 0, False
+    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | str:
+        """Parse line by line; return the first problem (when skipping bad input) instead of a sentence."""
+        tokens, tags, skipped, problem = [], [], 0, ""
         for offset, line in enumerate(block.split("\n")):
             if not tokens and (line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line))):
                 skipped = offset + 1  # document separators and comments such as "# sent_id = 12"
@@ -83,12 +84,11 @@ class ConllReader(RecordReader):
                 if len(columns) < 2 or not token:
                     raise ValueError("too few columns")
             except (IndexError, ValueError):
-                self.malformed(filepath, first_line + offset, self._expected(), line)
-                broken = True
+                problem = problem or self.malformed(filepath, first_line + offset, self._expected(), line)
                 continue
             tokens.append(token)
             tags.append(tag)
-        return None if broken else (tokens, tags, skipped)
+        return problem or (tokens, tags, skipped)
 
     def _parses(self, line: str) -> bool:
         columns = line.split(self.source.delimiter)

@@ -35,12 +35,11 @@ class JsonlRecordReader(RecordReader):
                     row = json.loads(line)
                     text, metadata = row_to_record(row, self.source.fields, self.source.language)
                 except json.JSONDecodeError as error:
-                    self.malformed(filepath, lineno, f"one JSON object per line ({error.msg})", line.strip())
-                    self.count_drop("malformed_input")
+                    problem = self.malformed(filepath, lineno, f"one JSON object per line ({error.msg})", line.strip())
+                    self.count_drop("malformed_input", problem, line)
                     continue
                 except FieldError as error:
-                    self.malformed(filepath, lineno, str(error))
-                    self.count_drop("malformed_input")
+                    self.count_drop("malformed_input", self.malformed(filepath, lineno, str(error)), line)
                     continue
                 yield self.make_document(text, filepath, lineno, **metadata)
 
@@ -62,8 +61,7 @@ class ParquetRecordReader(RecordReader):
                     try:
                         text, metadata = row_to_record(row, self.source.fields, self.source.language)
                     except FieldError as error:
-                        self.malformed(filepath, row_number, str(error))
-                        self.count_drop("malformed_input")
+                        self.count_drop("malformed_input", self.malformed(filepath, row_number, str(error)), str(row))
                         continue
                     self.position += len(text)
                     yield self.make_document(text, filepath, row_number, **metadata)

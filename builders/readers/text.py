@@ -39,10 +39,8 @@ class TsvBitextReader(RecordReader):
                     continue
                 columns = line.rstrip("\r\n").split("\t")
                 if max(source, target) >= len(columns) or not columns[source] or not columns[target]:
-                    self.malformed(
-                        filepath, lineno, f"non-empty texts in tab-separated columns {source} and {target}", line
-                    )
-                    self.count_drop("malformed_input")
+                    expected = f"non-empty texts in tab-separated columns {source} and {target}"
+                    self.count_drop("malformed_input", self.malformed(filepath, lineno, expected, line), line)
                     continue
                 yield self.make_document(
                     columns[source],

@@ -230,3 +230,19 @@ def test_conll_round_trip_on_hard_scripts(tmp_path, sentences):
         assert doc.metadata["spans"] == tags_to_spans(convert_tags([tag for _, tag in sentence], "BIO"), offsets)
         for span in doc.metadata["spans"]:
             assert doc.text[span.start : span.end].split(" ")[0] in tokens
+
+
+def test_skipped_input_goes_to_the_rejects_when_asked(tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("Ada\tB-PER\nLovelace\tQ-PER\n\nRome\tB-LOC\n")
+    source = TypeAdapter(Source).validate_python(
+        {"kind": "conll", "path": str(path), "language": "en", "on_error": "skip"}
+    )
+    reader = source.reader(0)
+    reader.rejects_folder = str(tmp_path / "rejects")
+    assert [d.text for d in reader.run(None, 0, 1)] == ["Rome"]
+    (rejects,) = (tmp_path / "rejects").glob("*.jsonl")
+    (row,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert row["reason"] == "malformed_input"
+    assert row["text"] == "Ada\tB-PER\nLovelace\tQ-PER"
+    assert f"{path}:2: expected a token" in row["detail"]
