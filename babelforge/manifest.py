@@ -1,4 +1,4 @@
-"""Manifests: YAML recipes, validated into a :class:`Manifest`, every problem reported at once.
+"""Manifests: YAML recipes, validated into a manifest model, every problem reported at once.
 
 A manifest names sources, languages, an ordered list of steps, the output and the executor::
 
@@ -153,10 +153,6 @@ class ManifestBase(_Strict):
         return [next(iter(entry.__dict__.values())) for entry in self.steps]  # type: ignore[attr-defined]
 
 
-# `Manifest` is the type name user code uses; the concrete class is built once the registry is loaded.
-Manifest = ManifestBase
-
-
 def _step_tag(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         return next(iter(value))
@@ -273,7 +269,7 @@ def _unknown_keys(model: type[BaseModel], data: Any, where: str) -> list[Problem
             guess = did_you_mean(str(key), fields)
             hint = f"did you mean {guess[0]!r}? " if guess else ""
             problems.append(Problem(_join(where, key), f"unknown key {key!r}: {hint}valid: {', '.join(fields)}"))
-        elif key == "steps" and model.__name__ == "Manifest":
+        elif key == "steps" and issubclass(model, ManifestBase):
             problems.extend(_step_problems(value))
         else:
             problems.extend(_nested_unknown_keys(fields[key].annotation, value, _join(where, key)))
@@ -287,7 +283,7 @@ def _nested_unknown_keys(annotation: Any, value: Any, where: str) -> list[Proble
     if origin is list and isinstance(value, list):
         return [p for i, item in enumerate(value) for p in _nested_unknown_keys(args[0], item, f"{where}[{i}]")]
     if origin in (typing.Union, types.UnionType):
-        if isinstance(value, dict) and value.get("kind") in SOURCE_MODELS and annotation_has_sources(args):
+        if isinstance(value, dict) and value.get("kind") in SOURCE_MODELS and _has_sources(args):
             return _unknown_keys(SOURCE_MODELS[value["kind"]], value, where)
         models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
         return _unknown_keys(models[0], value, where) if len(models) == 1 else []
@@ -296,7 +292,7 @@ def _nested_unknown_keys(annotation: Any, value: Any, where: str) -> list[Proble
     return []
 
 
-def annotation_has_sources(args: tuple) -> bool:
+def _has_sources(args: tuple) -> bool:
     return any(a in SOURCE_MODELS.values() for a in args)
 
 

@@ -1,8 +1,7 @@
-"""Typed views of the records that travel through a pipeline, and their Hugging Face ``Features``.
+"""The record contract: the metadata keys steps share, and each output kind's Hugging Face ``Features``.
 
 Records travel as datatrove ``Document``s: ``text`` plus ``metadata``. The metadata keys below are the
-contract between steps; each step documents which it reads and writes. The views give them types at
-the edges (readers build them, emit turns them into rows), so no step has to guess a key's shape.
+contract between steps; each step documents which it reads and writes.
 
 Metadata keys every record carries:
     ``language``: canonical language code (``hau_Latn``).
@@ -17,14 +16,10 @@ Span records add ``spans`` (list of :class:`~babelforge.spans.Span`) and, when t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from babelforge.spans import Span
 
 if TYPE_CHECKING:
     import datasets
-    from datatrove.data import Document
 
 #: The record kinds an output can hold, one ``Features`` layout each.
 RECORD_KINDS = ("ner", "spans", "chat", "text", "bitext")
@@ -32,72 +27,6 @@ RECORD_KINDS = ("ner", "spans", "chat", "text", "bitext")
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
-
-
-@dataclass
-class SpanExample:
-    """A text with labelled character spans (NER, QA answers, any span task)."""
-
-    id: str
-    text: str
-    spans: list[Span]
-    language: str
-    split: str = "train"
-    token_offsets: list[tuple[int, int]] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_document(cls, doc: Document) -> SpanExample:
-        md = doc.metadata
-        return cls(
-            id=doc.id,
-            text=doc.text,
-            spans=[Span(*s) for s in md.get(SPANS, ())],
-            language=md.get(LANGUAGE, ""),
-            split=md.get(SPLIT, "train"),
-            token_offsets=md.get(TOKEN_OFFSETS),
-            meta=md,
-        )
-
-
-@dataclass
-class DocumentPair:
-    """Two documents in two languages that say related things (mined or linked)."""
-
-    id: str
-    source_text: str
-    target_text: str
-    source_language: str
-    target_language: str
-    score: float | None = None
-
-
-@dataclass
-class InterleavedSample:
-    """A pre-training sample interleaving chunks of bilingual documents."""
-
-    id: str
-    text: str
-    segments: list[dict[str, Any]]
-
-
-@dataclass
-class Instruction:
-    """A chat-formatted instruction example."""
-
-    id: str
-    messages: list[dict[str, str]]
-    language: str
-
-
-@dataclass
-class CodeMixedText:
-    """Text with per-token language labels and its measured mixing."""
-
-    id: str
-    text: str
-    token_languages: list[str]
-    metrics: dict[str, float]
 
 
 def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
