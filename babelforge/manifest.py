@@ -359,13 +359,14 @@ def _path(loc: list) -> str:
 def _cross_checks(manifest: ManifestBase) -> list[Problem]:
     problems = []
     kind = manifest.output.kind
+    from_steps = frozenset().union(*(s.produces for s in manifest.step_settings))
     for i, source in enumerate(manifest.sources):
-        if kind not in source.record_kinds():
+        if kind not in source.record_kinds() | from_steps:
             problems.append(
                 Problem(
                     f"sources[{i}]",
                     f"a {source.kind!r} source with these fields cannot feed output.kind {kind!r} "
-                    f"(it gives: {', '.join(sorted(source.record_kinds()))})",
+                    f"(it gives: {', '.join(sorted(source.record_kinds() | from_steps))})",
                 )
             )
         if source.language is None and not (getattr(source, "fields", None) and source.fields.language):

@@ -45,11 +45,13 @@ class StepSettings(BaseModel):
         kind: the manifest key, set by :func:`register_step`.
         barrier: True when the step needs all records of the previous pass before it starts
             (an index, a global dedup). The compiler then starts a new pass, chained with ``depends=``.
+        produces: output kinds the records can feed once this step ran (``translate`` makes bitext).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: ClassVar[str] = ""
     barrier: ClassVar[bool] = False
+    produces: ClassVar[frozenset[str]] = frozenset()
 
     def build(self, ctx: BuildContext) -> PipelineStep:
         """Return the datatrove step these settings describe (cheap: models load inside ``run``)."""

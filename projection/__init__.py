@@ -1,6 +1,44 @@
 """Projection: translate span-labelled data and carry the labels across.
 
-Its steps (translators, constrained decoding, markers, alignment, span matching) register here.
+Registered step kinds: ``translate`` (CTranslate2). Label projection methods come next.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from babelforge.langs import LanguageCode
+from babelforge.registry import StepSettings, register_step
+
+__all__ = ["TranslateSettings"]
+
+
+@register_step("translate")
+class TranslateSettings(StepSettings):
+    """Translate each record's text with a CTranslate2 model (converted from a Hub id or folder)."""
+
+    produces = frozenset({"bitext"})
+
+    model: str = Field(description="Hub id or local folder of an NLLB, M2M100, Marian or MADLAD checkpoint")
+    target: LanguageCode
+    source: LanguageCode | None = Field(None, description="default: each record's own language")
+    quantization: Literal["default", "int8", "int8_float16", "int8_float32", "float16", "bfloat16", "float32"] = (
+        "default"
+    )
+    beam_size: int = Field(4, ge=1)
+    max_decoding_length: int = Field(256, ge=1)
+    length_penalty: float = 1.0
+    max_batch_tokens: int = Field(4096, ge=1)
+    memory: bool = Field(True, description="keep every translation in $BABELFORGE_HOME/memory.sqlite")
+
+    def build(self, ctx):
+        from babelforge.models import resolve_model
+        from babelforge.projection.ct2 import Decoding
+        from babelforge.projection.translate import TranslateStep
+
+        decoding = Decoding(self.beam_size, self.max_decoding_length, self.length_penalty, self.quantization)
+        resolved = resolve_model(self.model)  # fail fast, before any task starts
+        memory = "default" if self.memory else None
+        return TranslateStep(self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved)

@@ -20,7 +20,11 @@ HERE = Path(__file__).parent
 DATA = HERE / "data"
 REPO = HERE.parent
 
+import tempfile  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Conversions and translation memories go to a throwaway folder, never the user's cache.
+os.environ["BABELFORGE_HOME"] = tempfile.mkdtemp(prefix="babelforge-home-")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
