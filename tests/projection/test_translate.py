@@ -129,3 +129,17 @@ def test_inputs_longer_than_the_model_takes_go_by_pieces(tiny_marian, tmp_path):
     (translation,) = translator.translate([long_text])
     assert translation
     assert translator.model_calls >= 1
+
+
+def test_models_convert_command(tiny_marian, tmp_path):
+    env = {**os.environ, "BABELFORGE_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "babelforge", "models", "convert", str(tiny_marian["hf"]), "-q", "int8"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "(marian, revision local:" in result.stdout
+    (converted,) = (tmp_path / "home" / "ct2").iterdir()
+    assert converted.name.endswith("-int8")
+    assert (converted / "model.bin").exists()
+    missing = subprocess.run([*command[:5], "nobody/nothing"], capture_output=True, text=True, env=env)
+    assert missing.returncode == 2
+    assert "model 'nobody/nothing'" in missing.stderr
