@@ -11,3 +11,14 @@ err = Console(stderr=True, soft_wrap=True)
 def print_error(error: BaseException) -> None:
     """One error, in red, without a traceback."""
     err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+
+
+def quiet_library_logs() -> None:
+    """Keep datatrove's per-file INFO lines off the console (warnings and errors still show)."""
+    import sys
+
+    import datatrove.utils.logging  # noqa: F401 - it installs its own sink on import; replace it after
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")

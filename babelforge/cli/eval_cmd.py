@@ -32,12 +32,11 @@ def projection(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object last on stdout."),
 ) -> None:
     """Project the source file's gold spans onto the target text (no MT) and score them."""
-    from loguru import logger
-
+    from babelforge.cli.console import quiet_library_logs
     from babelforge.errors import BabelforgeError
     from babelforge.projection.evaluate import evaluate_projection
 
-    logger.remove()  # datatrove's readers log every file they open
+    quiet_library_logs()
 
     if method not in METHODS:
         raise BabelforgeError(f"unknown projection method {method!r}: valid: {', '.join(METHODS)}")
