@@ -116,15 +116,6 @@ def resolve(value: str) -> Language:
     return by_code()[codes[0]]
 
 
-def is_known(value: str) -> bool:
-    """Whether :func:`resolve` would accept ``value``."""
-    try:
-        resolve(value)
-    except UnknownLanguageError:
-        return False
-    return True
-
-
 @cache
 def by_code() -> dict[str, Language]:
     """Canonical code to :class:`Language`."""

@@ -194,11 +194,6 @@ def convert_tags(tags: Sequence[str], scheme: str) -> list[str]:
     return spans_to_tags(tags_to_spans(tags, offsets), offsets, scheme).tags
 
 
-def labels_of(tags: Sequence[str]) -> set[str]:
-    """The entity labels used in ``tags`` (without prefixes)."""
-    return {label for tag in tags if (label := split_tag(tag)[1]) is not None}
-
-
 def tag_names(labels: Sequence[str], scheme: str = "BIO") -> list[str]:
     """The full, ordered tag inventory for ``labels`` in ``scheme``: ``O`` first, then per label."""
     prefixes = {"BIO": "BI", "IOB1": "BI", "BIOES": "BIES"}[scheme]
