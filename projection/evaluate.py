@@ -77,3 +77,52 @@ def evaluate_projection(source_file: str, target_file: str, fmt: str, projector:
         "status": dict(statuses),
         "sentences_per_second": round(len(inputs) / max(seconds, 1e-9), 2),
     }
+
+
+def read_pharaoh_gold(path: str | Path) -> list[tuple[set, set]]:
+    """``(sure, possible)`` 0-indexed link sets per line of a gold file (``i-j`` sure, ``ipj`` possible, 1-indexed).
+
+    Sure links are possible links too, as in the AER definition.
+    """
+    gold = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        sure, possible = set(), set()
+        for item in line.split():
+            separator = "-" if "-" in item else "p"
+            try:
+                i, j = (int(x) - 1 for x in item.split(separator))
+            except ValueError:
+                raise BabelforgeError(f"{path}:{number}: expected links like 3-4 or 3p4, got {item!r}") from None
+            possible.add((i, j))
+            if separator == "-":
+                sure.add((i, j))
+        gold.append((sure, possible))
+    return gold
+
+
+def evaluate_alignment(pairs_file: str, gold_file: str, word_aligner) -> dict:
+    """Alignment error rate, precision and recall of ``word_aligner`` on ``src ||| tgt`` pairs."""
+    pairs = []
+    for number, line in enumerate(Path(pairs_file).read_text(encoding="utf-8").splitlines(), 1):
+        if "|||" not in line:
+            raise BabelforgeError(f"{pairs_file}:{number}: expected 'source words ||| target words'")
+        source, target = line.split("|||", 1)
+        pairs.append((source.split(), target.split()))
+    gold = read_pharaoh_gold(gold_file)
+    if len(gold) != len(pairs):
+        raise BabelforgeError(f"{pairs_file} has {len(pairs)} pairs but {gold_file} has {len(gold)} lines")
+    started = time.perf_counter()
+    predicted = [set(word_aligner.align(s, t)) for s, t in pairs]
+    seconds = time.perf_counter() - started
+    a = sum(len(p) for p in predicted)
+    s = sum(len(sure) for sure, _ in gold)
+    a_s = sum(len(p & sure) for p, (sure, _) in zip(predicted, gold, strict=True))
+    a_p = sum(len(p & possible) for p, (_, possible) in zip(predicted, gold, strict=True))
+    return {
+        "aligner": word_aligner.spec,
+        "pairs": len(pairs),
+        "aer": round(1 - (a_s + a_p) / max(a + s, 1), 4),
+        "precision": round(a_p / max(a, 1), 4),
+        "recall": round(a_s / max(s, 1), 4),
+        "pairs_per_second": round(len(pairs) / max(seconds, 1e-9), 2),
+    }

@@ -18,7 +18,7 @@ class Format(str, Enum):
     iob2 = "iob2"
 
 
-METHODS = ("spanmatch",)
+METHODS = ("spanmatch", "align")
 
 
 @app.command("projection")
@@ -38,11 +38,7 @@ def projection(
 
     quiet_library_logs()
 
-    if method not in METHODS:
-        raise BabelforgeError(f"unknown projection method {method!r}: valid: {', '.join(METHODS)}")
-    from babelforge.projection.spanmatch import SpanMatchProjector
-
-    report = evaluate_projection(str(source_file), str(target_file), fmt.value, SpanMatchProjector(embedder))
+    report = evaluate_projection(str(source_file), str(target_file), fmt.value, _projector(method, embedder, aligner))
     if as_json:
         print(json.dumps(report))
         return
@@ -53,3 +49,43 @@ def projection(
     )
     for label, f1 in report["per_label"].items():
         out.print(f"  {label}: F1 {f1:.3f}", highlight=False)
+
+
+def _projector(method: str, embedder: str, aligner: str | None):
+    from babelforge.errors import BabelforgeError
+
+    if method == "spanmatch":
+        from babelforge.projection.spanmatch import SpanMatchProjector
+
+        return SpanMatchProjector(embedder)
+    if method == "align":
+        from babelforge.projection.align import ALIGNER_SPECS, AlignProjector
+
+        if not aligner:
+            raise BabelforgeError(f"--method align needs --aligner: one of {', '.join(ALIGNER_SPECS)}")
+        return AlignProjector(aligner)
+    raise BabelforgeError(f"unknown projection method {method!r}: valid: {', '.join(METHODS)}")
+
+
+@app.command("alignment")
+def alignment(
+    pairs: Path = typer.Option(..., "--pairs", help="Tokenised 'source ||| target' lines."),
+    gold: Path = typer.Option(..., "--gold", help="Gold links per line: i-j sure, ipj possible, 1-indexed."),
+    aligner: str = typer.Option(..., "--aligner", help="simalign:MODEL, simalign-argmax:MODEL, ..."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object last on stdout."),
+) -> None:
+    """Score a word aligner against gold links: alignment error rate, precision, recall."""
+    from babelforge.cli.console import quiet_library_logs
+    from babelforge.projection.align import aligner as make_aligner
+    from babelforge.projection.evaluate import evaluate_alignment
+
+    quiet_library_logs()
+    report = evaluate_alignment(str(pairs), str(gold), make_aligner(aligner))
+    if as_json:
+        print(json.dumps(report))
+        return
+    out.print(
+        f"{report['aligner']}: AER {report['aer']:.3f}, P {report['precision']:.3f}, R {report['recall']:.3f} "
+        f"over {report['pairs']} pairs ({report['pairs_per_second']:.1f}/s)",
+        highlight=False,
+    )
