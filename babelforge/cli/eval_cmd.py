@@ -33,7 +33,6 @@ def projection(
 ) -> None:
     """Project the source file's gold spans onto the target text (no MT) and score them."""
     from babelforge.cli.console import quiet_library_logs
-    from babelforge.errors import BabelforgeError
     from babelforge.projection.evaluate import evaluate_projection
 
     quiet_library_logs()
