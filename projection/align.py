@@ -11,6 +11,8 @@ too few of its words are aligned (``min_coverage``) or when its cover overlaps a
 
 from __future__ import annotations
 
+import logging
+
 from babelforge.errors import BabelforgeError, MissingDependencyError
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector, word_offsets
 from babelforge.spans import Span
@@ -67,6 +69,8 @@ class SimAlignAligner:
                 raise MissingDependencyError("simalign alignment", ["simalign", "transformers"], "models") from None
             from babelforge.models import resolve_model
 
+            # simalign attaches a DEBUG-level console handler to its logger at import: keep it to warnings.
+            logging.getLogger("simalign.simalign").setLevel(logging.WARNING)
             path = str(resolve_model(self.model).path)
             config = AutoConfig.from_pretrained(path)
             layers = getattr(config, "num_hidden_layers", 8)

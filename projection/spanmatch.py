@@ -21,10 +21,13 @@ class SpanMatchWeights:
     semantic: float = 1.0
     string: float = 1.0
     length: float = 0.05
+    longer: float = 0.12
+    edge: float = 0.15
     capital: float = 0.1
     position: float = 0.3
     min_score: float = 0.45
     extra_words: int = 2
+    shortlist: int = 8
 
 
 class SpanMatchProjector(Projector):
@@ -44,7 +47,7 @@ class SpanMatchProjector(Projector):
         self.weights = weights
 
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
-        plans = [self._candidates(item) for item in inputs]
+        plans = [self._shortlist(item, self._candidates(item)) for item in inputs]
         entities = [item.source_text[s.start : s.end] for item in inputs for s in item.source_spans]
         texts = [item.target_text[a:b] for item, plan in zip(inputs, plans, strict=True) for a, b, *_ in plan]
         vectors = self.embedder.embed(entities + texts)
@@ -56,6 +59,31 @@ class SpanMatchProjector(Projector):
             results.append(self._assign(item, plan, similarity))
             e, c = e + n, c + len(plan)
         return results
+
+    def _shortlist(self, item: ProjectionInput, plan: list) -> list:
+        """Keep, for each entity, the candidates that score best without embeddings (embedding is the cost)."""
+        if len(plan) <= self.weights.shortlist:
+            return plan
+        keep: set[int] = set()
+        for span in item.source_spans:
+            cheap = [(self._surface_score(item, span, candidate), b) for b, candidate in enumerate(plan)]
+            keep.update(b for _, b in sorted(cheap, reverse=True)[: self.weights.shortlist])
+        return [plan[b] for b in sorted(keep)]
+
+    def _surface_score(self, item: ProjectionInput, span: Span, candidate) -> float:
+        """Everything but the semantic term: string likeness, length, capitalisation, position."""
+        w = self.weights
+        start, end, _, count = candidate
+        entity, text = item.source_text[span.start : span.end], item.target_text[start:end]
+        size = len(word_offsets(entity))
+        return (
+            w.string * _trigram_dice(entity, text)
+            - w.length * abs(count - size)
+            - w.longer * max(count - size, 0)
+            - w.edge * (_function_word_edges(text) - _function_word_edges(entity))
+            + w.capital * (1 if text[0].isupper() == entity[0].isupper() else -1)
+            - w.position * abs(span.start / max(len(item.source_text), 1) - start / max(len(item.target_text), 1))
+        )
 
     def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int]]:
         """``(start, end, first word, word count)`` of each target n-gram that may be an entity."""
@@ -73,19 +101,9 @@ class SpanMatchProjector(Projector):
     def _assign(self, item: ProjectionInput, plan, similarity) -> ProjectionResult:
         w, scored = self.weights, []
         for a, span in enumerate(item.source_spans):
-            entity = item.source_text[span.start : span.end]
-            size = len(word_offsets(entity))
-            where = span.start / max(len(item.source_text), 1)
-            for b, (start, end, _, count) in enumerate(plan):
-                candidate = item.target_text[start:end]
-                score = (
-                    w.semantic * float(similarity[a, b])
-                    + w.string * _trigram_dice(entity, candidate)
-                    - w.length * abs(count - size)
-                    + w.capital * (1 if candidate[0].isupper() == entity[0].isupper() else -1)
-                    - w.position * abs(where - start / max(len(item.target_text), 1))
-                )
-                scored.append((score, a, start, end))
+            for b, candidate in enumerate(plan):
+                score = w.semantic * float(similarity[a, b]) + self._surface_score(item, span, candidate)
+                scored.append((score, a, candidate[0], candidate[1]))
         scored.sort(reverse=True)
         spans: list[Span | None] = [None] * len(item.source_spans)
         scores = [0.0] * len(item.source_spans)
@@ -97,6 +115,14 @@ class SpanMatchProjector(Projector):
                 spans[a], scores[a] = Span(start, end, item.source_spans[a].label), score
                 taken.append((start, end))
         return ProjectionResult(spans, scores, self.name)
+
+
+def _function_word_edges(text: str) -> int:
+    """How many of the text's two edge words look like function words (short, lower-case letters)."""
+    words = text.split()
+    if len(words) < 2:
+        return 0
+    return sum(len(w) <= 3 and w.isalpha() and w.islower() for w in (words[0], words[-1]))
 
 
 def _trigram_dice(a: str, b: str) -> float:

@@ -15,7 +15,6 @@ def print_error(error: BaseException) -> None:
 
 def quiet_library_logs() -> None:
     """Keep datatrove's per-file INFO lines off the console (warnings and errors still show)."""
-    import logging
     import sys
 
     import datatrove.utils.logging  # noqa: F401 - it installs its own sink on import; replace it after
@@ -23,4 +22,3 @@ def quiet_library_logs() -> None:
 
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    logging.getLogger("simalign").setLevel(logging.WARNING)
