@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -82,14 +83,17 @@ class RecordReader(BaseDiskReader):
                 f" matching {self.glob_pattern!r}" if self.glob_pattern else f" ending in {', '.join(self.extensions)}"
             )
             raise BabelforgeError(f"no input files in {self.data_folder.path}{pattern} for source {self.source_name!r}")
-        read = 0
+        read, own, resumed = 0, 0.0, time.perf_counter()
         try:
             for doc in self.read_files_shard(shard):
+                own += time.perf_counter() - resumed  # the reader's own time, not the steps after it
                 read += 1
                 yield doc
+                resumed = time.perf_counter()
         finally:
             if self._rejects is not None:
                 self._rejects.close()
+        self.stats.time_stats.update(own + time.perf_counter() - resumed)
         self.stat_update("read", value=read)
 
 
