@@ -1,0 +1,125 @@
+"""The shared LLM client against the loopback OpenAI-compatible server."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from babelforge.llm import BudgetExceededError, Completion, Failure, Ledger, LLMClient, Request
+from babelforge.llm.client import REASK
+
+SCHEMA = {"type": "object", "properties": {"translation": {"type": "string"}}, "required": ["translation"]}
+
+
+def ask(text: str, **kwargs) -> Request:
+    return Request([{"role": "user", "content": text}], **kwargs)
+
+
+@pytest.fixture
+def client(llm_server, tmp_path):
+    def make(**kwargs):
+        settings = {"cache": tmp_path / "llm.sqlite", "backoff": 0.01, "max_retries": 3, **kwargs}
+        return LLMClient("fake-model", base_url=llm_server.base_url, api_key="test", **settings)
+
+    return make
+
+
+def test_answers_are_cached_and_never_asked_twice(client, llm_server):
+    first = client().complete_many([ask("a"), ask("b"), ask("a")])
+    assert [r.text for r in first] == ["echo: a", "echo: b", "echo: a"]
+    sent = len(llm_server.requests)
+    assert sent <= 3
+    again = client().complete_many([ask("a"), ask("b")])
+    assert all(isinstance(r, Completion) and r.cached for r in again)
+    assert len(llm_server.requests) == sent
+
+
+def test_transient_errors_are_retried(client, llm_server):
+    llm_server.script("429", "500", "malformed")
+    ledger = Ledger()
+    (result,) = client(ledger=ledger).complete_many([ask("habari")])
+    assert result.text == "echo: habari"
+    assert len(llm_server.requests) == 4
+    assert ledger.requests == 1
+    assert ledger.prompt_tokens > 0
+
+
+def test_a_request_that_keeps_failing_is_a_counted_failure_not_an_empty_string(client, llm_server):
+    llm_server.script("500", "500", "500", "500")
+    ledger = Ledger()
+    (result,) = client(ledger=ledger).complete_many([ask("x")])
+    assert result == Failure("server_error", result.detail)
+    assert ledger.failures == {"server_error": 1}
+    (retry,) = client().complete_many([ask("x")])  # failures are not cached
+    assert retry.text == "echo: x"
+
+
+def test_timeouts(client, llm_server):
+    llm_server.slow_seconds = 1.0
+    llm_server.script("slow", "slow")
+    (result,) = client(timeout=0.2, max_retries=1).complete_many([ask("x")])
+    assert result.reason == "timeout"
+
+
+def test_schema_answers_are_validated_and_re_asked(client, llm_server, monkeypatch):
+    monkeypatch.setattr(llm_server, "reply", lambda request: '{"translation": "ruwa"}')
+    llm_server.script("garbage")
+    (result,) = client().complete_many([ask("water", schema=SCHEMA)])
+    assert result.data == {"translation": "ruwa"}
+    second = llm_server.requests[1]["body"]["messages"]
+    assert second[-1]["content"].startswith(REASK.split("{")[0])
+
+
+def test_an_answer_that_never_fits_the_schema_fails(client, llm_server, monkeypatch):
+    monkeypatch.setattr(llm_server, "reply", lambda request: '{"wrong": 1}')
+    (result,) = client(max_reasks=2).complete_many([ask("water", schema=SCHEMA)])
+    assert result.reason == "invalid_output"
+    assert "does not match the schema" in result.detail
+    assert len(llm_server.requests) == 3
+
+
+def test_the_budget_stops_the_run_cleanly(client, llm_server):
+    ledger = Ledger(prices={"fake-model": (1e6, 1e6)}, max_budget=1.0)  # 1 USD a token
+    with pytest.raises(BudgetExceededError, match="LLM budget spent"):
+        client(ledger=ledger, max_concurrency=1).complete_many([ask("a"), ask("b"), ask("c")])
+    assert len(llm_server.requests) == 1
+
+
+SCRIPT = """
+import sys
+from babelforge.llm import LLMClient, Request
+client = LLMClient("fake-model", base_url=sys.argv[1], api_key="t", cache=sys.argv[2], max_concurrency=1)
+client.complete_many([Request([{"role": "user", "content": f"prompt {i}"}]) for i in range(12)])
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_run_resends_no_completed_request(llm_server, tmp_path):
+    cache = tmp_path / "llm.sqlite"
+    llm_server.slow_seconds = 0.3
+    llm_server.script(*["slow"] * 12)
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT, llm_server.base_url, str(cache)])
+    deadline = time.time() + 60
+    done = 0
+    while time.time() < deadline and done < 5:
+        time.sleep(0.05)
+        if cache.exists():
+            try:
+                done = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = {r["body"]["messages"][0]["content"] for r in llm_server.requests}
+    finished = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert 5 <= finished < 12
+    llm_server.script()  # answer fast now
+    subprocess.run([sys.executable, "-c", SCRIPT, llm_server.base_url, str(cache)], check=True, timeout=60)
+    prompts = [r["body"]["messages"][0]["content"] for r in llm_server.requests]
+    assert sorted(set(prompts)) == sorted(f"prompt {i}" for i in range(12))
+    resent = [p for p in set(prompts) if prompts.count(p) > 1]
+    assert len(resent) <= len(before) - finished  # only what was in flight at the kill went out twice
