@@ -23,6 +23,7 @@ class SpanMatchWeights:
     length: float = 0.05
     longer: float = 0.12
     edge: float = 0.15
+    foreign_edge: float = 0.15
     capital: float = 0.1
     position: float = 0.3
     min_score: float = 0.45
@@ -81,6 +82,7 @@ class SpanMatchProjector(Projector):
             - w.length * abs(count - size)
             - w.longer * max(count - size, 0)
             - w.edge * (_function_word_edges(text) - _function_word_edges(entity))
+            - w.foreign_edge * _foreign_edges(text, entity)
             + w.capital * (1 if text[0].isupper() == entity[0].isupper() else -1)
             - w.position * abs(span.start / max(len(item.source_text), 1) - start / max(len(item.target_text), 1))
         )
@@ -123,6 +125,18 @@ def _function_word_edges(text: str) -> int:
     if len(words) < 2:
         return 0
     return sum(len(w) <= 3 and w.isalpha() and w.islower() for w in (words[0], words[-1]))
+
+
+def _foreign_edges(text: str, entity: str) -> int:
+    """Lower-case edge words of a multi-word candidate that resemble no word of the entity."""
+    words = text.split()
+    if len(words) < 2 or not entity[:1].isupper():
+        return 0
+    entity_words = entity.split()
+    return sum(
+        w.isalpha() and w.islower() and max(_trigram_dice(w, e) for e in entity_words) < 0.3
+        for w in (words[0], words[-1])
+    )
 
 
 def _trigram_dice(a: str, b: str) -> float:
