@@ -23,7 +23,7 @@ def test_span_scores_are_exact_span_prf():
 def test_every_record_gets_a_status(llm_server):
     projector = SpanMatchProjector(f"openai:fake@{llm_server.base_url}")
     items = [
-        ProjectionInput("Ada met Rome", [Span(0, 3, "PER"), Span(8, 12, "LOC")], "Ada traf Rom"),
+        ProjectionInput("Ada met Rome", [Span(0, 3, "PER"), Span(8, 12, "LOC")], "Ada traf Rome"),
         ProjectionInput("No entity here", [], "Keine Entität"),
         ProjectionInput("Paris", [Span(0, 5, "LOC")], ""),
         ProjectionInput("[Brackets] and 😀 Zoë", [Span(17, 20, "PER")], "« Klammern » und 😀 Zoë"),
