@@ -55,9 +55,14 @@ class ConllReader(RecordReader):
                 doc.metadata[TARGET_TEXT], doc.metadata[TARGET_LANGUAGE] = target, translation.language
                 yield doc
 
-    def _sentences(self, f, filepath: str) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
-        """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed."""
-        for first_line, block in _sentence_blocks(f, self):
+    def _sentences(
+        self, f, filepath: str, counted: bool = True
+    ) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
+        """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed.
+
+        ``counted``: whether the characters read advance the progress position (not for translations).
+        """
+        for first_line, block in _sentence_blocks(f, self if counted else None):
             parsed = self._parse_fast(block)
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)
@@ -83,7 +88,7 @@ class ConllReader(RecordReader):
             if self.source.translation.format == "text":
                 yield from (line.strip() for line in f if line.strip())
                 return
-            for _, tokens, _ in self._sentences(f, path):
+            for _, tokens, _ in self._sentences(f, path, counted=False):
                 yield " ".join(tokens) if tokens is not None else ""
 
     def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
@@ -159,13 +164,14 @@ def _files(path: str, extensions: tuple[str, ...]) -> list[str]:
     return sorted(glob.glob(path))
 
 
-def _sentence_blocks(f, reader: RecordReader) -> Iterator[tuple[int, str]]:
+def _sentence_blocks(f, reader: RecordReader | None) -> Iterator[tuple[int, str]]:
     """``(first line number, block)`` for each run of non-blank lines, read in large chunks."""
     line, carry = 1, ""
     with f:
         while True:
             chunk = f.read(CHUNK_CHARS)
-            reader.position += len(chunk)
+            if reader is not None:
+                reader.position += len(chunk)
             text = carry + (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk)
             cut = text.rfind("\n\n") + 1 if chunk else len(text)
             done, carry = text[:cut], text[cut:]
