@@ -109,13 +109,13 @@ def test_a_killed_run_resends_no_completed_request(llm_server, tmp_path):
         time.sleep(0.05)
         if cache.exists():
             try:
-                done = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+                done = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM store").fetchone()[0]
             except sqlite3.OperationalError:
                 continue
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     before = {r["body"]["messages"][0]["content"] for r in llm_server.requests}
-    finished = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    finished = sqlite3.connect(cache).execute("SELECT COUNT(*) FROM store").fetchone()[0]
     assert 5 <= finished < 12
     llm_server.script()  # answer fast now
     subprocess.run([sys.executable, "-c", SCRIPT, llm_server.base_url, str(cache)], check=True, timeout=60)
