@@ -12,8 +12,8 @@ the work is equal whatever the random weights say. Prints both timings and the r
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,49 +22,25 @@ HERE = Path(__file__).parent
 
 
 def build(folder: Path, vocab_size: int) -> tuple[Path, Path]:
-    """A Marian checkpoint with a real SentencePiece vocabulary of about ``vocab_size`` entries."""
+    """An opus-mt-sized Marian checkpoint with a word-level SentencePiece vocabulary of ``vocab_size``."""
     import random
 
-    import ctranslate2
-    import sentencepiece as spm
-    import torch
-    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from kit.models import build_marian
 
-    folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(0)
     words = {
         "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(vocab_size)
     }
-    sample = (HERE.parent / "tests" / "data" / "europarl-en.conll").read_text().split()
-    corpus = folder / "corpus.txt"
-    corpus.write_text(
-        "\n".join([" ".join(sorted(words)[i : i + 20]) for i in range(0, len(words), 20)] + [" ".join(sample)])
+    text = (
+        " ".join(sorted(words))
+        + " "
+        + " ".join((HERE.parent / "tests" / "data" / "europarl-en.conll").read_text().split())
     )
-    spm.SentencePieceTrainer.train(
-        input=str(corpus), model_prefix=str(folder / "spm"), vocab_size=vocab_size, model_type="word",
-        hard_vocab_limit=False, bos_id=-1, eos_id=-1, unk_id=0, pad_id=-1, minloglevel=2,
+    return build_marian(
+        folder, text, vocab_size, d_model=512, layers=6, heads=8, ffn=2048, positions=512, piece_type="word",
+        quantization="int8",
     )  # fmt: skip
-    hf = folder / "marian"
-    hf.mkdir()
-    for name in ("source.spm", "target.spm"):
-        shutil.copy(folder / "spm.model", hf / name)
-    pieces = spm.SentencePieceProcessor(model_file=str(folder / "spm.model"))
-    vocab = {"</s>": 0, "<unk>": 1}
-    for i in range(pieces.get_piece_size()):
-        vocab.setdefault(pieces.id_to_piece(i), len(vocab))
-    vocab["<pad>"] = len(vocab)
-    (hf / "vocab.json").write_text(json.dumps(vocab))
-    MarianTokenizer(str(hf / "source.spm"), str(hf / "target.spm"), str(hf / "vocab.json")).save_pretrained(hf)
-    config = MarianConfig(
-        vocab_size=len(vocab), d_model=512, encoder_layers=6, decoder_layers=6, encoder_attention_heads=8,
-        decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_position_embeddings=512,
-        pad_token_id=len(vocab) - 1, eos_token_id=0, decoder_start_token_id=len(vocab) - 1,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    MarianMTModel(config).save_pretrained(hf)
-    ct2 = folder / "ct2-int8"
-    ctranslate2.converters.TransformersConverter(str(hf)).convert(str(ct2), quantization="int8", force=True)
-    return hf, ct2
 
 
 def main() -> None:

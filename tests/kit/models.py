@@ -22,8 +22,28 @@ def training_text(conll: Path) -> str:
     return " ".join(tokens)
 
 
+TINY = {"d_model": 16, "layers": 1, "heads": 2, "ffn": 32, "positions": 128}
+
+
 def build_tiny_marian(folder: Path, text: str, vocab_size: int = 300) -> tuple[Path, Path]:
-    """Build a random Marian model with its tokenizer, and its CTranslate2 conversion.
+    """A random tiny Marian model with its tokenizer, and its CTranslate2 conversion: ``(hf_dir, ct2_dir)``."""
+    return build_marian(folder, text, vocab_size, **TINY)
+
+
+def build_marian(
+    folder: Path,
+    text: str,
+    vocab_size: int,
+    d_model: int,
+    layers: int,
+    heads: int,
+    ffn: int,
+    positions: int,
+    piece_type: str = "unigram",
+    quantization: str | None = None,
+) -> tuple[Path, Path]:
+    """Build a random Marian model of any shape with a SentencePiece tokenizer trained on ``text``,
+    and convert it with CTranslate2 (``quantization`` as the converter takes it).
 
     Marian keeps ``<pad>`` as the last vocabulary entry; CTranslate2's converter drops it (and its
     weights), which is why its vocabulary is one entry shorter than ``len(tokenizer)``.
@@ -42,7 +62,7 @@ def build_tiny_marian(folder: Path, text: str, vocab_size: int = 300) -> tuple[P
     corpus.write_text("\n".join(text[i : i + 200] for i in range(0, len(text), 200)), encoding="utf-8")
     spm.SentencePieceTrainer.train(
         input=str(corpus), model_prefix=str(folder / "spm"), vocab_size=vocab_size, character_coverage=1.0,
-        bos_id=-1, eos_id=-1, unk_id=0, pad_id=-1, minloglevel=2,
+        model_type=piece_type, hard_vocab_limit=False, bos_id=-1, eos_id=-1, unk_id=0, pad_id=-1, minloglevel=2,
     )  # fmt: skip
     for name in ("source.spm", "target.spm"):
         shutil.copy(folder / "spm.model", hf_dir / name)
@@ -56,13 +76,16 @@ def build_tiny_marian(folder: Path, text: str, vocab_size: int = 300) -> tuple[P
         hf_dir
     )
     config = MarianConfig(
-        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
-        pad_token_id=len(vocab) - 1, eos_token_id=0, decoder_start_token_id=len(vocab) - 1,
+        vocab_size=len(vocab), d_model=d_model, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
+        max_position_embeddings=positions, pad_token_id=len(vocab) - 1, eos_token_id=0,
+        decoder_start_token_id=len(vocab) - 1,
     )  # fmt: skip
     torch.manual_seed(0)
     MarianMTModel(config).save_pretrained(hf_dir)
-    ctranslate2.converters.TransformersConverter(str(hf_dir)).convert(str(ct2_dir), force=True)
+    ctranslate2.converters.TransformersConverter(str(hf_dir)).convert(
+        str(ct2_dir), quantization=quantization, force=True
+    )
     return hf_dir, ct2_dir
 
 
