@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from kit.loopback import LoopbackServer
 
 
-class FakeHub:
+class FakeHub(LoopbackServer):
     def __init__(self) -> None:
         self.requests: list[tuple[str, str]] = []
         self.repos: list[dict] = []
         self.commits: list[dict] = []
         self.validated: list[dict] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def start(self) -> FakeHub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return self.root
 
     def _handler(self):
         hub = self

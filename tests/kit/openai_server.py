@@ -18,7 +18,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from kit.loopback import LoopbackServer
 
 EMBEDDING_DIM = 8
 
@@ -37,7 +39,7 @@ def fake_embedding(text: str) -> list[float]:
     return [v / norm for v in vector]
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LoopbackServer):
     """Start with :meth:`start`; ``base_url`` is then ``http://127.0.0.1:PORT/v1``."""
 
     def __init__(self, reply: Callable[[dict], str] = default_reply, slow_seconds: float = 2.0):
@@ -46,20 +48,11 @@ class FakeOpenAIServer:
         self.requests: list[dict] = []
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-
-    def start(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return f"{self.root}/v1"
 
     def script(self, *behaviours: str) -> None:
         """Misbehave in this order on the next requests, then answer normally again."""
