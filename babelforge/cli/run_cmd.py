@@ -1,4 +1,4 @@
-"""``babelforge run MANIFEST``: execute with live progress and a closing summary."""
+"""``babelforge run MANIFEST [MANIFEST ...]``: execute with live progress and a closing summary."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class ExecutorChoice(str, Enum):
 
 
 def run(
-    manifest: Path = typer.Argument(..., help="The manifest YAML file.", show_default=False),
+    manifests: list[Path] = typer.Argument(..., help="Manifest YAML files, run in order.", show_default=False),
     output: str | None = typer.Option(None, "--output", "-o", help="Output folder (overrides output.path)."),
     executor: ExecutorChoice | None = typer.Option(
         None, "--executor", "-e", help="Where tasks run (overrides executor.use)."
@@ -26,21 +26,31 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the compiled plan and exit."),
     keep_work: bool = typer.Option(False, "--keep-work", help="Keep shards and task logs after success."),
 ) -> None:
-    """Run a manifest: read sources, apply steps, write a Hugging Face dataset folder."""
+    """Run manifests: read sources, apply steps, write a Hugging Face dataset folder for each.
+
+    Every manifest is loaded and checked before the first one runs.
+    """
+    from babelforge.errors import BabelforgeError
     from babelforge.manifest import load_manifest
     from babelforge.pipeline import compile_manifest
 
-    loaded = load_manifest(manifest, output=output, executor=executor.value if executor else None)
+    if output and len(manifests) > 1:
+        raise BabelforgeError("--output names one folder: give it with one manifest only")
+    loaded = [load_manifest(m, output=output, executor=executor.value if executor else None) for m in manifests]
     if dry_run:
-        for line in compile_manifest(loaded).describe():
-            out.print(line, highlight=False)
+        for one in loaded:
+            for line in compile_manifest(one).describe():
+                out.print(line, highlight=False)
         return
     from babelforge.runner import run_manifest
 
-    display = ProgressDisplay()
-    with display.live():
-        result = run_manifest(loaded, watch=display.update, keep_work=keep_work)
-    print_summary(result)
+    for path, one in zip(manifests, loaded, strict=True):
+        if len(manifests) > 1:
+            out.rule(f"{path}", style="dim")
+        display = ProgressDisplay()
+        with display.live():
+            result = run_manifest(one, watch=display.update, keep_work=keep_work)
+        print_summary(result)
 
 
 class ProgressDisplay:

@@ -83,9 +83,12 @@ class HubReader(BaseReader):
         if data:
             yield from data
         dataset = self._load().shard(num_shards=world_size, index=rank, contiguous=True)
+        tags, names = self.source.fields.tags, _class_names(dataset.features, self.source.fields.tags)
         for i, row in enumerate(dataset):
             if self.limit != -1 and i >= self.limit:
                 break
+            if names and isinstance(row.get(tags), list):  # integer class labels, as CoNLL-2003 on the Hub has
+                row[tags] = [names[t] if isinstance(t, int) and 0 <= t < len(names) else t for t in row[tags]]
             try:
                 text, metadata = row_to_record(row, self.source.fields, self.source.language)
             except FieldError as error:
@@ -108,3 +111,10 @@ class HubReader(BaseReader):
                 f"{self.source.dataset_split!r}): {error}. Check the id and split, or download it first "
                 "(huggingface-cli download --repo-type dataset ID) and point 'path' at the folder"
             ) from None
+
+
+def _class_names(features, field: str | None) -> list[str] | None:
+    """The label names of a ``Sequence(ClassLabel)`` (or list of ``ClassLabel``) feature, if it is one."""
+    feature = features.get(field) if field and features else None
+    inner = getattr(feature, "feature", None) or (feature[0] if isinstance(feature, list) and feature else None)
+    return list(inner.names) if hasattr(inner, "names") else None

@@ -171,6 +171,25 @@ def test_hub_reader_on_a_local_dataset_folder(tmp_path):
     assert docs[1].metadata["spans"] == [Span(0, 4, "LOC")]
 
 
+def test_hub_reader_reads_integer_class_labels_by_name(tmp_path):
+    import datasets
+
+    features = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=["O", "B-PER", "I-PER", "B-LOC"])),
+        }
+    )
+    data = {"tokens": [["Ada", "Lovelace", "sang"], ["Kano"]], "ner_tags": [[1, 2, 0], [3]]}
+    datasets.Dataset.from_dict(data, features=features).save_to_disk(tmp_path / "saved")
+    datasets.load_from_disk(tmp_path / "saved").to_parquet(tmp_path / "ds" / "data" / "train-0.parquet")
+    folder = tmp_path / "ds"
+    settings = {"kind": "hf", "path": str(folder), "language": "en", "fields": {"tokens": "tokens", "tags": "ner_tags"}}
+    docs, _ = read(settings)
+    assert docs[0].metadata["spans"] == [Span(0, 12, "PER")]
+    assert docs[1].metadata["spans"] == [Span(0, 4, "LOC")]
+
+
 def test_hub_reader_fails_clearly_for_an_unreachable_dataset():
     settings = {"kind": "hf", "path": "no-such-org/no-such-dataset", "language": "en"}
     with pytest.raises(BabelforgeError, match="could not load dataset 'no-such-org/no-such-dataset'"):

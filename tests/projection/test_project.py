@@ -76,3 +76,15 @@ def test_the_bundled_projection_manifest_runs_offline(tmp_path, monkeypatch):
     assert (
         datasets.load_dataset(str(tmp_path / "europarl-de"), split="train").features["ner_tags"].feature.names[0] == "O"
     )
+
+
+def test_the_nllb_manifest_validates_and_fails_fast_naming_the_model(tmp_path, monkeypatch):
+    from babelforge.models import ModelNotFoundError
+
+    monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
+    monkeypatch.setenv("TARGET", "yor_Latn")
+    manifest = load_manifest(REPO / "manifests" / "masakhaner-translate-train.yaml")
+    assert manifest.output.path.endswith("masakhaner-yor_Latn")
+    with pytest.raises(ModelNotFoundError, match="'facebook/nllb-200-distilled-600M'"):
+        run_manifest(manifest)
+    assert not (tmp_path / "masakhaner-yor_Latn").exists()
