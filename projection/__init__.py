@@ -22,7 +22,9 @@ class TranslateSettings(StepSettings):
 
     produces = frozenset({"bitext"})
 
-    model: str = Field(description="Hub id or local folder of an NLLB, M2M100, Marian or MADLAD checkpoint")
+    model: str = Field(
+        description="Hub id or local folder of an NLLB, M2M100, Marian or MADLAD checkpoint, or openai:MODEL@BASE_URL"
+    )
     target: LanguageCode
     source: LanguageCode | None = Field(None, description="default: each record's own language")
     quantization: Literal["default", "int8", "int8_float16", "int8_float32", "float16", "bfloat16", "float32"] = (
@@ -37,10 +39,11 @@ class TranslateSettings(StepSettings):
     def build(self, ctx):
         from babelforge.models import resolve_model
         from babelforge.projection.ct2 import Decoding
+        from babelforge.projection.llm_translate import is_llm_spec
         from babelforge.projection.translate import TranslateStep
 
         decoding = Decoding(self.beam_size, self.max_decoding_length, self.length_penalty, self.quantization)
-        resolved = resolve_model(self.model)  # fail fast, before any task starts
+        resolved = None if is_llm_spec(self.model) else resolve_model(self.model)  # fail fast, before any task
         memory = "default" if self.memory else None
         return TranslateStep(self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved)
 
@@ -68,7 +71,9 @@ class ProjectSettings(StepSettings):
         from babelforge.projection.project import ProjectStep
 
         resolved = None
-        if self.model and self.method in ("constrained", "markers", "ensemble"):
+        from babelforge.projection.llm_translate import is_llm_spec
+
+        if self.model and self.method in ("constrained", "markers", "ensemble") and not is_llm_spec(self.model):
             from babelforge.models import resolve_model
 
             resolved = resolve_model(self.model)  # fail fast, before any task starts

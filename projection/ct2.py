@@ -21,6 +21,10 @@ from babelforge.projection.segment import fit_pieces
 _UNSPACED_SCRIPTS = {"Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 
 
+#: Loaded CTranslate2 models by (folder, device, compute type), shared within a process.
+_LOADED: dict[tuple[str, str, str], object] = {}
+
+
 @dataclass(frozen=True)
 class Decoding:
     """Decoding settings; all of them are part of the translation memory's key."""
@@ -170,7 +174,10 @@ class CTranslate2Translator:
             raise MissingDependencyError("the translate step", ["ctranslate2", "transformers"], "models") from None
         path = ctranslate2_model(self.model, self.decoding.quantization)
         compute = "default" if self.decoding.quantization == "default" else self.decoding.quantization
-        self._translator = ctranslate2.Translator(str(path), device=device(), compute_type=compute)
+        key = (str(path), device(), compute)
+        if key not in _LOADED:  # translate and project steps in one process share one loaded model
+            _LOADED[key] = ctranslate2.Translator(str(path), device=device(), compute_type=compute)
+        self._translator = _LOADED[key]
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.model.path))
         positions = self.model.config.get("max_position_embeddings") or 1024
         self._max_tokens = min(positions, 1024) - 2

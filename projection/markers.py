@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from babelforge.projection.ct2 import CTranslate2Translator, Decoding
+from babelforge.llm.client import Failure
+from babelforge.projection.ct2 import Decoding
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
 
@@ -36,19 +37,21 @@ class MarkersProjector(Projector):
 
     def __init__(self, model: str, source: str | None = None, target: str | None = None, quantization="default"):
         self.model, self.source, self.target, self.quantization = model, source, target, quantization
-        self._translators: dict[tuple[str, str], CTranslate2Translator] = {}
+        self._translators: dict = {}
         self.resolved = None
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_translators": {}}
 
-    def translator(self, source: str, target: str) -> CTranslate2Translator:
+    def translator(self, source: str, target: str):
+        """The CTranslate2 or LLM translator for a language pair (``openai:MODEL@BASE_URL`` is an LLM)."""
+        from babelforge.projection.translate import make_translator
+
         if (source, target) not in self._translators:
             decoding = Decoding(quantization=self.quantization)
-            self._translators[source, target] = CTranslate2Translator(
+            self._translators[source, target] = make_translator(
                 self.model, source, target, decoding, resolved=self.resolved
             )
-            self.resolved = self._translators[source, target].model
         return self._translators[source, target]
 
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
@@ -68,15 +71,18 @@ class MarkersProjector(Projector):
             alone.update(zip(entities, done[len(indices) :], strict=True))
         return [self._read(item, translated[i], alone) for i, item in enumerate(inputs)]
 
-    def _read(self, item: ProjectionInput, translation: str, alone: dict[str, str]) -> ProjectionResult:
-        text, found = unmark(translation)
+    def _read(self, item: ProjectionInput, translation, alone: dict) -> ProjectionResult:
         n = len(item.source_spans)
+        if isinstance(translation, Failure):
+            return ProjectionResult([None] * n, [0.0] * n, self.name, f"translation failed: {translation.reason}", "")
+        text, found = unmark(translation)
         if not n:
             return ProjectionResult([], [], self.name, target_text=text)
         if not text:
             return ProjectionResult([None] * n, [0.0] * n, self.name, "empty translation", target_text=text)
         surfaces = [text[a:b] for a, b in found]
         wanted = [alone.get(item.source_text[s.start : s.end], "") for s in item.source_spans]
+        wanted = [w if isinstance(w, str) else "" for w in wanted]
         order, scores = _match(surfaces, wanted)
         spans: list[Span | None] = [
             None if j is None else Span(found[j][0], found[j][1], item.source_spans[s].label)

@@ -51,7 +51,13 @@ def make_projector(
             raise BabelforgeError(f"method {method!r} needs a translation model: set model (a Hub id or folder)")
         if method == "constrained":
             from babelforge.projection.constrained import ConstrainedProjector
+            from babelforge.projection.llm_translate import is_llm_spec
 
+            if is_llm_spec(model):
+                raise BabelforgeError(
+                    "method 'constrained' scores candidates with the MT model, which an LLM endpoint cannot do: "
+                    "use a CTranslate2 model (Hub id or folder), or method 'markers' with the LLM"
+                )
             return ConstrainedProjector(model, source, target, quantization=quantization, resolved=resolved)
         from babelforge.projection.markers import MarkersProjector
 

@@ -11,18 +11,21 @@ from collections import defaultdict
 
 from datatrove.data import Document
 
+from babelforge.llm.client import Failure
 from babelforge.projection.ct2 import CTranslate2Translator, Decoding
+from babelforge.projection.llm_translate import LLMTranslator, is_llm_spec
 from babelforge.records import LANGUAGE, TARGET_LANGUAGE, TARGET_TEXT
 from babelforge.steps import Drop, RecordStep
 
 
 class TranslateStep(RecordStep):
-    """Translate records with CTranslate2, a batch of records at a time, grouped by source language.
+    """Translate records with CTranslate2 or an LLM, a batch of records at a time, grouped by source language.
 
     Example (manifest)::
 
         steps:
           - translate: {model: facebook/nllb-200-distilled-600M, target: hau_Latn, quantization: int8}
+          - translate: {model: "openai:gpt-4o-mini@https://api.openai.com/v1", target: hau_Latn}
     """
 
     name = "translate"
@@ -36,12 +39,15 @@ class TranslateStep(RecordStep):
         super().__init__()
         self.model, self.target, self.source = model, target, source
         self.decoding, self.max_batch_tokens, self.memory, self.resolved = decoding, max_batch_tokens, memory, resolved
-        self.models = [{"name": model, "revision": resolved.revision, "engine": "ctranslate2", **decoding.__dict__}]
-        self._translators: dict[str, CTranslate2Translator] = {}
+        if resolved is None:  # an LLM endpoint
+            self.models = [{"name": model, "engine": "openai-compatible"}]
+        else:
+            self.models = [{"name": model, "revision": resolved.revision, "engine": "ctranslate2", **decoding.__dict__}]
+        self._translators: dict[str, CTranslate2Translator | LLMTranslator] = {}
 
-    def _translator(self, source: str) -> CTranslate2Translator:
+    def _translator(self, source: str) -> CTranslate2Translator | LLMTranslator:
         if source not in self._translators:
-            self._translators[source] = CTranslate2Translator(
+            self._translators[source] = make_translator(
                 self.model, source, self.target, self.decoding, self.max_batch_tokens, self.memory, self.resolved
             )
         return self._translators[source]
@@ -57,12 +63,26 @@ class TranslateStep(RecordStep):
                 results[i] = self._attach(docs[i], translation)
         return results
 
-    def _attach(self, doc: Document, translation: str) -> Document | Drop:
+    def _attach(self, doc: Document, translation) -> Document | Drop:
         if not doc.text.strip():
             return Drop("empty_text")
+        if isinstance(translation, Failure):
+            return Drop(f"llm_{translation.reason}", translation.detail)
         if not translation:
             return Drop("empty_translation")
         doc.metadata[TARGET_TEXT] = translation
         doc.metadata[TARGET_LANGUAGE] = self.target
-        self.note(doc, model=self.model, revision=self.resolved.revision, method="ctranslate2")
+        if self.resolved is None:
+            self.note(doc, model=self.model, method="llm")
+        else:
+            self.note(doc, model=self.model, revision=self.resolved.revision, method="ctranslate2")
         return doc
+
+
+def make_translator(
+    model: str, source: str, target: str, decoding: Decoding, max_batch_tokens=4096, memory="default", resolved=None
+):
+    """A CTranslate2 translator for a Hub id or folder; an LLM translator for ``openai:MODEL@BASE_URL``."""
+    if is_llm_spec(model):
+        return LLMTranslator(model, source, target, cache="default" if memory else None)
+    return CTranslate2Translator(model, source, target, decoding, max_batch_tokens, memory, resolved)

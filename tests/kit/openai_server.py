@@ -63,6 +63,7 @@ class FakeOpenAIServer(LoopbackServer):
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.reply = default_reply
 
     def _next_behaviour(self) -> str:
         with self._lock:
