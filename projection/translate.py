@@ -14,7 +14,7 @@ from datatrove.data import Document
 from babelforge.llm.client import Failure
 from babelforge.projection.ct2 import CTranslate2Translator, Decoding
 from babelforge.projection.llm_translate import LLMTranslator, is_llm_spec
-from babelforge.records import LANGUAGE, TARGET_LANGUAGE, TARGET_TEXT
+from babelforge.records import LANGUAGE, QUESTION, TARGET_LANGUAGE, TARGET_QUESTION, TARGET_TEXT
 from babelforge.steps import Drop, RecordStep
 
 
@@ -58,18 +58,21 @@ class TranslateStep(RecordStep):
             by_language[self.source or doc.metadata.get(LANGUAGE)].append(i)
         results: list[Document | Drop] = list(docs)
         for language, indices in by_language.items():
-            translations = self._translator(language).translate([docs[i].text for i in indices])
-            for i, translation in zip(indices, translations, strict=True):
-                results[i] = self._attach(docs[i], translation)
+            translations, questions = translate_with_questions(self._translator(language), [docs[i] for i in indices])
+            for i, translation, question in zip(indices, translations, questions, strict=True):
+                results[i] = self._attach(docs[i], translation, question)
         return results
 
-    def _attach(self, doc: Document, translation) -> Document | Drop:
+    def _attach(self, doc: Document, translation, question=None) -> Document | Drop:
         if not doc.text.strip():
             return Drop("empty_text")
-        if isinstance(translation, Failure):
-            return Drop(f"llm_{translation.reason}", translation.detail)
-        if not translation:
+        for part in (translation, question):
+            if isinstance(part, Failure):
+                return Drop(f"llm_{part.reason}", part.detail)
+        if not translation or (question is not None and not question):
             return Drop("empty_translation")
+        if question is not None:
+            doc.metadata[TARGET_QUESTION] = question
         doc.metadata[TARGET_TEXT] = translation
         doc.metadata[TARGET_LANGUAGE] = self.target
         if self.resolved is None:
@@ -77,6 +80,20 @@ class TranslateStep(RecordStep):
         else:
             self.note(doc, model=self.model, revision=self.resolved.revision, method="ctranslate2")
         return doc
+
+
+def translate_with_questions(translator, docs: list[Document]) -> tuple[list, list]:
+    """Translate the records' texts and, for QA records, their questions, in one call (repeats once).
+
+    Returns:
+        ``(translations, questions)``; a record without a question gets ``None`` for it.
+    """
+    asked = [i for i, doc in enumerate(docs) if isinstance(doc.metadata.get(QUESTION), str)]
+    done = translator.translate([doc.text for doc in docs] + [docs[i].metadata[QUESTION] for i in asked])
+    questions: list = [None] * len(docs)
+    for i, question in zip(asked, done[len(docs) :], strict=True):
+        questions[i] = question
+    return done[: len(docs)], questions
 
 
 def make_translator(

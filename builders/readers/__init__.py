@@ -3,6 +3,7 @@
 from babelforge.builders.readers.base import RecordReader
 from babelforge.builders.readers.conll import ConllReader
 from babelforge.builders.readers.mapped import HubReader, JsonlRecordReader, ParquetRecordReader
+from babelforge.builders.readers.squad import SquadReader
 from babelforge.builders.readers.text import PlainTextReader, TsvBitextReader
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "ParquetRecordReader",
     "PlainTextReader",
     "RecordReader",
+    "SquadReader",
     "TsvBitextReader",
 ]
