@@ -97,13 +97,65 @@ def build_tiny_bert(folder: Path, text: str, words: int = 400) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     vocabulary = sorted({w.lower() for w in text.split()})[:words]
     letters = list("abcdefghijklmnopqrstuvwxyz") + [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
-    (folder / "vocab.txt").write_text("\n".join(SPECIAL_BERT + letters + vocabulary), encoding="utf-8")
+    lines = list(dict.fromkeys(SPECIAL_BERT + letters + vocabulary))  # ids are line numbers: no repeats
+    (folder / "vocab.txt").write_text("\n".join(lines), encoding="utf-8")
     tokenizer = BertTokenizer(str(folder / "vocab.txt"))
     tokenizer.save_pretrained(folder)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        vocab_size=len(lines), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=32, max_position_embeddings=128,
     )  # fmt: skip
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_chat_lm(
+    folder: Path, text: str, tags: str = "turn", vocab_size: int = 400, shape: dict | None = None
+) -> Path:
+    """A random 2-layer Llama with a byte-level BPE tokenizer and a ChatML chat template.
+
+    ``tags``: ``turn`` puts ``{% generation %}`` around the assistant's content and end-of-turn token
+    (right); ``content`` leaves the end-of-turn token outside, ``none`` has no tags: the broken kinds
+    the loss-mask audit must catch. ``shape`` overrides the Llama config (benchmarks build larger ones).
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from babelforge.finetune.templates import CHATML
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<|pad|>", "<|im_start|>", "<|im_end|>"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator([text[i : i + 500] for i in range(0, len(text), 500)], trainer=trainer)
+    template = {
+        "turn": CHATML,
+        "content": CHATML.replace("+ '<|im_end|>' }}{% endgeneration %}", "}}{% endgeneration %}{{- '<|im_end|>' }}"),
+        "none": CHATML.replace("{% generation %}", "").replace("{% endgeneration %}", ""),
+    }[tags]
+    assert tags == "turn" or template != CHATML
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, pad_token="<|pad|>", eos_token="<|im_end|>", bos_token=None, chat_template=template
+    )
+    tokenizer.save_pretrained(folder)
+    settings = {
+        "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+        "num_key_value_heads": 2, "max_position_embeddings": 256, **(shape or {}),
+    }  # fmt: skip
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        pad_token_id=0,
+        eos_token_id=2,
+        bos_token_id=None,
+        tie_word_embeddings=False,
+        **settings,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
     return folder

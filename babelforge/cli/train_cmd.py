@@ -1,0 +1,158 @@
+"""``babelforge train ner|sft|cpt`` and ``babelforge export-trainer``: fine-tune on babelforge outputs."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from babelforge.cli.console import out
+
+app = typer.Typer(help="Fine-tune models on babelforge outputs (the train extra).", no_args_is_help=True)
+
+DATASET = typer.Option(..., "--dataset", help="A babelforge output folder or a Hub dataset id.")
+MODEL = typer.Option(..., "--model", help="A Hub id or a local model folder.")
+OUTPUT = typer.Option(..., "--output", help="Where checkpoints, the model and metrics.json go.")
+CONFIG = typer.Option(None, "--config", help="YAML: these options, plus any TrainingArguments.")
+MAX_STEPS = typer.Option(-1, "--max-steps", help="Stop after N optimizer steps (-1: by epochs).")
+EPOCHS = typer.Option(3.0, "--epochs")
+BATCH = typer.Option(8, "--batch-size", help="Per device.")
+
+
+def _options(dataset, model, output, config, max_steps, epochs, lr, batch_size, **more):
+    from babelforge.finetune.options import TrainOptions
+
+    return TrainOptions.with_config(
+        config,
+        dataset=dataset,
+        model=model,
+        output=str(output),
+        max_steps=max_steps,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        **more,
+    )
+
+
+def _quiet() -> None:
+    import logging
+
+    from babelforge.cli.console import quiet_library_logs
+
+    quiet_library_logs()
+    for name in ("transformers", "trl", "peft", "accelerate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@app.command("ner")
+def ner(
+    dataset: str = DATASET,
+    model: str = MODEL,
+    output: Path = OUTPUT,
+    config: str | None = CONFIG,
+    max_steps: int = MAX_STEPS,
+    epochs: float = EPOCHS,
+    lr: float = typer.Option(5e-5, "--lr"),
+    batch_size: int = BATCH,
+) -> None:
+    """Token classification: labels on first sub-words; seqeval F1 overall, per label and per language."""
+    from babelforge.finetune.ner import train_ner
+
+    _quiet()
+    metrics = train_ner(_options(dataset, model, output, config, max_steps, epochs, lr, batch_size))
+    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
+    for split in ("validation", "test"):
+        if split in metrics:
+            o = metrics[split]["overall"]
+            out.print(f"  {split}: P {o['precision']:.3f} R {o['recall']:.3f} F1 {o['f1']:.3f}", highlight=False)
+    out.print(f"model and metrics.json in {output}", highlight=False)
+
+
+@app.command("sft")
+def sft(
+    dataset: str = DATASET,
+    model: str = MODEL,
+    output: Path = OUTPUT,
+    config: str | None = CONFIG,
+    max_steps: int = MAX_STEPS,
+    epochs: float = EPOCHS,
+    lr: float = typer.Option(2e-4, "--lr"),
+    batch_size: int = BATCH,
+    max_length: int = typer.Option(1024, "--max-length", help="Tokens per sequence (or per packed block)."),
+    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
+    qlora: bool = typer.Option(False, "--qlora", help="LoRA over a 4-bit model (CUDA and bitsandbytes)."),
+    rank: int = typer.Option(16, "--lora-rank"),
+    packing: bool = typer.Option(False, "--packing", help="Pack conversations into max-length blocks."),
+    chat_template: str | None = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml."),
+    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing"),
+) -> None:
+    """Supervised fine-tuning on chat ``messages``: assistant-only loss, audited before the first step."""
+    from babelforge.finetune.sft import Adapter, train_sft
+
+    _quiet()
+    options = _options(
+        dataset, model, output, config, max_steps, epochs, lr, batch_size,
+        max_length=max_length, gradient_checkpointing=gradient_checkpointing,
+    )  # fmt: skip
+    metrics = train_sft(options, Adapter(lora=lora, qlora=qlora, rank=rank), packing, chat_template)
+    audit = metrics["loss_mask_audit"]
+    out.print(
+        f"loss-mask audit: assistant tokens trained {audit['assistant_share']:.1%} (end-of-turn "
+        f"{audit['end_of_turn_share']:.1%}), prompt tokens trained {audit['prompt_share']:.1%}",
+        highlight=False,
+    )
+    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
+    for split in ("validation", "test"):
+        if split in metrics:
+            out.print(f"  {split}: chrF {metrics[split]['chrf']:.1f}, fidelity {metrics[split]['fidelity']}")
+    out.print(f"model and metrics.json in {output}", highlight=False)
+
+
+@app.command("cpt")
+def cpt(
+    dataset: str = DATASET,
+    model: str = MODEL,
+    output: Path = OUTPUT,
+    config: str | None = CONFIG,
+    max_steps: int = MAX_STEPS,
+    epochs: float = typer.Option(1.0, "--epochs"),
+    lr: float = typer.Option(1e-4, "--lr"),
+    batch_size: int = BATCH,
+    max_length: int = typer.Option(2048, "--max-length", help="Tokens per packed block."),
+    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
+    train_embeddings: bool = typer.Option(False, "--train-embeddings", help="With LoRA: train embeddings and head."),
+    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing"),
+) -> None:
+    """Continued pre-training on ``text`` (interleaved samples), packed into max-length blocks."""
+    from babelforge.finetune.cpt import train_cpt
+    from babelforge.finetune.sft import Adapter
+
+    _quiet()
+    options = _options(
+        dataset, model, output, config, max_steps, epochs, lr, batch_size,
+        max_length=max_length, gradient_checkpointing=gradient_checkpointing,
+    )  # fmt: skip
+    metrics = train_cpt(options, Adapter(lora=lora, train_embeddings=train_embeddings))
+    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
+    out.print(f"model and metrics.json in {output}", highlight=False)
+
+
+class Target(str, Enum):
+    axolotl = "axolotl"
+    llamafactory = "llamafactory"
+    trl = "trl"
+
+
+def export_trainer(
+    output: Path = typer.Argument(..., help="A babelforge output folder (chat or text records)."),
+    to: Target = typer.Option(..., "--to", help="The trainer to hand over to."),
+    dest: Path | None = typer.Option(None, "--dest", help="Where to write (default: OUTPUT/trainers/TOOL)."),
+    model: str | None = typer.Option(None, "--model", help="The base model to put in the config."),
+) -> None:
+    """Write another trainer's config and dataset registration for an output; the data stay as they are."""
+    from babelforge.finetune.handoff import export_trainer as write
+
+    for path in write(output, to.value, dest, model):
+        out.print(f"wrote {path}", highlight=False)

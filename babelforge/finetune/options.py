@@ -1,0 +1,144 @@
+"""What every ``babelforge train`` command shares: options, the dataset, the model, checkpoints."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babelforge.errors import BabelforgeError, MissingDependencyError
+
+#: The output kinds each trainer reads, and the columns it needs.
+NEEDS = {"ner": ("tokens", "ner_tags"), "sft": ("messages",), "cpt": ("text",)}
+
+
+@dataclass
+class TrainOptions:
+    """Options of one training run (command line flags, then ``--config`` YAML, which wins)."""
+
+    dataset: str
+    model: str
+    output: str
+    max_steps: int = -1
+    epochs: float = 3.0
+    lr: float = 5e-5
+    batch_size: int = 8
+    max_length: int = 512
+    eval_steps: int = 50
+    save_steps: int = 50
+    seed: int = 13
+    gradient_checkpointing: bool = False
+    bf16: bool | None = None  # None: on where the GPU supports it
+    extra: dict[str, Any] = field(default_factory=dict)  # further TrainingArguments from --config
+
+    @classmethod
+    def with_config(cls, config: str | None, **flags) -> TrainOptions:
+        """Flags, overridden by a YAML ``--config`` file; its unknown keys go to ``TrainingArguments``."""
+        options = cls(**flags)
+        if not config:
+            return options
+        import yaml
+
+        path = Path(config)
+        if not path.is_file():
+            raise BabelforgeError(f"no config file at {config}")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise BabelforgeError(f"{config}: expected a mapping of options, got {type(loaded).__name__}")
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        for key, value in loaded.items():
+            if key in known:
+                setattr(options, key, value)
+            else:
+                options.extra[key] = value
+        return options
+
+    def arguments(self, **overrides) -> dict[str, Any]:
+        """Keyword arguments shared by ``TrainingArguments`` and TRL's configs."""
+        import torch
+
+        bf16 = (
+            self.bf16 if self.bf16 is not None else bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        )
+        return {
+            "output_dir": self.output,
+            "max_steps": self.max_steps,
+            "num_train_epochs": self.epochs,
+            "learning_rate": self.lr,
+            "per_device_train_batch_size": self.batch_size,
+            "per_device_eval_batch_size": self.batch_size,
+            "eval_steps": self.eval_steps,
+            "save_steps": self.save_steps,
+            "logging_steps": max(1, min(10, self.save_steps)),
+            "seed": self.seed,
+            "bf16": bf16,
+            "gradient_checkpointing": self.gradient_checkpointing,
+            "save_total_limit": 2,
+            "report_to": [],
+            "disable_tqdm": True,
+            **overrides,
+            **self.extra,
+        }
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def require_training() -> None:
+    try:
+        import accelerate  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("babelforge train", ["transformers", "accelerate"], "train") from None
+
+
+def load_output(dataset: str, kind: str):
+    """A babelforge output folder (or Hub id) as a ``DatasetDict``, checked to hold ``kind`` records.
+
+    Raises:
+        BabelforgeError: naming the dataset and what is missing.
+    """
+    import datasets
+
+    try:
+        loaded = datasets.load_dataset(dataset)
+    except Exception as error:  # noqa: BLE001 - every loader failure becomes one clear message
+        raise BabelforgeError(
+            f"could not load dataset {dataset!r}: {error}. Give a babelforge output folder or a Hub dataset id"
+        ) from None
+    columns = set(next(iter(loaded.values())).column_names)
+    missing = [c for c in NEEDS[kind] if c not in columns]
+    if missing:
+        raise BabelforgeError(
+            f"dataset {dataset!r} has no {', '.join(missing)} column: `babelforge train {kind}` reads outputs of kind "
+            f"{'ner' if kind == 'ner' else 'chat' if kind == 'sft' else 'text'} (it has: {', '.join(sorted(columns))})"
+        )
+    return loaded
+
+
+def model_path(name: str) -> str:
+    """A model folder for ``name`` (Hub id or folder), or a clear error naming it."""
+    from babelforge.models import resolve_model
+
+    return str(resolve_model(name).path)
+
+
+def last_checkpoint(output: str) -> str | None:
+    """The newest ``checkpoint-N`` folder in ``output`` that finished saving, if any."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = Path(output)
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+def held_out(data) -> str | None:
+    """The split to evaluate on while training: ``validation``, else ``test``, else none."""
+    return next((s for s in ("validation", "test") if s in data), None)
+
+
+def write_metrics(output: str, metrics: dict) -> Path:
+    path = Path(output) / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
