@@ -4,7 +4,8 @@ Both runs train the same random Llama (built here with a byte-level BPE tokenize
 template, ``--hidden``/``--layers`` set its size) on the same synthetic conversations (a babelforge-
 style output folder of Parquet files), with the same batch, sequence length, steps, learning rate,
 bf16 weights and assistant-only loss. babelforge's run includes its loss-mask audit (done before the
-timed training). Then a QLoRA run (4-bit NF4 base, LoRA r=16) through babelforge. Prints a table and
+timed training). Each run is its own process and starts with a 3-step warm-up run (CUDA and cuBLAS
+start-up are paid there, not in the timing). Then a QLoRA run (4-bit NF4 base, LoRA r=16) through babelforge. Prints a table and
 writes ``train_gpu.json`` (to ``$OUT`` when set). Target: babelforge no slower than TRL, same or lower
 memory.
 
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,8 +59,11 @@ def build_data(folder: Path, conversations: int, words: int) -> Path:
 
 
 def _reset_memory() -> None:
+    import gc
+
     import torch
 
+    gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
@@ -130,7 +135,24 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=16)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--skip-qlora", action="store_true")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", help=argparse.SUPPRESS)
+    parser.add_argument("--report", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run:  # a child process: a short warm-up run (CUDA and cuBLAS start-up), then the timed run
+        import gc
+
+        work = Path(args.report).parent
+        runs = {
+            "trl": lambda out, a: run_trl(args.model, Path(args.dataset), out, a),
+            "babelforge": lambda out, a: run_babelforge(args.model, Path(args.dataset), out, a),
+            "babelforge_qlora": lambda out, a: run_babelforge(args.model, Path(args.dataset), out, a, qlora=True),
+        }
+        runs[args.run](work / f"{args.run}-warm", argparse.Namespace(**{**vars(args), "steps": 3}))
+        gc.collect()
+        Path(args.report).write_text(json.dumps(runs[args.run](work / args.run, args), default=str))
+        return
     import torch
     from kit.models import build_tiny_chat_lm
 
@@ -149,13 +171,13 @@ def main() -> None:
     print(f"model: {parameters / 1e6:.0f}M parameters, built in {time.perf_counter() - started:.0f} s", flush=True)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     results = {"device": device, "parameters": parameters, "settings": vars(args)}
-    results["trl"] = run_trl(model, dataset, work / "trl", args)
-    results["babelforge"] = run_babelforge(model, dataset, work / "bf", args)
-    if not args.skip_qlora:
-        try:
-            results["babelforge_qlora"] = run_babelforge(model, dataset, work / "qlora", args, qlora=True)
-        except Exception as error:  # noqa: BLE001 - report what stopped QLoRA, keep the other results
-            results["babelforge_qlora"] = {"error": f"{type(error).__name__}: {error}"}
+    # One process per run: nothing of one run (weights, optimizer, CUDA caches) is left for the next.
+    for name in ("trl", "babelforge") + (() if args.skip_qlora else ("babelforge_qlora",)):
+        report = work / f"{name}.json"
+        command = [sys.executable, __file__, "--run", name, "--model", model, "--dataset", str(dataset),
+                   "--report", str(report), *sys.argv[1:]]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True)
+        results[name] = json.loads(report.read_text()) if report.exists() else {"error": done.stderr[-1500:]}
     print(f"{results['device']}, {parameters / 1e6:.0f}M parameters, batch {args.batch} x {args.length} tokens")
     for name in ("trl", "babelforge", "babelforge_qlora"):
         r = results.get(name, {})
@@ -165,6 +187,8 @@ def main() -> None:
         elif r:
             print(f"{name:18} {r}")
     bf, trl = results["babelforge"], results["trl"]
+    if "tokens_per_second" not in bf or "tokens_per_second" not in trl:
+        raise SystemExit("a run failed: see above")
     print(f"ratio babelforge / TRL tokens/s = {bf['tokens_per_second'] / trl['tokens_per_second']:.3f} (target >= 1)")
     if bf["peak_memory_gb"] and trl["peak_memory_gb"]:
         print(f"ratio babelforge / TRL peak memory = {bf['peak_memory_gb'] / trl['peak_memory_gb']:.3f} (target <= 1)")

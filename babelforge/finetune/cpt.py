@@ -31,6 +31,7 @@ def train_cpt(options: TrainOptions, adapter: Adapter = Adapter(), packing: bool
 
     data = load_output(options.dataset, "cpt")
     model, tokenizer = load_causal_lm(model_path(options.model), adapter)
+    model = adapter.wrap(model)
     evaluate_on = held_out(data)
     args = SFTConfig(
         **options.arguments(
@@ -48,7 +49,6 @@ def train_cpt(options: TrainOptions, adapter: Adapter = Adapter(), packing: bool
         train_dataset=data["train"].select_columns(["text"]),
         eval_dataset=data[evaluate_on].select_columns(["text"]) if evaluate_on else None,
         processing_class=tokenizer,
-        peft_config=adapter.peft_config(),
     )
     resumed = last_checkpoint(options.output)
     outcome = trainer.train(resume_from_checkpoint=resumed)

@@ -38,6 +38,15 @@ class Adapter:
     dropout: float = 0.05
     train_embeddings: bool = False  # also train the input embeddings and the output head (new scripts)
 
+    def wrap(self, model):
+        """The model with LoRA adapters attached (once: the audit and the training share them)."""
+        config = self.peft_config()
+        if config is None:
+            return model
+        from peft import get_peft_model
+
+        return get_peft_model(model, config)
+
     def peft_config(self):
         if not (self.lora or self.qlora):
             return None
@@ -106,6 +115,7 @@ def train_sft(
 
     data = load_output(options.dataset, "sft")
     model, tokenizer = load_causal_lm(model_path(options.model), adapter, chat_template)
+    model = adapter.wrap(model)
     if not tokenizer.chat_template:
         raise BabelforgeError(f"{options.model!r} has no chat template: pass --chat-template chatml")
     train = data["train"].select_columns(["messages"])
@@ -145,7 +155,6 @@ def train_sft(
         args=config(packing=packing),
         train_dataset=train,
         processing_class=tokenizer,
-        peft_config=adapter.peft_config(),
     )
     resumed = last_checkpoint(options.output)
     outcome = trainer.train(resume_from_checkpoint=resumed)
