@@ -3,11 +3,12 @@
 Both runs train the same random Llama (built here with a byte-level BPE tokenizer and the ChatML
 template, ``--hidden``/``--layers`` set its size) on the same synthetic conversations (a babelforge-
 style output folder of Parquet files), with the same batch, sequence length, steps, learning rate,
-bf16 weights and assistant-only loss. babelforge's run includes its loss-mask audit (done before the
-timed training). Each run is its own process and starts with a 3-step warm-up run (CUDA and cuBLAS
-start-up are paid there, not in the timing). Then a QLoRA run (4-bit NF4 base, LoRA r=16) through babelforge. Prints a table and
-writes ``train_gpu.json`` (to ``$OUT`` when set). Target: babelforge no slower than TRL, same or lower
-memory.
+bf16 weights, assistant-only loss and gradient checkpointing (TRL's default, and babelforge's for
+``sft`` and ``cpt``); babelforge without gradient checkpointing is measured too. babelforge's run
+includes its loss-mask audit (done before the timed training). Each run is its own process and
+starts with a 3-step warm-up run (CUDA and cuBLAS start-up are paid there, not in the timing). Then
+a QLoRA run (4-bit NF4 base, LoRA r=16) through babelforge. Prints a table and writes
+``train_gpu.json`` (to ``$OUT`` when set). Target: babelforge no slower than TRL, same or lower memory.
 
     python benchmarks/train_gpu.py [--steps 40] [--batch 8] [--length 1024] [--hidden 1024] [--layers 16]
 """
@@ -105,14 +106,15 @@ def run_trl(model: str, dataset: Path, output: Path, args) -> dict:
     }
 
 
-def run_babelforge(model: str, dataset: Path, output: Path, args, **adapter) -> dict:
+def run_babelforge(model: str, dataset: Path, output: Path, args, checkpointing: bool = True, **adapter) -> dict:
     from babelforge.finetune.options import TrainOptions
     from babelforge.finetune.sft import Adapter, train_sft
 
     _reset_memory()
     options = TrainOptions(
         dataset=str(dataset), model=model, output=str(output), max_steps=args.steps, batch_size=args.batch, lr=1e-4,
-        max_length=args.length, save_steps=10_000, extra={"save_strategy": "no", "logging_steps": 10},
+        max_length=args.length, save_steps=10_000, gradient_checkpointing=checkpointing,
+        extra={"save_strategy": "no", "logging_steps": 10},
     )  # fmt: skip
     metrics = train_sft(options, Adapter(**adapter))
     train = metrics["train"]
@@ -147,6 +149,9 @@ def main() -> None:
         runs = {
             "trl": lambda out, a: run_trl(args.model, Path(args.dataset), out, a),
             "babelforge": lambda out, a: run_babelforge(args.model, Path(args.dataset), out, a),
+            "babelforge_no_checkpointing": lambda out, a: run_babelforge(
+                args.model, Path(args.dataset), out, a, checkpointing=False
+            ),
             "babelforge_qlora": lambda out, a: run_babelforge(args.model, Path(args.dataset), out, a, qlora=True),
         }
         runs[args.run](work / f"{args.run}-warm", argparse.Namespace(**{**vars(args), "steps": 3}))
@@ -172,20 +177,21 @@ def main() -> None:
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     results = {"device": device, "parameters": parameters, "settings": vars(args)}
     # One process per run: nothing of one run (weights, optimizer, CUDA caches) is left for the next.
-    for name in ("trl", "babelforge") + (() if args.skip_qlora else ("babelforge_qlora",)):
+    runs = ("trl", "babelforge", "babelforge_no_checkpointing") + (() if args.skip_qlora else ("babelforge_qlora",))
+    for name in runs:
         report = work / f"{name}.json"
         command = [sys.executable, __file__, "--run", name, "--model", model, "--dataset", str(dataset),
                    "--report", str(report), *sys.argv[1:]]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
         results[name] = json.loads(report.read_text()) if report.exists() else {"error": done.stderr[-1500:]}
     print(f"{results['device']}, {parameters / 1e6:.0f}M parameters, batch {args.batch} x {args.length} tokens")
-    for name in ("trl", "babelforge", "babelforge_qlora"):
+    for name in runs:
         r = results.get(name, {})
         if "tokens_per_second" in r:
             memory = f"{r['peak_memory_gb']:.2f} GiB" if r["peak_memory_gb"] is not None else "n/a"
-            print(f"{name:18} {r['tokens_per_second']:>10.0f} tokens/s  peak {memory}  loss {r['loss']:.3f}")
+            print(f"{name:28} {r['tokens_per_second']:>10.0f} tokens/s  peak {memory}  loss {r['loss']:.3f}")
         elif r:
-            print(f"{name:18} {r}")
+            print(f"{name:28} {r}")
     bf, trl = results["babelforge"], results["trl"]
     if "tokens_per_second" not in bf or "tokens_per_second" not in trl:
         raise SystemExit("a run failed: see above")
