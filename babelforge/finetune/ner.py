@@ -162,3 +162,53 @@ def _scores(trainer, split, names: list[str]) -> dict:
 
 def _losses(trainer) -> list[float]:
     return [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+
+
+def evaluate_tagger(
+    model_dir: str, test_file: str, language: str, relabel: dict[str, str | None] | None = None
+) -> dict:
+    """seqeval scores of a trained tagger on a CoNLL file (``token TAG`` lines), e.g. MasakhaNER's test set.
+
+    ``relabel`` maps gold labels the tagger never learned (``{"DATE": None}`` drops them to ``O``).
+    """
+    require_training()
+    import numpy as np
+    import torch
+    from seqeval.metrics import classification_report
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from babelforge.projection.evaluate import read_gold
+    from babelforge.spans import spans_to_tags, tokenize
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForTokenClassification.from_pretrained(model_dir).eval()
+    names = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+    longest = fitting_length(model_dir, tokenizer, 512)
+    gold_tags, predicted_tags = [], []
+    for text, spans in read_gold(test_file, "conll"):
+        kept = [s for s in spans if (relabel or {}).get(s.label, s.label)]
+        kept = [type(s)(s.start, s.end, (relabel or {}).get(s.label, s.label)) for s in kept]
+        offsets = tokenize(text, kept)
+        words = [text[a:b] for a, b in offsets]
+        gold = spans_to_tags(kept, offsets, "BIO").tags
+        encoded = tokenizer([words], is_split_into_words=True, truncation=True, max_length=longest, return_tensors="pt")
+        with torch.inference_mode():
+            logits = model(**encoded).logits[0].numpy()
+        best = np.argmax(logits, axis=-1)
+        predicted, previous = ["O"] * len(words), None
+        for position, word in enumerate(encoded.word_ids(0)):
+            if word is not None and word != previous:
+                predicted[word] = names[best[position]]
+            previous = word
+        gold_tags.append(gold)
+        predicted_tags.append(predicted)
+    report = classification_report(gold_tags, predicted_tags, output_dict=True, zero_division=0)
+    overall = report.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1-score": 0.0})
+    return {
+        "language": language,
+        "sentences": len(gold_tags),
+        "precision": round(overall["precision"], 4),
+        "recall": round(overall["recall"], 4),
+        "f1": round(overall["f1-score"], 4),
+        "per_label": {k: round(v["f1-score"], 4) for k, v in report.items() if not k.endswith(" avg")},
+    }

@@ -150,3 +150,32 @@ def test_config_file_overrides_flags_and_passes_training_arguments(tmp_path):
     loaded = TrainOptions.with_config(str(config), dataset="d", model="m", output="o", lr=0.5)
     assert loaded.lr == 0.001
     assert loaded.arguments()["warmup_steps"] == 3
+
+
+def test_a_killed_run_resumes_where_it_stopped(chat_output, chat_models, tmp_path):
+    import os
+    import signal
+    import time
+
+    output = tmp_path / "killed"
+    command = [
+        sys.executable, "-m", "babelforge", "train", "sft", "--dataset", str(chat_output),
+        "--model", str(chat_models["turn"]), "--output", str(output), "--max-steps", "400", "--batch-size", "2",
+        "--lr", "1e-3", "--no-gradient-checkpointing", "--config", str(tmp_path / "save.yaml"),
+    ]  # fmt: skip
+    (tmp_path / "save.yaml").write_text("save_steps: 20\nsave_total_limit: 3\n")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (output / "checkpoint-40" / "trainer_state.json").exists():
+        assert process.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (output / "metrics.json").exists()
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((output / "metrics.json").read_text())
+    resumed = int(metrics["resumed_from"].rsplit("-", 1)[1])
+    assert 40 <= resumed < 400
+    assert metrics["train"]["steps"] == 400

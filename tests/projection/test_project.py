@@ -84,7 +84,7 @@ def test_the_nllb_manifest_validates_and_fails_fast_naming_the_model(tmp_path, m
     monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
     monkeypatch.setenv("TARGET", "yor_Latn")
     manifest = load_manifest(REPO / "manifests" / "masakhaner-translate-train.yaml")
-    assert manifest.output.path.endswith("masakhaner-yor_Latn")
+    assert manifest.output.path.endswith("masakhaner-yor_Latn-constrained")
     with pytest.raises(ModelNotFoundError, match="'facebook/nllb-200-distilled-600M'"):
         run_manifest(manifest)
-    assert not (tmp_path / "masakhaner-yor_Latn").exists()
+    assert not (tmp_path / "masakhaner-yor_Latn-constrained").exists()
