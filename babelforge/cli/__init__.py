@@ -34,7 +34,16 @@ def _root(
 
 
 def _register() -> None:
-    from babelforge.cli import eval_cmd, inspect_cmd, models_cmd, publish_cmd, run_cmd, train_cmd, validate_cmd
+    from babelforge.cli import (
+        eval_cmd,
+        inspect_cmd,
+        metrics_cmd,
+        models_cmd,
+        publish_cmd,
+        run_cmd,
+        train_cmd,
+        validate_cmd,
+    )
 
     app.command("run")(run_cmd.run)
     app.command("validate")(validate_cmd.validate)
@@ -42,6 +51,7 @@ def _register() -> None:
     app.command("publish")(publish_cmd.publish)
     app.add_typer(models_cmd.app, name="models")
     app.add_typer(eval_cmd.app, name="eval")
+    app.add_typer(metrics_cmd.app, name="metrics")
     app.add_typer(train_cmd.app, name="train")
     app.command("export-trainer")(train_cmd.export_trainer)
 
