@@ -13,6 +13,7 @@ TASKS = {
     "chat": (["text-generation"], []),
     "text": (["text-generation"], ["language-modeling"]),
     "bitext": (["translation"], []),
+    "codemix": (["text-generation", "token-classification"], ["language-identification"]),
 }
 _SIZES = [
     (1_000, "n<1K"),

@@ -82,7 +82,7 @@ class OutputSettings(_Strict):
     """Where and how the dataset is written."""
 
     path: str
-    kind: Literal["ner", "spans", "qa", "chat", "text", "bitext"] = "ner"
+    kind: Literal["ner", "spans", "qa", "chat", "text", "bitext", "codemix"] = "ner"
     format: Literal["parquet"] = "parquet"
     config: str = "default"
     splits: dict[str, float] | None = Field(

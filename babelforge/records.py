@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import datasets
 
 #: The record kinds an output can hold, one ``Features`` layout each.
-RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext")
+RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext", "codemix")
 
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
@@ -56,6 +56,16 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
         },
         "chat": lambda: {"messages": List({"role": Value("string"), "content": Value("string")})},
         "text": lambda: {"text": Value("string")},
+        "codemix": lambda: {
+            "text": Value("string"),
+            "tokens": List(Value("string")),
+            "langs": List(Value("string")),
+            "spans": List(span),
+            "cmi": Value("float32"),
+            "m_index": Value("float32"),
+            "i_index": Value("float32"),
+            "source_text": Value("string"),
+        },
         "bitext": lambda: {
             "text": Value("string"),
             "target_text": Value("string"),

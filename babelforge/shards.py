@@ -54,6 +54,16 @@ def shard_schema(kind: str):
         ],
         "chat": [("messages", pa.list_(message))],
         "text": [("text", pa.string())],
+        "codemix": [
+            ("text", pa.string()),
+            ("tokens", pa.list_(pa.string())),
+            ("langs", pa.list_(pa.string())),
+            ("spans", pa.list_(span)),
+            ("cmi", pa.float32()),
+            ("m_index", pa.float32()),
+            ("i_index", pa.float32()),
+            ("source_text", pa.string()),
+        ],
         "bitext": [
             ("text", pa.string()),
             ("target_text", pa.string()),
@@ -177,6 +187,17 @@ class ShardWriter(PipelineStep):
         row["answers"].append(
             {"text": [doc.text[s.start : s.end] for s in spans], "answer_start": [s.start for s in spans]}
         )
+
+    def _add_codemix(self, row: dict[str, list], doc: Document) -> None:
+        md = doc.metadata
+        metrics = md.get("mix_metrics") or {}
+        row["text"].append(doc.text)
+        row["tokens"].append(md.get("mix_tokens") or doc.text.split())
+        row["langs"].append(md.get("mix_langs") or [])
+        row["spans"].append([{"start": s[0], "end": s[1], "label": s[2]} for s in md.get(SPANS, ())])
+        for metric in ("cmi", "m_index", "i_index"):
+            row[metric].append(metrics.get(metric))
+        row["source_text"].append(md.get("source_text"))
 
     def _add_chat(self, row: dict[str, list], doc: Document) -> None:
         row["messages"].append(doc.metadata.get(MESSAGES, []))

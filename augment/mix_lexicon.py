@@ -1,0 +1,115 @@
+"""``lexicon`` code-mixing: substitute dictionary translations until a requested CMI is reached.
+
+For an utterance of ``n`` language tokens in the matrix language, replacing ``s`` of them with
+translations in the embedded language gives CMI ``100 * min(s, n - s) / n``; the mixer picks ``s``
+for the requested CMI, chooses which substitutable tokens to replace at random (seeded per record),
+re-measures, and keeps the sample only when the CMI lies within the tolerance. Numbers, punctuation
+and the words of labelled spans (named entities) stay as they are and are labelled ``other``; spans
+move with the text (their offsets are recomputed). Every token gets a language label.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from babelforge.augment.cmi import CodeMixing, measure
+from babelforge.augment.lexicon import Lexicon
+from babelforge.spans import Span
+
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
+
+
+@dataclass
+class Mixed:
+    """A code-mixed utterance: text, tokens with their offsets and language labels, spans, metrics."""
+
+    text: str
+    tokens: list[str]
+    offsets: list[tuple[int, int]]
+    langs: list[str]
+    spans: list[Span]
+    metrics: CodeMixing
+
+
+@dataclass
+class Rejected:
+    reason: str
+    detail: str = ""
+
+
+class LexiconMixer:
+    """Mix ``matrix``-language text with ``embedded``-language words from a lexicon.
+
+    Args:
+        lexicon: matrix-language word -> embedded-language translations.
+        matrix, embedded: the labels written for the two languages (e.g. ``eng_Latn``, ``hin_Deva``).
+        cmi: the requested Code-Mixing Index (0 to 50 with two languages).
+        tolerance: how far from ``cmi`` a kept sample may be.
+        seed: the base seed; each record's choice depends on it and the record's id only.
+
+    Example:
+        >>> mixer = LexiconMixer(Lexicon({"water": ["ruwa"], "cold": ["sanyi"]}), "en", "ha", cmi=40, tolerance=10)
+        >>> mixer.mix("The water is cold", [], "r1").text  # doctest: +SKIP
+        'The ruwa is cold'
+    """
+
+    def __init__(
+        self, lexicon: Lexicon, matrix: str, embedded: str, cmi: float, tolerance: float = 5.0, seed: int = 13
+    ):
+        if not 0 <= cmi <= 50:
+            raise ValueError(f"cmi {cmi}: with two languages the CMI lies between 0 and 50")
+        self.lexicon, self.matrix, self.embedded = lexicon, matrix, embedded
+        self.cmi, self.tolerance, self.seed = cmi, tolerance, seed
+
+    def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
+        """Mix one utterance; ``key`` (the record id) seeds the choice of words."""
+        offsets = [m.span() for m in _TOKEN.finditer(text)]
+        if not offsets:
+            return Rejected("empty_text")
+        inside = [any(s.start < b and a < s.end for s in spans) for a, b in offsets]
+        words = [text[a:b] for a, b in offsets]
+        neutral = [entity or not w[0].isalpha() for w, entity in zip(words, inside, strict=True)]
+        language = [i for i, n in enumerate(neutral) if not n]
+        candidates = [i for i in language if words[i] in self.lexicon]
+        wanted = round(self.cmi * len(language) / 100)
+        if wanted > len(candidates):
+            return Rejected("cmi_unreachable", f"{len(candidates)} of {len(language)} words in the lexicon")
+        rng = random.Random(f"{self.seed}:{key}")
+        chosen = set(rng.sample(candidates, wanted))
+        pieces, tokens, new_offsets, langs, changes = [], [], [], [], []
+        cursor = position = 0
+        for i, ((a, b), word) in enumerate(zip(offsets, words, strict=True)):
+            token = _cased(self.lexicon[word][0], word) if i in chosen else word
+            pieces += [text[cursor:a], token]
+            position += a - cursor
+            new_offsets.append((position, position + len(token)))
+            position += len(token)
+            cursor = b
+            tokens.append(token)
+            langs.append("other" if neutral[i] else self.embedded if i in chosen else self.matrix)
+            if len(token) != len(word):
+                changes.append((b, len(token) - len(word)))
+        pieces.append(text[cursor:])
+        metrics = measure(langs)
+        if abs(metrics.cmi - self.cmi) > self.tolerance:
+            return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
+        moved = [_moved(s, changes) for s in spans]
+        return Mixed("".join(pieces), tokens, new_offsets, langs, moved, metrics)
+
+
+def _cased(translation: str, original: str) -> str:
+    """The translation with the original's capitalisation (``Water`` -> ``Ruwa``)."""
+    if original.isupper() and len(original) > 1:
+        return translation.upper()
+    if original[:1].isupper():
+        return translation[:1].upper() + translation[1:]
+    return translation
+
+
+def _moved(span: Span, changes: list[tuple[int, int]]) -> Span:
+    """A span after substitution: shifted by the length changes of the words before it (its own never change)."""
+    start = span.start + sum(d for end, d in changes if end <= span.start)
+    end = span.end + sum(d for end, d in changes if end <= span.end)
+    return Span(start, end, span.label)
