@@ -63,6 +63,10 @@ class LexiconMixer:
         self.lexicon, self.matrix, self.embedded = lexicon, matrix, embedded
         self.cmi, self.tolerance, self.seed = cmi, tolerance, seed
 
+    def _mixable(self, word: str) -> bool:
+        """In the lexicon, with a translation that differs from the word (``in`` -> ``in`` mixes nothing)."""
+        return word in self.lexicon and not _same(self.lexicon[word][0], word)
+
     def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
         """Mix one utterance; ``key`` (the record id) seeds the choice of words."""
         offsets = [m.span() for m in _TOKEN.finditer(text)]
@@ -72,7 +76,7 @@ class LexiconMixer:
         words = [text[a:b] for a, b in offsets]
         neutral = [entity or not w[0].isalpha() for w, entity in zip(words, inside, strict=True)]
         language = [i for i, n in enumerate(neutral) if not n]
-        candidates = [i for i in language if words[i] in self.lexicon]
+        candidates = [i for i in language if self._mixable(words[i])]
         wanted = round(self.cmi * len(language) / 100)
         if wanted > len(candidates):
             return Rejected("cmi_unreachable", f"{len(candidates)} of {len(language)} words in the lexicon")
@@ -97,6 +101,10 @@ class LexiconMixer:
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
         moved = [_moved(s, changes) for s in spans]
         return Mixed("".join(pieces), tokens, new_offsets, langs, moved, metrics)
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
 
 
 def _cased(translation: str, original: str) -> str:
