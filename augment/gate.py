@@ -1,0 +1,143 @@
+"""The ``gate`` step: keep only records that are in the language asked for, well-sized, new and faithful.
+
+Checks, each optional, each rejection counted under its reason:
+
+- ``fidelity`` (``language_confusion``): every line of the response (chat records: the assistant's
+  last turn, in ``response_lang``; others: the text, in the record's language) identified as that
+  language, as in the Language Confusion Benchmark (lingua; a language lingua does not know is
+  counted as ``fidelity_unchecked`` and passes);
+- ``script`` (``wrong_script``): the share of letters written in another script than the language's
+  own stays under ``max_foreign_script`` (a word-level check that catches a reply in the wrong script
+  even where the identifier cannot judge);
+- ``min_chars`` / ``max_chars`` (``too_short`` / ``too_long``);
+- ``dedup`` (``duplicate``): exact duplicates of a text already seen in this task (case and spacing
+  folded);
+- ``min_similarity`` (``semantic_drift``): for records with a ``source_text`` (code-mixed or
+  projected), the embedding similarity of text and source must reach it (any embedder spec).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from datatrove.data import Document
+
+from babelforge import langs
+from babelforge.records import LANGUAGE, MESSAGES, RESPONSE_LANG
+from babelforge.steps import Drop, RecordStep
+
+#: ISO 15924 script codes and the first word of Unicode character names written in them.
+SCRIPT_NAMES = {
+    "Latn": {"LATIN"}, "Cyrl": {"CYRILLIC"}, "Arab": {"ARABIC"}, "Deva": {"DEVANAGARI"}, "Ethi": {"ETHIOPIC"},
+    "Hans": {"CJK"}, "Hant": {"CJK"}, "Hani": {"CJK"}, "Jpan": {"CJK", "HIRAGANA", "KATAKANA"},
+    "Kore": {"HANGUL", "CJK"}, "Grek": {"GREEK"}, "Hebr": {"HEBREW"}, "Thai": {"THAI"}, "Beng": {"BENGALI"},
+    "Taml": {"TAMIL"}, "Telu": {"TELUGU"}, "Mlym": {"MALAYALAM"}, "Knda": {"KANNADA"}, "Gujr": {"GUJARATI"},
+    "Guru": {"GURMUKHI"}, "Orya": {"ORIYA"}, "Sinh": {"SINHALA"}, "Mymr": {"MYANMAR"}, "Khmr": {"KHMER"},
+    "Laoo": {"LAO"}, "Tibt": {"TIBETAN"}, "Geor": {"GEORGIAN"}, "Armn": {"ARMENIAN"}, "Tfng": {"TIFINAGH"},
+}  # fmt: skip
+
+
+def foreign_script_share(text: str, script: str) -> float | None:
+    """The share of letters of ``text`` not written in ``script`` (``None``: script unknown, or no letters)."""
+    expected = SCRIPT_NAMES.get(script)
+    if expected is None:
+        return None
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    foreign = sum(unicodedata.name(ch, "UNKNOWN").split(" ")[0] not in expected for ch in letters)
+    return foreign / len(letters)
+
+
+class GateStep(RecordStep):
+    """Reject records that fail any configured check, each under its own reason."""
+
+    name = "gate"
+    reads = (LANGUAGE, MESSAGES, RESPONSE_LANG)
+
+    def __init__(
+        self,
+        fidelity: bool,
+        script: bool,
+        max_foreign_script: float,
+        min_chars: int | None,
+        max_chars: int | None,
+        dedup: bool,
+        min_similarity: float | None,
+        embedder: str,
+    ):
+        super().__init__()
+        self.fidelity, self.script, self.max_foreign_script = fidelity, script, max_foreign_script
+        self.min_chars, self.max_chars, self.dedup = min_chars, max_chars, dedup
+        self.min_similarity, self.embedder_spec = min_similarity, embedder
+        self._seen: set[bytes] = set()
+        self._judge = None
+        self._embedder = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_seen": set(), "_judge": None, "_embedder": None}
+
+    def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
+        results: list[Document | Drop] = [self._check(doc) for doc in docs]
+        if self.min_similarity is not None:
+            self._similarity([d for d in results if isinstance(d, Document)], results, docs)
+        return results
+
+    def _check(self, doc: Document) -> Document | Drop:
+        text, language = self._response(doc)
+        if self.min_chars is not None and len(text) < self.min_chars:
+            return Drop("too_short", f"{len(text)} < {self.min_chars} characters")
+        if self.max_chars is not None and len(text) > self.max_chars:
+            return Drop("too_long", f"{len(text)} > {self.max_chars} characters")
+        resolved = langs.resolve(language) if language else None
+        if self.script and resolved is not None:
+            share = foreign_script_share(text, resolved.script)
+            if share is not None and share > self.max_foreign_script:
+                return Drop("wrong_script", f"{share:.0%} of letters outside {resolved.script}")
+        if self.fidelity and resolved is not None:
+            judged = self._fidelity(text, resolved.code)
+            if judged is not None and judged.passed < judged.lines:
+                return Drop(
+                    "language_confusion", f"{judged.lines - judged.passed} of {judged.lines} lines not {language}"
+                )
+        if self.dedup:
+            key = hashlib.blake2b(" ".join(doc.text.casefold().split()).encode(), digest_size=16).digest()
+            if key in self._seen:
+                return Drop("duplicate")
+            self._seen.add(key)
+        return doc
+
+    def _response(self, doc: Document) -> tuple[str, str | None]:
+        md = doc.metadata
+        messages = md.get(MESSAGES)
+        if messages:
+            answers = [m["content"] for m in messages if m["role"] == "assistant"]
+            return (answers[-1] if answers else ""), md.get(RESPONSE_LANG) or md.get(LANGUAGE)
+        return doc.text, md.get(LANGUAGE)
+
+    def _fidelity(self, text: str, language: str):
+        from babelforge.augment.fidelity import LanguageFidelity
+
+        if self._judge is None:
+            self._judge = LanguageFidelity()
+        if not self._judge.known(language):
+            self.stat_update("fidelity_unchecked")
+            return None
+        return self._judge.check([text], language)
+
+    def _similarity(self, kept: list[Document], results: list, docs: list[Document]) -> None:
+        from babelforge.embedders import embedder
+
+        pairs = [d for d in kept if d.metadata.get("source_text")]
+        if not pairs:
+            return
+        if self._embedder is None:
+            self._embedder = embedder(self.embedder_spec)
+        vectors = self._embedder.embed([d.text for d in pairs] + [d.metadata["source_text"] for d in pairs])
+        n = len(pairs)
+        for doc, similarity in zip(pairs, (vectors[:n] * vectors[n:]).sum(axis=1), strict=True):
+            if similarity < self.min_similarity:
+                results[docs.index(doc)] = Drop(
+                    "semantic_drift", f"similarity {similarity:.2f} < {self.min_similarity}"
+                )
