@@ -1,6 +1,6 @@
 """Augment: code-mixing, cross-lingual instructions and quality gates.
 
-Registered step kinds: ``codemix`` (``lexicon``), ``instruct`` (``from_ner``, ``translation``,
+Registered step kinds: ``codemix`` (``lexicon``, ``alignment``, ``llm``), ``instruct`` (``from_ner``, ``translation``,
 ``xl_instruct``) and ``gate``.
 """
 
@@ -21,8 +21,11 @@ class CodeMixSettings(StepSettings):
     """Code-mix each record to a requested CMI, with per-token language labels and measured metrics."""
 
     produces = frozenset({"codemix"})
-    method: Literal["lexicon"] = "lexicon"
-    lexicon: str = Field(description="TSV (source<TAB>target) or MUSE lexicon file, relative to the manifest")
+    method: Literal["lexicon", "alignment", "llm"] = "lexicon"
+    lexicon: str | None = Field(None, description="lexicon, llm: TSV (source<TAB>target) or MUSE file")
+    aligner: str | None = Field(None, description="alignment: simalign:MODEL, simalign-argmax:MODEL, ...")
+    model: str | None = Field(None, description="llm: openai:MODEL@BASE_URL")
+    judge: bool = Field(False, description="llm: also ask the LLM to judge naturalness and meaning")
     embedded: LanguageCode = Field(description="the language whose words are mixed in")
     matrix: LanguageCode | None = Field(None, description="default: each record's own language")
     cmi: float = Field(30.0, ge=0, le=50, description="requested Code-Mixing Index")
@@ -31,17 +34,32 @@ class CodeMixSettings(StepSettings):
 
     @field_validator("lexicon")
     @classmethod
-    def _existing(cls, value: str, info: ValidationInfo) -> str:
+    def _existing(cls, value: str | None, info: ValidationInfo) -> str | None:
         from babelforge.sources import existing_path
 
-        return existing_path(value, info)
+        return existing_path(value, info) if value else value
 
     def build(self, ctx):
         from babelforge.augment.codemix import CodeMixStep
         from babelforge.augment.lexicon import Lexicon
+        from babelforge.errors import BabelforgeError
 
-        Lexicon.read(self.lexicon)  # a malformed lexicon fails now, not in a task
-        return CodeMixStep(self.lexicon, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed)
+        if self.method in ("lexicon", "llm") and not self.lexicon:
+            raise BabelforgeError(f"codemix method {self.method!r} needs lexicon: a TSV or MUSE file")
+        if self.method == "alignment" and not self.aligner:
+            raise BabelforgeError("codemix method 'alignment' needs aligner: simalign:MODEL (and a target_text)")
+        if self.method == "llm" and not (self.model and self.model.startswith("openai:") and "@" in self.model):
+            raise BabelforgeError("codemix method 'llm' needs model: openai:MODEL@BASE_URL")
+        if self.lexicon:
+            Lexicon.read(self.lexicon)  # a malformed lexicon fails now, not in a task
+        if self.method == "alignment":
+            from babelforge.projection.align import aligner
+
+            aligner(self.aligner)  # a bad spec fails now
+        return CodeMixStep(
+            self.method, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed,
+            self.lexicon, self.aligner, self.model, self.judge,
+        )  # fmt: skip
 
 
 @register_step("instruct")

@@ -37,6 +37,7 @@ def _register() -> None:
     from babelforge.cli import (
         eval_cmd,
         inspect_cmd,
+        lexicon_cmd,
         metrics_cmd,
         models_cmd,
         publish_cmd,
@@ -52,6 +53,7 @@ def _register() -> None:
     app.add_typer(models_cmd.app, name="models")
     app.add_typer(eval_cmd.app, name="eval")
     app.add_typer(metrics_cmd.app, name="metrics")
+    app.add_typer(lexicon_cmd.app, name="lexicon")
     app.add_typer(train_cmd.app, name="train")
     app.command("export-trainer")(train_cmd.export_trainer)
 
