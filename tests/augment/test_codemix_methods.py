@@ -92,3 +92,28 @@ def test_the_judge_can_reject(data_dir, tmp_path, write_manifest, llm_server):
     llm_server.reply = reply
     with pytest.raises(OutputError, match="codemix: judge_unnatural"):
         run_manifest(load_manifest(write_manifest(llm_manifest(data_dir, tmp_path, llm_server.base_url, True, "j"))))
+
+
+def test_the_codemix_instructions_manifest_end_to_end(tmp_path, monkeypatch, llm_server):
+    from pathlib import Path
+
+    def reply(request):
+        content = request["messages"][-1]["content"]
+        if content.startswith("Original:"):
+            return json.dumps({"natural": 4, "same_meaning": True})
+        if content.startswith("Rewrite this"):
+            return draft_of(request)
+        return "Das ist eine ausführliche Antwort auf Deutsch.\nSie hat zwei Zeilen und bleibt beim Thema."
+
+    llm_server.reply = reply
+    monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
+    monkeypatch.setenv("LLM", f"openai:mixer@{llm_server.base_url}")
+    monkeypatch.setenv("TARGET", "deu_Latn")
+    result = run_manifest(load_manifest(Path(__file__).parents[2] / "manifests" / "codemix-instructions.yaml"))
+    rows = datasets.load_dataset(str(tmp_path / "codemix-instructions-deu_Latn"))
+    kept = sum(len(split) for split in rows.values())
+    assert kept + sum(result.summary["drops"].values()) == 20
+    assert kept > 0
+    train = rows["train"]
+    assert set(train["response_lang"]) == {"deu_Latn"}
+    assert all(r["completion"].startswith("Das ist") for r in train)
