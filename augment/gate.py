@@ -12,6 +12,8 @@ Checks, each optional, each rejection counted under its reason:
 - ``min_chars`` / ``max_chars`` (``too_short`` / ``too_long``);
 - ``dedup`` (``duplicate``): exact duplicates of a text already seen in this task (case and spacing
   folded);
+- ``near_dedup`` (``near_duplicate``): texts whose word-shingle Jaccard similarity to one already seen
+  in this task reaches the threshold, by MinHash LSH (datasketch);
 - ``min_similarity`` (``semantic_drift``): for records with a ``source_text`` (code-mixed or
   projected), the embedding similarity of text and source must reach it (any embedder spec).
 """
@@ -66,17 +68,22 @@ class GateStep(RecordStep):
         dedup: bool,
         min_similarity: float | None,
         embedder: str,
+        near_dedup: float | None = None,
+        shingle: int = 3,
     ):
         super().__init__()
         self.fidelity, self.script, self.max_foreign_script = fidelity, script, max_foreign_script
         self.min_chars, self.max_chars, self.dedup = min_chars, max_chars, dedup
         self.min_similarity, self.embedder_spec = min_similarity, embedder
+        self.near_dedup, self.shingle = near_dedup, shingle
         self._seen: set[bytes] = set()
+        self._lsh = None
+        self._count = 0
         self._judge = None
         self._embedder = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_seen": set(), "_judge": None, "_embedder": None}
+        return {**self.__dict__, "_seen": set(), "_judge": None, "_embedder": None, "_lsh": None}
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         results: list[Document | Drop] = [self._check(doc) for doc in docs]
@@ -106,7 +113,29 @@ class GateStep(RecordStep):
             if key in self._seen:
                 return Drop("duplicate")
             self._seen.add(key)
+        if self.near_dedup is not None and self._near_duplicate(doc.text):
+            return Drop("near_duplicate", f"Jaccard >= {self.near_dedup} with an earlier record")
         return doc
+
+    def _near_duplicate(self, text: str) -> bool:
+        """MinHash of the text's word shingles; true when LSH finds an earlier one this similar."""
+        try:
+            from datasketch import MinHash, MinHashLSH
+        except ImportError:
+            from babelforge.errors import MissingDependencyError
+
+            raise MissingDependencyError("near_dedup", ["datasketch"], "models") from None
+        if self._lsh is None:
+            self._lsh = MinHashLSH(threshold=self.near_dedup, num_perm=128)
+        words = text.casefold().split()
+        shingles = {" ".join(words[i : i + self.shingle]) for i in range(max(len(words) - self.shingle + 1, 1))}
+        signature = MinHash(num_perm=128, seed=1)
+        signature.update_batch([s.encode() for s in shingles])
+        if self._lsh.query(signature):
+            return True
+        self._count += 1
+        self._lsh.insert(str(self._count), signature)
+        return False
 
     def _response(self, doc: Document) -> tuple[str, str | None]:
         md = doc.metadata

