@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from babelforge.langs import LanguageCode
+from babelforge.llm.options import LLMOptions
 from babelforge.registry import StepSettings, register_step
 
 __all__ = ["CodeMixSettings", "GateSettings", "InstructSettings"]
@@ -26,6 +27,7 @@ class CodeMixSettings(StepSettings):
     aligner: str | None = Field(None, description="alignment: simalign:MODEL, simalign-argmax:MODEL, ...")
     model: str | None = Field(None, description="llm: openai:MODEL@BASE_URL")
     judge: bool = Field(False, description="llm: also ask the LLM to judge naturalness and meaning")
+    llm: LLMOptions = Field(default_factory=LLMOptions, description="llm: timeouts, retries, prices, budget")
     embedded: LanguageCode = Field(description="the language whose words are mixed in")
     matrix: LanguageCode | None = Field(None, description="default: each record's own language")
     cmi: float = Field(30.0, ge=0, le=50, description="requested Code-Mixing Index")
@@ -58,7 +60,7 @@ class CodeMixSettings(StepSettings):
             aligner(self.aligner)  # a bad spec fails now
         return CodeMixStep(
             self.method, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed,
-            self.lexicon, self.aligner, self.model, self.judge,
+            self.lexicon, self.aligner, self.model, self.judge, self.llm,
         )  # fmt: skip
 
 
@@ -82,6 +84,7 @@ class InstructSettings(StepSettings):
     lexicon: str | None = Field(None, description="xicl: TSV or MUSE lexicon for the demonstrations")
     shots: int = Field(2, ge=1, description="xicl: demonstrations per instruction")
     cmi: float = Field(30.0, ge=0, le=50, description="xicl: how much of the demonstrations is translated")
+    llm: LLMOptions = Field(default_factory=LLMOptions, description="xl_instruct, crossin: timeouts, retries, budget")
     seed: int = 13
 
     @field_validator("lexicon")
@@ -110,7 +113,7 @@ class InstructSettings(StepSettings):
         templates = {resolve(k).code: v for k, v in self.templates.items()}
         return InstructStep(
             self.mode, templates, self.model, self.response_language, self.seed,
-            dict(self.proportions) if self.proportions else None, self.lexicon, self.shots, self.cmi,
+            dict(self.proportions) if self.proportions else None, self.lexicon, self.shots, self.cmi, self.llm,
         )  # fmt: skip
 
 

@@ -38,11 +38,14 @@ class CodeMixStep(RecordStep):
 
     def __init__(self, method: str, embedded: str, matrix: str | None, cmi: float, tolerance: float, seed: int,
                  lexicon: str | None = None, aligner: str | None = None, model: str | None = None,
-                 judge: bool = False):  # fmt: skip
+                 judge: bool = False, llm=None):  # fmt: skip
         super().__init__()
         self.method, self.embedded, self.matrix = method, embedded, matrix
         self.cmi, self.tolerance, self.seed = cmi, tolerance, seed
         self.lexicon_path, self.aligner_spec, self.model, self.judge = lexicon, aligner, model, judge
+        from babelforge.llm.options import LLMOptions
+
+        self.llm = llm or LLMOptions()
         self._mixers: dict = {}
         self._lexicon: Lexicon | None = None
 
@@ -68,11 +71,8 @@ class CodeMixStep(RecordStep):
                 )
             else:
                 from babelforge.augment.mix_llm import LLMMixer
-                from babelforge.llm.client import LLMClient
-                from babelforge.models import babelforge_home
 
-                model, base_url = self.model[len("openai:") :].split("@", 1)
-                client = LLMClient(model, base_url, cache=str(babelforge_home() / "llm-cache.sqlite"))
+                client = self.llm.client(self.model)
                 names = (langs.resolve(matrix).name, langs.resolve(self.embedded).name)
                 self._mixers[matrix] = LLMMixer(self._lexicon_mixer(matrix), client, *names, judge=self.judge)
         return self._mixers[matrix]

@@ -62,12 +62,16 @@ class InstructStep(RecordStep):
     def __init__(
         self, mode: str, templates: dict, model: str | None, response_language: str | None, seed: int,
         proportions: dict[str, float] | None = None, lexicon: str | None = None, shots: int = 2, cmi: float = 30.0,
+        llm=None,
     ):  # fmt: skip
         super().__init__()
         self.mode, self.templates, self.model = mode, {**NER_TEMPLATES, **templates}, model
         self.response_language, self.seed = response_language, seed
         self.proportions = proportions or {"en_x": 0.4, "x_en": 0.3, "translate": 0.3}
         self.lexicon, self.shots, self.cmi = lexicon, shots, cmi
+        from babelforge.llm.options import LLMOptions
+
+        self.llm = llm or LLMOptions()
         self._client = None
         self._translator = None
         self._mixer = None
@@ -114,12 +118,10 @@ class InstructStep(RecordStep):
         return self._chat(doc, prompt, target_text, source, target, task="translation")
 
     def _xl_instruct(self, docs: list[Document]) -> list[Document | Drop]:
-        from babelforge.llm.client import Failure, LLMClient, Request
-        from babelforge.models import babelforge_home
+        from babelforge.llm.client import Failure, Request
 
         if self._client is None:
-            model, base_url = self.model[len("openai:") :].split("@", 1)
-            self._client = LLMClient(model, base_url, cache=str(babelforge_home() / "llm-cache.sqlite"))
+            self._client = self.llm.client(self.model)
         target = langs.resolve(self.response_language)
         system = XL_SYSTEM.format(target=target.name)
         requests = [Request([{"role": "system", "content": system}, {"role": "user", "content": d.text}]) for d in docs]
@@ -165,7 +167,7 @@ class InstructStep(RecordStep):
         translated: dict[int, object] = {}
         for source, indices in by_source.items():
             if self._translator is None or self._translator.source.code != langs.resolve(source).code:
-                self._translator = LLMTranslator(self.model, source, target.code)
+                self._translator = LLMTranslator(self.model, source, target.code, options=self.llm)
             for i, text in zip(indices, self._translator.translate([wanted[i] for i in indices]), strict=True):
                 translated[i] = text
         results: list[Document | Drop] = []

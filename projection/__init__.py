@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from babelforge.langs import LanguageCode
+from babelforge.llm.options import LLMOptions
 from babelforge.registry import StepSettings, register_step
 
 __all__ = ["ProjectSettings", "TranslateSettings"]
@@ -35,6 +36,7 @@ class TranslateSettings(StepSettings):
     length_penalty: float = 1.0
     max_batch_tokens: int = Field(4096, ge=1)
     memory: bool = Field(True, description="keep every translation in $BABELFORGE_HOME/memory.sqlite")
+    llm: LLMOptions = Field(default_factory=LLMOptions, description="for openai:MODEL@BASE_URL models")
 
     def build(self, ctx):
         from babelforge.models import resolve_model
@@ -45,7 +47,9 @@ class TranslateSettings(StepSettings):
         decoding = Decoding(self.beam_size, self.max_decoding_length, self.length_penalty, self.quantization)
         resolved = None if is_llm_spec(self.model) else resolve_model(self.model)  # fail fast, before any task
         memory = "default" if self.memory else None
-        return TranslateStep(self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved)
+        return TranslateStep(
+            self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved, self.llm
+        )
 
 
 @register_step("project")

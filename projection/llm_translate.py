@@ -44,6 +44,7 @@ class LLMTranslator:
         temperature: float = 0.0,
         max_budget: float | None = None,
         cache: str | None = "default",
+        options=None,
     ):
         if not is_llm_spec(spec):
             raise BabelforgeError(f"LLM translator {spec!r}: expected openai:MODEL@BASE_URL")
@@ -53,6 +54,7 @@ class LLMTranslator:
         self.temperature = temperature
         self.ledger = Ledger(max_budget=max_budget)
         self.cache = str(babelforge_home() / "llm-cache.sqlite") if cache == "default" else cache
+        self.options = options
         self._client: LLMClient | None = None
         self.model_calls = 0
 
@@ -62,7 +64,10 @@ class LLMTranslator:
     @property
     def client(self) -> LLMClient:
         if self._client is None:
-            self._client = LLMClient(self.model_name, self.base_url, cache=self.cache, ledger=self.ledger)
+            if self.options is not None:
+                self._client = self.options.client(self.spec)
+            else:
+                self._client = LLMClient(self.model_name, self.base_url, cache=self.cache, ledger=self.ledger)
         return self._client
 
     def translate(self, texts: list[str]) -> list[str | Failure]:

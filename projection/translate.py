@@ -34,9 +34,11 @@ class TranslateStep(RecordStep):
     batch_size = 256
 
     def __init__(
-        self, model: str, target: str, source: str | None, decoding: Decoding, max_batch_tokens: int, memory, resolved
-    ):
+        self, model: str, target: str, source: str | None, decoding: Decoding, max_batch_tokens: int, memory, resolved,
+        llm=None,
+    ):  # fmt: skip
         super().__init__()
+        self.llm = llm
         self.model, self.target, self.source = model, target, source
         self.decoding, self.max_batch_tokens, self.memory, self.resolved = decoding, max_batch_tokens, memory, resolved
         if resolved is None:  # an LLM endpoint
@@ -48,8 +50,9 @@ class TranslateStep(RecordStep):
     def _translator(self, source: str) -> CTranslate2Translator | LLMTranslator:
         if source not in self._translators:
             self._translators[source] = make_translator(
-                self.model, source, self.target, self.decoding, self.max_batch_tokens, self.memory, self.resolved
-            )
+                self.model, source, self.target, self.decoding, self.max_batch_tokens, self.memory, self.resolved,
+                self.llm,
+            )  # fmt: skip
         return self._translators[source]
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
@@ -97,9 +100,10 @@ def translate_with_questions(translator, docs: list[Document]) -> tuple[list, li
 
 
 def make_translator(
-    model: str, source: str, target: str, decoding: Decoding, max_batch_tokens=4096, memory="default", resolved=None
-):
+    model: str, source: str, target: str, decoding: Decoding, max_batch_tokens=4096, memory="default", resolved=None,
+    llm=None,
+):  # fmt: skip
     """A CTranslate2 translator for a Hub id or folder; an LLM translator for ``openai:MODEL@BASE_URL``."""
     if is_llm_spec(model):
-        return LLMTranslator(model, source, target, cache="default" if memory else None)
+        return LLMTranslator(model, source, target, cache="default" if memory else None, options=llm)
     return CTranslate2Translator(model, source, target, decoding, max_batch_tokens, memory, resolved)

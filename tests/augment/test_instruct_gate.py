@@ -192,3 +192,32 @@ def test_xicl_prefixes_mixed_demonstrations(data_dir, tmp_path, write_manifest):
         original = next(c for c in CHATS if c["messages"][0]["content"] == blocks[-1])
         assert row["completion"] == original["messages"][1]["content"]
     assert any("Hauptstadt" in r["prompt"] or "ist" in r["prompt"].split() for r in rows)
+
+
+def test_llm_steps_ride_out_429_500_timeouts_and_malformed_answers(data_dir, tmp_path, write_manifest, llm_server):
+    llm_server.reply = lambda request: "Eine Antwort auf Deutsch, wie es verlangt wurde, ohne Umwege."
+    llm_server.slow_seconds = 1.5
+    llm_server.script("429", "500", "slow", "malformed", "429")
+    options = {"backoff": 0.01, "timeout": 0.5, "max_retries": 6, "max_concurrency": 2}
+    model = f"openai:storm@{llm_server.base_url}"
+    step = {"instruct": {"mode": "xl_instruct", "model": model, "response_language": "de", "llm": options}}
+    result = run_manifest(load_manifest(write_manifest(manifest(data_dir, tmp_path, [step], limit=8))))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert len(rows) == 8  # every record came through the storm
+    assert result.summary["drops"] == {}
+    assert len(llm_server.requests) >= 8 + 5
+
+
+def test_an_llm_budget_stops_the_run_cleanly(data_dir, tmp_path, write_manifest, llm_server):
+    from babelforge.llm.ledger import BudgetExceededError
+
+    llm_server.reply = lambda request: "Eine Antwort."
+    options = {"price_in": 1e6, "price_out": 1e6, "max_budget": 1.0, "max_concurrency": 1}
+    model = f"openai:costly@{llm_server.base_url}"
+    step = {"instruct": {"mode": "xl_instruct", "model": model, "response_language": "de", "llm": options}}
+    spec = manifest(data_dir, tmp_path, [step], limit=6)
+    spec["executor"] = {"local": {"tasks": 1, "workers": 1}}
+    with pytest.raises(BudgetExceededError, match="LLM budget spent"):
+        run_manifest(load_manifest(write_manifest(spec)))
+    assert len(llm_server.requests) == 1
+    assert not (tmp_path / "out").exists()

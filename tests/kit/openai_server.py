@@ -44,7 +44,7 @@ class FakeOpenAIServer(LoopbackServer):
 
     def __init__(self, reply: Callable[[dict], str] = default_reply, slow_seconds: float = 2.0):
         self.reply = reply
-        self.slow_seconds = slow_seconds
+        self.slow_seconds = self._slow_default = slow_seconds
         self.requests: list[dict] = []
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
@@ -64,6 +64,7 @@ class FakeOpenAIServer(LoopbackServer):
             self._script.clear()
             self.requests.clear()
             self.reply = default_reply
+            self.slow_seconds = self._slow_default
 
     def _next_behaviour(self) -> str:
         with self._lock:
