@@ -119,3 +119,22 @@ def test_a_missing_lexicon_is_a_validation_problem(tmp_path, write_manifest, dat
     where = [p for p in problems if p.path == "steps[0].codemix.lexicon"]
     assert where, problems
     assert "no file or folder at 'nope.tsv'" in where[0].message
+
+
+def test_code_mixed_ner_data_keeps_its_tags(tmp_path, write_manifest, data_dir):
+    lexicon = tmp_path / "lex.tsv"
+    lexicon.write_text((REPO / "manifests" / "data" / "lexicons" / "en-de.tsv").read_text())
+    manifest = {
+        "name": "mixed-ner",
+        "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"}],
+        "steps": [{"codemix": {"lexicon": str(lexicon), "embedded": "de", "cmi": 20, "tolerance": 5}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "ner"},
+    }
+    run_manifest(load_manifest(write_manifest(manifest)))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    names = rows.features["ner_tags"].feature.names
+    row = next(r for r in rows if "Parliament" in r["tokens"] and "die" in r["tokens"])
+    tags = [names[t] for t in row["ner_tags"]]
+    assert tags[row["tokens"].index("European")] == "B-ORG"
+    assert tags[row["tokens"].index("Parliament")] == "I-ORG"
+    assert tags[row["tokens"].index("die")] == "O"
