@@ -63,7 +63,7 @@ class MarginMiner:
         return sim_st, ids_st, sim_ts, ids_ts
 
     def mine(self, source, target) -> list[Pair]:
-        """Pairs by the configured strategy, best margin first."""
+        """Pairs by the configured strategy, best margin first (vectorised: millions of rows are fine)."""
         import numpy as np
 
         s = self.settings
@@ -73,58 +73,61 @@ class MarginMiner:
             source_density, target_density = sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)
         else:
             source_density, target_density = sim_st[:, k - 1], sim_ts[:, k - 1]
+        forward = sim_st / (source_density[:, None] / 2 + target_density[ids_st] / 2)  # (n_source, c)
+        backward = sim_ts / (target_density[:, None] / 2 + source_density[ids_ts] / 2)  # (n_target, c)
+        rows_s, rows_t = np.arange(len(forward)), np.arange(len(backward))
+        best_f = forward.argmax(axis=1)
+        best_b = backward.argmax(axis=1)
+        f_pairs = (rows_s, ids_st[rows_s, best_f], forward[rows_s, best_f])
+        b_pairs = (ids_ts[rows_t, best_b], rows_t, backward[rows_t, best_b])
+        width = np.int64(len(backward))
 
-        def margins(sims, own, other, ids):
-            return sims / (own[:, None] / 2 + other[ids] / 2)
+        def keyed(pairs):
+            return pairs[0].astype(np.int64) * width + pairs[1].astype(np.int64)
 
-        forward = margins(sim_st, source_density, target_density, ids_st)  # (n_source, candidates)
-        backward = margins(sim_ts, target_density, source_density, ids_ts)  # (n_target, candidates)
-        best_forward = {
-            (i, int(ids_st[i, forward[i].argmax()])): (float(forward[i].max()), i) for i in range(len(forward))
-        }
-        best_backward = {
-            (int(ids_ts[j, backward[j].argmax()]), j): (float(backward[j].max()), j) for j in range(len(backward))
-        }
-        cosine = {}
-        for i in range(ids_st.shape[0]):
-            for c in range(ids_st.shape[1]):
-                cosine[i, int(ids_st[i, c])] = float(sim_st[i, c])
-        for j in range(ids_ts.shape[0]):
-            for c in range(ids_ts.shape[1]):
-                cosine[int(ids_ts[j, c]), j] = float(sim_ts[j, c])
         if s.strategy == "forward":
-            chosen = {pair: score for pair, (score, _) in best_forward.items()}
+            chosen = f_pairs
         elif s.strategy == "backward":
-            chosen = {pair: score for pair, (score, _) in best_backward.items()}
-        elif s.strategy == "intersection":
-            chosen = {pair: score for pair, (score, _) in best_forward.items() if pair in best_backward}
-        elif s.strategy == "union":
-            chosen = {pair: score for pair, (score, _) in {**best_backward, **best_forward}.items()}
+            chosen = b_pairs
+        elif s.strategy in ("intersection", "union"):
+            fk, bk = keyed(f_pairs), keyed(b_pairs)
+            if s.strategy == "intersection":
+                keep = np.isin(fk, bk)
+                chosen = (f_pairs[0][keep], f_pairs[1][keep], f_pairs[2][keep])
+            else:
+                extra = ~np.isin(bk, fk)
+                chosen = tuple(np.concatenate([f, b[extra]]) for f, b in zip(f_pairs, b_pairs, strict=True))
         else:
-            scored = [
-                (float(forward[i, c]), i, int(ids_st[i, c]))
-                for i in range(len(forward))
-                for c in range(forward.shape[1])
-            ]
-            scored += [
-                (float(backward[j, c]), int(ids_ts[j, c]), j)
-                for j in range(len(backward))
-                for c in range(backward.shape[1])
-            ]
-            scored.sort(reverse=True)
-            used_source, used_target, chosen = set(), set(), {}
-            for score, i, j in scored:
-                if i not in used_source and j not in used_target:
-                    chosen[i, j] = score
-                    used_source.add(i)
-                    used_target.add(j)
-        pairs = [
-            Pair(i, j, score, cosine.get((i, j), float(np.dot(source[i], target[j]))))
-            for (i, j), score in chosen.items()
-        ]
+            chosen = _one_to_one(
+                np.concatenate([np.repeat(rows_s, forward.shape[1]), ids_ts.ravel()]),
+                np.concatenate([ids_st.ravel(), np.repeat(rows_t, backward.shape[1])]),
+                np.concatenate([forward.ravel(), backward.ravel()]),
+            )
+        i, j, margin = (np.asarray(x) for x in chosen)
+        cosine = (np.asarray(source, dtype=np.float32)[i] * np.asarray(target, dtype=np.float32)[j]).sum(axis=1)
+        order = np.argsort(-margin, kind="stable")
+        pairs = [Pair(int(i[o]), int(j[o]), float(margin[o]), float(cosine[o])) for o in order]
         if s.threshold is not None:
             pairs = [p for p in pairs if p.margin >= s.threshold]
-        return sorted(pairs, key=lambda p: -p.margin)
+        return pairs
+
+
+def _one_to_one(sources, targets, scores):
+    """Greedy assignment, best score first, each source and target used at most once."""
+    import numpy as np
+
+    order = np.argsort(-scores, kind="stable")
+    used_s, used_t = set(), set()
+    keep = []
+    for o in order.tolist():
+        a, b = int(sources[o]), int(targets[o])
+        if a in used_s or b in used_t:
+            continue
+        used_s.add(a)
+        used_t.add(b)
+        keep.append(o)
+    keep = np.asarray(keep, dtype=np.int64)
+    return sources[keep], targets[keep], scores[keep]
 
 
 def cosine_choices(source, target, index: str = "auto") -> list[int]:

@@ -1,0 +1,94 @@
+"""The ``embed`` step: each record's text as a vector, written per task as float16 shards with ids.
+
+Vectors go to ``WORK/embeddings/RANK-CHUNK.npy`` (float16, L2-normalised rows) with a JSON-lines
+file of the same rows (id, language, text); a task's chunks are finished when its ``RANK.done``
+marker exists. Memory holds one chunk at a time, never all texts. Records pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from datatrove.data import Document
+
+from babelforge.records import LANGUAGE
+from babelforge.steps import RecordStep
+
+CHUNK = 20_000
+
+
+class EmbedStep(RecordStep):
+    """Embed records in batches with any embedder spec; shards land in ``folder``."""
+
+    name = "embed"
+    reads = (LANGUAGE,)
+    batch_size = 256
+
+    def __init__(self, embedder: str, folder: str):
+        super().__init__()
+        self.embedder_spec, self.folder = embedder, folder
+        self._embedder = None
+        self._rows: list[dict] = []
+        self._vectors: list = []
+        self._chunk = 0
+        self._rank = 0
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_embedder": None, "_rows": [], "_vectors": []}
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        self._rank, self._chunk, self._rows, self._vectors = rank, 0, [], []
+        folder = Path(self.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f"{rank:05d}-*"):
+            stale.unlink()  # a task run again starts clean
+        (folder / f"{rank:05d}.done").unlink(missing_ok=True)
+        yield from super().run(data, rank, world_size)
+        self._flush()
+        (folder / f"{rank:05d}.done").write_text(json.dumps({"chunks": self._chunk}))
+
+    def process_batch(self, docs: list[Document]) -> list[Document]:
+        if self._embedder is None:
+            from babelforge.embedders import embedder
+
+            self._embedder = embedder(self.embedder_spec)
+        vectors = self._embedder.embed([d.text for d in docs])
+        self._vectors.append(vectors.astype("float16"))
+        self._rows += [{"id": d.id, "language": d.metadata.get(LANGUAGE), "text": d.text} for d in docs]
+        if len(self._rows) >= CHUNK:
+            self._flush()
+        return docs
+
+    def _flush(self) -> None:
+        import numpy as np
+
+        if not self._rows:
+            return
+        stem = Path(self.folder) / f"{self._rank:05d}-{self._chunk:05d}"
+        with open(f"{stem}.jsonl", "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows)
+        with open(f"{stem}.partial", "wb") as f:
+            np.save(f, np.concatenate(self._vectors))
+        os.replace(f"{stem}.partial", f"{stem}.npy")  # the vectors last: a chunk exists once it is whole
+        self._chunk += 1
+        self._rows, self._vectors = [], []
+
+
+def read_embeddings(folder: str | Path, language: str):
+    """All finished shards' rows and vectors for one language: ``(rows, float32 matrix)``, chunk by chunk."""
+    import numpy as np
+
+    folder = Path(folder)
+    rows, blocks = [], []
+    for done in sorted(folder.glob("*.done")):
+        rank = done.stem
+        for chunk in sorted(folder.glob(f"{rank}-*.npy")):
+            lines = [json.loads(line) for line in chunk.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()]
+            vectors = np.load(chunk)
+            keep = [i for i, row in enumerate(lines) if row["language"] == language]
+            rows += [lines[i] for i in keep]
+            blocks.append(vectors[keep].astype(np.float32))
+    matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+    return rows, matrix

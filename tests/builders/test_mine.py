@@ -1,0 +1,87 @@
+"""embed + mine in a manifest: offline on the bundled sample, and killed during the search stage."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datasets
+import pytest
+import yaml
+
+from babelforge.manifest import load_manifest
+from babelforge.runner import run_manifest
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.mark.slow
+def test_the_bundled_mining_manifest_pairs_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
+    run_manifest(load_manifest(REPO / "manifests" / "mine-europarl.yaml"))
+    rows = datasets.load_dataset(str(tmp_path / "mined-en-de"), split="train")
+    assert len(rows) > 250
+    assert set(rows["target_language"]) == {"deu_Latn"}
+    assert all(score >= 1.0 for score in rows["score"])
+    # the sample is parallel: the first English sentence's partner is the first German one
+    english = "I declare resumed the session of the European Parliament"
+    pair = next(r for r in rows if r["text"].startswith(english))
+    assert pair["target_text"].startswith("Ich erkläre die am Freitag")
+
+
+def mining_manifest(tmp_path, base_url, name) -> Path:
+    for language, prefix in (("en", "s"), ("de", "t")):
+        (tmp_path / f"{language}.txt").write_text("\n".join(f"{prefix} {i} {i * 7919 % 104729}" for i in range(20_000)))
+    manifest = {
+        "name": name,
+        "sources": [
+            {"kind": "text", "path": str(tmp_path / "en.txt"), "language": "en"},
+            {"kind": "text", "path": str(tmp_path / "de.txt"), "language": "de"},
+        ],
+        "steps": [
+            {"embed": {"embedder": f"openai:fake@{base_url}"}},
+            {"mine": {"source": "en", "target": "de", "threshold": None, "identify": False, "index": "exact"}},
+        ],
+        "output": {"path": str(tmp_path / name), "kind": "bitext", "splits": {"train": 1.0}},
+        "executor": {"local": {"tasks": 2, "workers": 2}},
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    return path
+
+
+def pairs_of(folder: Path) -> set:
+    rows = datasets.load_dataset(str(folder), split="train")
+    return set(zip(rows["text"], rows["target_text"], strict=True))
+
+
+@pytest.mark.slow
+def test_killed_during_search_then_rerun_gives_the_same_pairs(tmp_path, llm_server):
+    killed = mining_manifest(tmp_path, llm_server.base_url, "killed")
+    work = tmp_path / "killed.work"
+    process = subprocess.Popen([sys.executable, "-m", "babelforge", "run", str(killed)], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 180
+    while time.time() < deadline and not (work / "logs" / "p2").exists():
+        assert process.poll() is None, "the run ended before the search stage"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed").exists(), "killed after the search had finished: enlarge the data"
+    embeddings = {p.name: p.stat().st_mtime_ns for p in (work / "embeddings").iterdir()}
+    assert sum(name.endswith(".done") for name in embeddings) == 2
+
+    requests_before = len(llm_server.requests)
+    rerun = subprocess.run([sys.executable, "-m", "babelforge", "run", str(killed)], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resumed: 2 task(s)" in rerun.stdout
+    assert len(llm_server.requests) == requests_before  # nothing embedded again
+    clean = subprocess.run(
+        [sys.executable, "-m", "babelforge", "run", str(mining_manifest(tmp_path, llm_server.base_url, "clean"))],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert clean.returncode == 0, clean.stderr
+    assert pairs_of(tmp_path / "killed") == pairs_of(tmp_path / "clean")
+    assert len(pairs_of(tmp_path / "clean")) > 10_000
