@@ -62,7 +62,18 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
             "prompt_lang": Value("string"),
             "response_lang": Value("string"),
         },
-        "text": lambda: {"text": Value("string")},
+        "text": lambda: {  # segments: where each part of an interleaved sample comes from (else empty)
+            "text": Value("string"),
+            "segments": List(
+                {
+                    "language": Value("string"),
+                    "source_id": Value("string"),
+                    "start": Value("int32"),
+                    "end": Value("int32"),
+                    "offset": Value("int32"),
+                }
+            ),
+        },
         "codemix": lambda: {
             "text": Value("string"),
             "tokens": List(Value("string")),

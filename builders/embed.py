@@ -1,5 +1,7 @@
 """The ``embed`` step: each record's text as a vector, written per task as float16 shards with ids.
 
+With ``pooling: mean`` a record is a document: it is cut into chunks of whole sentences (up to
+``chunk_chars``), each embedded, and the mean of the chunks (normalised) stands for the document.
 Vectors go to ``WORK/embeddings/RANK-CHUNK.npy`` (float16, L2-normalised rows) with a JSON-lines
 file of the same rows (id, language, text); a task's chunks are finished when its ``RANK.done``
 marker exists. Memory holds one chunk at a time, never all texts. Records pass through unchanged.
@@ -26,9 +28,10 @@ class EmbedStep(RecordStep):
     reads = (LANGUAGE,)
     batch_size = 256
 
-    def __init__(self, embedder: str, folder: str):
+    def __init__(self, embedder: str, folder: str, pooling: str = "none", chunk_chars: int = 1000):
         super().__init__()
         self.embedder_spec, self.folder = embedder, folder
+        self.pooling, self.chunk_chars = pooling, chunk_chars
         self._embedder = None
         self._rows: list[dict] = []
         self._vectors: list = []
@@ -54,12 +57,37 @@ class EmbedStep(RecordStep):
             from babelforge.embedders import embedder
 
             self._embedder = embedder(self.embedder_spec)
-        vectors = self._embedder.embed([d.text for d in docs])
+        vectors = (
+            self._document_vectors(docs) if self.pooling == "mean" else self._embedder.embed([d.text for d in docs])
+        )
         self._vectors.append(vectors.astype("float16"))
         self._rows += [{"id": d.id, "language": d.metadata.get(LANGUAGE), "text": d.text} for d in docs]
         if len(self._rows) >= CHUNK:
             self._flush()
         return docs
+
+    def _document_vectors(self, docs: list[Document]):
+        """Each document as the normalised mean of its chunks' embeddings (chunks: whole sentences)."""
+        import numpy as np
+
+        from babelforge.projection.segment import sentence_spans
+
+        chunks, owners = [], []
+        for d, doc in enumerate(docs):
+            current = ""
+            for start, end in sentence_spans(doc.text) or [(0, len(doc.text))]:
+                sentence = doc.text[start:end]
+                if current and len(current) + len(sentence) + 1 > self.chunk_chars:
+                    chunks.append(current)
+                    owners.append(d)
+                    current = ""
+                current = f"{current} {sentence}" if current else sentence
+            chunks.append(current)
+            owners.append(d)
+        vectors = self._embedder.embed(chunks)
+        pooled = np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
+        np.add.at(pooled, np.asarray(owners), vectors)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def _flush(self) -> None:
         import numpy as np

@@ -15,7 +15,7 @@ from babelforge.errors import BabelforgeError, MissingDependencyError
 KINDS = ("auto", "exact", "hnsw", "ivf", "ivfpq")
 EXACT_UP_TO = 200_000
 HNSW_UP_TO = 5_000_000
-TRAIN_SAMPLE = 256
+TRAIN_SAMPLE = 64
 
 
 def _faiss():

@@ -49,7 +49,8 @@ class MineStep(PipelineStep):
                 continue
             metadata = {
                 LANGUAGE: self.source, TARGET_TEXT: tgt["text"], TARGET_LANGUAGE: self.target,
-                "score": round(pair.margin, 4), "cosine": round(pair.cosine, 4),
+                "score": round(pair.margin, 4), "cosine": round(pair.cosine, 4), "target_id": tgt["id"],
+                "source_record": src["id"],
             }  # fmt: skip
             doc = Document(src["text"], f"{src['id']}|{tgt['id']}", metadata=metadata)
             add_lineage(doc.metadata, "mine", margin=round(pair.margin, 4), source_id=src["id"], target_id=tgt["id"])
