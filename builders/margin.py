@@ -64,10 +64,13 @@ class MarginMiner:
 
     def mine(self, source, target) -> list[Pair]:
         """Pairs by the configured strategy, best margin first (vectorised: millions of rows are fine)."""
+        return self.pairs(source, target, *self.neighbourhoods(source, target))
+
+    def pairs(self, source, target, sim_st, ids_st, sim_ts, ids_ts) -> list[Pair]:
+        """Score and pair, given both directions' neighbours (from :meth:`neighbourhoods`)."""
         import numpy as np
 
         s = self.settings
-        sim_st, ids_st, sim_ts, ids_ts = self.neighbourhoods(source, target)
         k = min(s.k, sim_st.shape[1], sim_ts.shape[1])
         if s.normalise == "mean":
             source_density, target_density = sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)

@@ -85,3 +85,14 @@ def test_killed_during_search_then_rerun_gives_the_same_pairs(tmp_path, llm_serv
     assert clean.returncode == 0, clean.stderr
     assert pairs_of(tmp_path / "killed") == pairs_of(tmp_path / "clean")
     assert len(pairs_of(tmp_path / "clean")) > 10_000
+
+
+def test_the_wikipedia_manifest_validates_and_fails_fast_offline(tmp_path, monkeypatch):
+    from babelforge.errors import BabelforgeError
+    from babelforge.manifest import check_manifest
+
+    monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
+    manifest, problems = check_manifest(REPO / "manifests" / "crossic-wikipedia.yaml")
+    assert problems == []
+    with pytest.raises(BabelforgeError, match="tokenizer 'Qwen/Qwen2.5-0.5B' could not be loaded"):
+        run_manifest(manifest)
