@@ -51,6 +51,15 @@ class MineSettings(StepSettings):
     index: Literal["auto", "exact", "hnsw", "ivf", "ivfpq"] = "auto"
     max_length_ratio: float | None = Field(3.0, gt=1, description="drop pairs whose lengths differ more")
     identify: bool = Field(True, description="drop pairs whose sides lingua places in another language")
+    dedup: bool = Field(True, description="drop repeated pairs (case and spacing folded)")
+    links: str | None = Field(None, description="pair by ids instead: a source_id<TAB>target_id file")
+
+    @field_validator("links")
+    @classmethod
+    def _existing_links(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from babelforge.sources import existing_path
+
+        return existing_path(value, info) if value else value
 
     def build(self, ctx):
         from babelforge.builders.margin import MarginSettings
@@ -58,7 +67,9 @@ class MineSettings(StepSettings):
 
         settings = MarginSettings(self.k, self.candidates, self.normalise, self.strategy, self.threshold, self.index)
         folder = str(ctx.work_dir / "embeddings")
-        return MineStep(folder, self.source, self.target, settings, self.max_length_ratio, self.identify)
+        return MineStep(
+            folder, self.source, self.target, settings, self.max_length_ratio, self.identify, self.links, self.dedup
+        )
 
 
 @register_step("interleave")

@@ -3,8 +3,9 @@
 A barrier: it runs after every ``embed`` task has finished, reads their shards, and mines (in the
 pass's first task; the others pass). Pairs become bitext records (``text``, ``target_text``,
 ``target_language``, ``score`` = the margin), checked by the quality gates: the margin threshold,
-the length ratio, and language identification of both sides (lingua, between the two languages,
-when it knows both);
+the length ratio, language identification of both sides (lingua, between the two languages, when it
+knows both) and repeated pairs; with ``links`` (a ``source_id<TAB>target_id`` file, such as
+Wikipedia's inter-language links) the pairs are the linked ones, scored by margin all the same;
 each rejected pair is counted under its reason, and so are records left unpaired.
 """
 
@@ -24,10 +25,10 @@ class MineStep(PipelineStep):
     name = "mine"
 
     def __init__(self, folder: str, source: str, target: str, settings: MarginSettings, max_length_ratio: float | None,
-                 identify: bool):  # fmt: skip
+                 identify: bool, links: str | None = None, dedup: bool = True):  # fmt: skip
         super().__init__()
         self.folder, self.source, self.target, self.settings = folder, source, target, settings
-        self.max_length_ratio, self.identify = max_length_ratio, identify
+        self.max_length_ratio, self.identify, self.links, self.dedup = max_length_ratio, identify, links, dedup
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         for _ in data or ():
@@ -39,11 +40,19 @@ class MineStep(PipelineStep):
         if not source_rows or not target_rows:
             return
         with self.track_time():
-            pairs = MarginMiner(self.settings).mine(source_vectors, target_vectors)
+            if self.links:
+                pairs = self._linked(source_rows, source_vectors, target_rows, target_vectors)
+            else:
+                pairs = MarginMiner(self.settings).mine(source_vectors, target_vectors)
         detector = self._detector() if self.identify else None
+        seen: set[tuple[str, str]] = set()
         for pair in pairs:
             src, tgt = source_rows[pair.source], target_rows[pair.target]
             reason = self._gate(src["text"], tgt["text"], detector)
+            key = (" ".join(src["text"].casefold().split()), " ".join(tgt["text"].casefold().split()))
+            if not reason and self.dedup:
+                reason = "duplicate_pair" if key in seen else ""
+                seen.add(key)
             if reason:
                 self.stat_update("dropped", f"dropped:{reason}")
                 continue
@@ -57,6 +66,36 @@ class MineStep(PipelineStep):
             self.stat_update("kept")
             yield doc
         self.stat_update("unpaired_source", value=len(source_rows) - len(pairs))
+
+    def _linked(self, source_rows, source_vectors, target_rows, target_vectors):
+        """Pairs named by a links file (``source_id<TAB>target_id`` per line), scored by margin all the same."""
+        import numpy as np
+
+        from babelforge.builders.margin import Pair
+        from babelforge.errors import BabelforgeError
+
+        by_source = {row["id"]: i for i, row in enumerate(source_rows)}
+        by_target = {row["id"]: j for j, row in enumerate(target_rows)}
+        miner = MarginMiner(self.settings)
+        sim_st, _, sim_ts, _ = miner.neighbourhoods(source_vectors, target_vectors)
+        k = min(self.settings.k, sim_st.shape[1])
+        source_density, target_density = sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)
+        pairs = []
+        with open(self.links, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                columns = line.rstrip("\n").split("\t")
+                if len(columns) < 2:
+                    raise BabelforgeError(f"{self.links}:{number}: expected 'source_id<TAB>target_id', got {line!r}")
+                i, j = by_source.get(columns[0]), by_target.get(columns[1])
+                if i is None or j is None:
+                    self.stat_update("dropped", "dropped:link_not_found")
+                    continue
+                cosine = float(np.dot(source_vectors[i], target_vectors[j]))
+                margin = cosine / (source_density[i] / 2 + target_density[j] / 2)
+                pairs.append(Pair(i, j, float(margin), cosine))
+        return pairs
 
     def _gate(self, source: str, target: str, detector) -> str:
         if self.max_length_ratio:

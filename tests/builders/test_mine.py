@@ -96,3 +96,26 @@ def test_the_wikipedia_manifest_validates_and_fails_fast_offline(tmp_path, monke
     assert problems == []
     with pytest.raises(BabelforgeError, match="tokenizer 'Qwen/Qwen2.5-0.5B' could not be loaded"):
         run_manifest(manifest)
+
+
+def test_pairs_by_links_instead_of_search(tmp_path, llm_server):
+    (tmp_path / "en.txt").write_text("one\ntwo\nthree\nfour\n")
+    (tmp_path / "de.txt").write_text("eins\nzwei\ndrei\nvier\n")
+    (tmp_path / "links.tsv").write_text("en/en.txt:1\tde/de.txt:1\nen/en.txt:3\tde/de.txt:3\nen/en.txt:9\tde/de.txt:9\n")
+    manifest = {
+        "name": "linked",
+        "sources": [
+            {"name": "en", "kind": "text", "path": str(tmp_path / "en.txt"), "language": "en"},
+            {"name": "de", "kind": "text", "path": str(tmp_path / "de.txt"), "language": "de"},
+        ],
+        "steps": [
+            {"embed": {"embedder": f"openai:fake@{llm_server.base_url}"}},
+            {"mine": {"source": "en", "target": "de", "links": str(tmp_path / "links.tsv"), "identify": False}},
+        ],
+        "output": {"path": str(tmp_path / "out"), "kind": "bitext", "splits": {"train": 1.0}},
+    }
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    result = run_manifest(load_manifest(path))
+    assert pairs_of(tmp_path / "out") == {("one", "eins"), ("three", "drei")}
+    assert result.summary["drops"] == {"mine: link_not_found": 1}
