@@ -18,6 +18,9 @@ CONFIG = typer.Option(None, "--config", help="YAML: these options, plus any Trai
 MAX_STEPS = typer.Option(-1, "--max-steps", help="Stop after N optimizer steps (-1: by epochs).")
 EPOCHS = typer.Option(3.0, "--epochs")
 BATCH = typer.Option(8, "--batch-size", help="Per device.")
+CHECKPOINTING = typer.Option(
+    True, "--gradient-checkpointing/--no-gradient-checkpointing", help="Recompute activations: less memory."
+)
 
 
 def _options(dataset, model, output, config, max_steps, epochs, lr, batch_size, **more):
@@ -86,9 +89,7 @@ def sft(
     rank: int = typer.Option(16, "--lora-rank"),
     packing: bool = typer.Option(False, "--packing", help="Pack conversations into max-length blocks."),
     chat_template: str | None = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml."),
-    gradient_checkpointing: bool = typer.Option(
-        True, "--gradient-checkpointing/--no-gradient-checkpointing", help="Recompute activations: less memory."
-    ),
+    gradient_checkpointing: bool = CHECKPOINTING,
 ) -> None:
     """Supervised fine-tuning on chat ``messages``: assistant-only loss, audited before the first step."""
     from babelforge.finetune.sft import Adapter, train_sft
@@ -125,9 +126,7 @@ def cpt(
     max_length: int = typer.Option(2048, "--max-length", help="Tokens per packed block."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
     train_embeddings: bool = typer.Option(False, "--train-embeddings", help="With LoRA: train embeddings and head."),
-    gradient_checkpointing: bool = typer.Option(
-        True, "--gradient-checkpointing/--no-gradient-checkpointing", help="Recompute activations: less memory."
-    ),
+    gradient_checkpointing: bool = CHECKPOINTING,
 ) -> None:
     """Continued pre-training on ``text`` (interleaved samples), packed into max-length blocks."""
     from babelforge.finetune.cpt import train_cpt

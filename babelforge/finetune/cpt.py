@@ -11,10 +11,10 @@ from babelforge.errors import MissingDependencyError
 from babelforge.finetune.options import (
     TrainOptions,
     held_out,
-    last_checkpoint,
     load_output,
     model_path,
     require_training,
+    train_and_save,
     write_metrics,
 )
 from babelforge.finetune.sft import Adapter, load_causal_lm, throughput
@@ -50,15 +50,8 @@ def train_cpt(options: TrainOptions, adapter: Adapter = Adapter(), packing: bool
         eval_dataset=data[evaluate_on].select_columns(["text"]) if evaluate_on else None,
         processing_class=tokenizer,
     )
-    resumed = last_checkpoint(options.output)
-    outcome = trainer.train(resume_from_checkpoint=resumed)
-    trainer.save_model(options.output)
-    tokenizer.save_pretrained(options.output)
-    metrics = {
-        "task": "cpt",
-        "model": options.model,
-        "dataset": options.dataset,
-        "resumed_from": resumed,
+    outcome, metrics = train_and_save(trainer, options, "cpt", tokenizer)
+    metrics |= {
         "train": throughput(trainer, outcome),
         "adapter": {"lora": adapter.lora, "train_embeddings": adapter.train_embeddings},
         "packing": packing,

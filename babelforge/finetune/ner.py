@@ -13,10 +13,10 @@ from babelforge.errors import BabelforgeError
 from babelforge.finetune.options import (
     TrainOptions,
     held_out,
-    last_checkpoint,
     load_output,
     model_path,
     require_training,
+    train_and_save,
     write_metrics,
 )
 
@@ -70,15 +70,9 @@ def train_ner(options: TrainOptions) -> dict:
         compute_metrics=lambda p: seqeval_scores(p, names)["overall"],
         processing_class=tokenizer,
     )
-    resumed = last_checkpoint(options.output)
-    result = trainer.train(resume_from_checkpoint=resumed)
-    trainer.save_model(options.output)
-    metrics = {
-        "task": "ner",
-        "model": options.model,
-        "dataset": options.dataset,
+    result, metrics = train_and_save(trainer, options, "ner")
+    metrics |= {
         "labels": names,
-        "resumed_from": resumed,
         "train": {"loss": result.training_loss, "steps": result.global_step, "losses": _losses(trainer)},
         "options": options.record(),
     }

@@ -142,3 +142,14 @@ def write_metrics(output: str, metrics: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
+
+
+def train_and_save(trainer, options: TrainOptions, task: str, tokenizer=None):
+    """Train (from the last checkpoint when there is one), save the model; return the outcome and the
+    metrics every task starts with."""
+    resumed = last_checkpoint(options.output)
+    outcome = trainer.train(resume_from_checkpoint=resumed)
+    trainer.save_model(options.output)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(options.output)
+    return outcome, {"task": task, "model": options.model, "dataset": options.dataset, "resumed_from": resumed}

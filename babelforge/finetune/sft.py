@@ -16,10 +16,10 @@ from babelforge.finetune.mask_audit import NO_TAGS, LossMaskError, audit
 from babelforge.finetune.options import (
     TrainOptions,
     held_out,
-    last_checkpoint,
     load_output,
     model_path,
     require_training,
+    train_and_save,
     write_metrics,
 )
 from babelforge.finetune.templates import TEMPLATES
@@ -156,15 +156,8 @@ def train_sft(
         train_dataset=train,
         processing_class=tokenizer,
     )
-    resumed = last_checkpoint(options.output)
-    outcome = trainer.train(resume_from_checkpoint=resumed)
-    trainer.save_model(options.output)
-    tokenizer.save_pretrained(options.output)
-    metrics = {
-        "task": "sft",
-        "model": options.model,
-        "dataset": options.dataset,
-        "resumed_from": resumed,
+    outcome, metrics = train_and_save(trainer, options, "sft", tokenizer)
+    metrics |= {
         "loss_mask_audit": report,
         "train": throughput(trainer, outcome),
         "adapter": {"lora": adapter.lora, "qlora": adapter.qlora, "rank": adapter.rank},
