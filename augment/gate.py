@@ -4,8 +4,9 @@ Checks, each optional, each rejection counted under its reason:
 
 - ``fidelity`` (``language_confusion``): every line of the response (chat records: the assistant's
   last turn, in ``response_lang``; others: the text, in the record's language) identified as that
-  language, as in the Language Confusion Benchmark (lingua; a language lingua does not know is
-  counted as ``fidelity_unchecked`` and passes);
+  language, as in the Language Confusion Benchmark (lingua, or a fastText LID model such as GlotLID
+  with ``identifier: fasttext:PATH``; a language the identifier does not know is counted as
+  ``fidelity_unchecked`` and passes);
 - ``script`` (``wrong_script``): the share of letters written in another script than the language's
   own stays under ``max_foreign_script`` (a word-level check that catches a reply in the wrong script
   even where the identifier cannot judge);
@@ -70,12 +71,13 @@ class GateStep(RecordStep):
         embedder: str,
         near_dedup: float | None = None,
         shingle: int = 3,
+        identifier: str = "lingua",
     ):
         super().__init__()
         self.fidelity, self.script, self.max_foreign_script = fidelity, script, max_foreign_script
         self.min_chars, self.max_chars, self.dedup = min_chars, max_chars, dedup
         self.min_similarity, self.embedder_spec = min_similarity, embedder
-        self.near_dedup, self.shingle = near_dedup, shingle
+        self.near_dedup, self.shingle, self.identifier = near_dedup, shingle, identifier
         self._seen: set[bytes] = set()
         self._lsh = None
         self._count = 0
@@ -149,7 +151,7 @@ class GateStep(RecordStep):
         from babelforge.augment.fidelity import LanguageFidelity
 
         if self._judge is None:
-            self._judge = LanguageFidelity()
+            self._judge = LanguageFidelity(self.identifier)
         if not self._judge.known(language):
             self.stat_update("fidelity_unchecked")
             return None

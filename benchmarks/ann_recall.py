@@ -23,6 +23,8 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.04, help="per-dimension noise of the mining-like queries")
     parser.add_argument("--kinds", default="hnsw,ivf")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--nprobe", default="32,128,256,512", help="IVF: lists searched, one run each")
+    parser.add_argument("--ef", default="64,128,256", help="HNSW: efSearch, one run each")
     args = parser.parse_args()
     import faiss
     import numpy as np
@@ -51,16 +53,24 @@ def main() -> None:
         started = time.perf_counter()
         index = build_index(base, kind)
         built = time.perf_counter() - started
-        for name, queries in (("mining-like", near), ("random", far)):
-            truth, exact_s = results[name]
-            started = time.perf_counter()
-            _, found = search(index, queries, 1)
-            seconds = time.perf_counter() - started
-            recall = float((found[:, 0] == truth).mean())
-            print(
-                f"{kind:5} (built in {built:.0f} s), {name:11} queries: recall@1 {recall:.4f}, "
-                f"{args.queries / seconds:,.0f} queries/s, speed-up {exact_s / seconds:.1f}x over exact"
-            )
+        settings = args.nprobe if kind.startswith("ivf") else args.ef
+        for setting in (int(x) for x in settings.split(",")):
+            if kind.startswith("ivf"):
+                index.nprobe = setting
+            else:
+                index.hnsw.efSearch = setting
+            label = f"{kind} {'nprobe' if kind.startswith('ivf') else 'efSearch'} {setting}"
+            for name, queries in (("mining-like", near), ("random", far)):
+                truth, exact_s = results[name]
+                started = time.perf_counter()
+                _, found = search(index, queries, 1)
+                seconds = time.perf_counter() - started
+                recall = float((found[:, 0] == truth).mean())
+                print(
+                    f"{label:20} (built in {built:.0f} s), {name:11} queries: recall@1 {recall:.4f}, "
+                    f"{args.queries / seconds:,.0f} queries/s, speed-up {exact_s / seconds:.1f}x over exact",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

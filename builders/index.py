@@ -34,7 +34,8 @@ def choose(kind: str, size: int) -> str:
     return "exact" if size <= EXACT_UP_TO else "hnsw" if size <= HNSW_UP_TO else "ivfpq"
 
 
-def build_index(vectors, kind: str = "auto", seed: int = 13, hnsw_m: int = 32, ef_search: int = 128):
+def build_index(vectors, kind: str = "auto", seed: int = 13, hnsw_m: int = 32, ef_search: int = 128,
+                ef_construction: int = 40):  # fmt: skip
     """An index over ``vectors`` (``(n, d)`` float32, normalised), of ``kind`` (see the module)."""
     import numpy as np
 
@@ -46,7 +47,7 @@ def build_index(vectors, kind: str = "auto", seed: int = 13, hnsw_m: int = 32, e
         index = faiss.IndexFlatIP(dim)
     elif chosen == "hnsw":
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
+        index.hnsw.efConstruction = ef_construction
         index.hnsw.efSearch = ef_search
     else:
         lists = max(1, min(int(4 * math.sqrt(n)), n // 39))

@@ -94,14 +94,16 @@ def test_the_wikipedia_manifest_validates_and_fails_fast_offline(tmp_path, monke
     monkeypatch.setenv("BABELFORGE_OUT", str(tmp_path))
     manifest, problems = check_manifest(REPO / "manifests" / "crossic-wikipedia.yaml")
     assert problems == []
-    with pytest.raises(BabelforgeError, match="tokenizer 'Qwen/Qwen2.5-0.5B' could not be loaded"):
+    with pytest.raises(BabelforgeError, match=r"tokenizer 'Qwen/Qwen2\.5-0\.5B' could not be loaded"):
         run_manifest(manifest)
 
 
 def test_pairs_by_links_instead_of_search(tmp_path, llm_server):
     (tmp_path / "en.txt").write_text("one\ntwo\nthree\nfour\n")
     (tmp_path / "de.txt").write_text("eins\nzwei\ndrei\nvier\n")
-    (tmp_path / "links.tsv").write_text("en/en.txt:1\tde/de.txt:1\nen/en.txt:3\tde/de.txt:3\nen/en.txt:9\tde/de.txt:9\n")
+    (tmp_path / "links.tsv").write_text(
+        "en/en.txt:1\tde/de.txt:1\nen/en.txt:3\tde/de.txt:3\nen/en.txt:9\tde/de.txt:9\n"
+    )
     manifest = {
         "name": "linked",
         "sources": [
