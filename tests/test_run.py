@@ -255,3 +255,22 @@ def test_a_changed_manifest_discards_the_interrupted_work(tmp_path, write_manife
     settings["steps"] = [{"filter_length": {"min_tokens": 2}}]
     changed = compile_manifest(load_manifest(write_manifest(settings)))
     assert prepare_work_dir(changed) == (0, True)
+
+
+def test_error_messages_keep_their_brackets():
+    """A pip command with an extra ("babelforge[models]") reaches the user whole, not eaten as markup."""
+    import io
+
+    from rich.console import Console
+
+    from babelforge.cli import console
+    from babelforge.errors import MissingDependencyError
+
+    buffer = io.StringIO()
+    original = console.err
+    console.err = Console(file=buffer, width=200)
+    try:
+        console.print_error(MissingDependencyError("vector search", ["faiss-cpu"], "models"))
+    finally:
+        console.err = original
+    assert 'pip install "babelforge[models]"' in buffer.getvalue()

@@ -10,7 +10,10 @@ err = Console(stderr=True, soft_wrap=True)
 
 def print_error(error: BaseException) -> None:
     """One error, in red, without a traceback."""
-    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    # the message is the user's to read as written: "[models]" in a pip command is not markup
+    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True, soft_wrap=True)
 
 
 def quiet_library_logs() -> None:

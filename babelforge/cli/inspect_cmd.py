@@ -139,6 +139,6 @@ def _provenance(provenance) -> None:
     )
     out.print(f"  packages: {shown}", highlight=False)
     if provenance.get("models"):
-        out.print(f"  models: {provenance['models']}", highlight=False)
+        out.print(f"  models: {provenance['models']}", highlight=False, markup=False)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in provenance.get("timings_s", {}).items())
     out.print(f"  timings: {timings}", highlight=False)

@@ -109,7 +109,9 @@ def sft(
     out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
     for split in ("validation", "test"):
         if split in metrics:
-            out.print(f"  {split}: chrF {metrics[split]['chrf']:.1f}, fidelity {metrics[split]['fidelity']}")
+            out.print(
+                f"  {split}: chrF {metrics[split]['chrf']:.1f}, fidelity {metrics[split]['fidelity']}", markup=False
+            )
     out.print(f"model and metrics.json in {output}", highlight=False)
 
 
