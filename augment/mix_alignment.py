@@ -10,13 +10,11 @@ any labelled span, until the requested CMI is reached; the sample is kept only w
 from __future__ import annotations
 
 import random
-import re
 
 from babelforge.augment.cmi import measure
-from babelforge.augment.mix_lexicon import Mixed, Rejected
+from babelforge.augment.mix_lexicon import Mixed, Rejected, moved_span
+from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
-
-_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
 def consistent_phrases(links: set[tuple[int, int]], source_len: int, max_words: int) -> list[tuple[int, int, int, int]]:
@@ -45,8 +43,8 @@ class AlignmentMixer:
         self.cmi, self.tolerance, self.seed, self.max_words = cmi, tolerance, seed, max_words
 
     def mix(self, text: str, translation: str, spans: list[Span], key: str) -> Mixed | Rejected:
-        source = [m.span() for m in _TOKEN.finditer(text)]
-        target = [m.span() for m in _TOKEN.finditer(translation)]
+        source = word_offsets(text)
+        target = word_offsets(translation)
         if not source or not target:
             return Rejected("empty_text")
         words = [text[a:b] for a, b in source]
@@ -107,10 +105,4 @@ class AlignmentMixer:
         metrics = measure(langs)
         if abs(metrics.cmi - self.cmi) > self.tolerance:
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
-        return Mixed("".join(pieces), tokens, offsets, langs, [_moved(s, changes) for s in spans], metrics)
-
-
-def _moved(span: Span, changes: list[tuple[int, int]]) -> Span:
-    start = span.start + sum(d for end, d in changes if end <= span.start)
-    end = span.end + sum(d for end, d in changes if end <= span.end)
-    return Span(start, end, span.label)
+        return Mixed("".join(pieces), tokens, offsets, langs, [moved_span(s, changes) for s in spans], metrics)

@@ -11,14 +11,12 @@ move with the text (their offsets are recomputed). Every token gets a language l
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 
 from babelforge.augment.cmi import CodeMixing, measure
 from babelforge.augment.lexicon import Lexicon
+from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
-
-_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
 @dataclass
@@ -69,7 +67,7 @@ class LexiconMixer:
 
     def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
         """Mix one utterance; ``key`` (the record id) seeds the choice of words."""
-        offsets = [m.span() for m in _TOKEN.finditer(text)]
+        offsets = word_offsets(text)
         if not offsets:
             return Rejected("empty_text")
         inside = [any(s.start < b and a < s.end for s in spans) for a, b in offsets]
@@ -99,7 +97,7 @@ class LexiconMixer:
         metrics = measure(langs)
         if abs(metrics.cmi - self.cmi) > self.tolerance:
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
-        moved = [_moved(s, changes) for s in spans]
+        moved = [moved_span(s, changes) for s in spans]
         return Mixed("".join(pieces), tokens, new_offsets, langs, moved, metrics)
 
 
@@ -116,7 +114,7 @@ def _cased(translation: str, original: str) -> str:
     return translation
 
 
-def _moved(span: Span, changes: list[tuple[int, int]]) -> Span:
+def moved_span(span: Span, changes: list[tuple[int, int]]) -> Span:
     """A span after substitution: shifted by the length changes of the words before it (its own never change)."""
     start = span.start + sum(d for end, d in changes if end <= span.start)
     end = span.end + sum(d for end, d in changes if end <= span.end)

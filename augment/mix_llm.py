@@ -10,13 +10,11 @@ reason. The judge (optional) answers JSON ``{"natural": 1-5, "same_meaning": tru
 
 from __future__ import annotations
 
-import re
-
 from babelforge.augment.cmi import measure
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
+from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
 
-_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 SMOOTH = (
     "Rewrite this {matrix}-{embedded} code-mixed sentence so that it reads naturally, as a bilingual speaker "
     "would write it. Keep the {embedded} words in {embedded}, the other words in {matrix}, and every name "
@@ -93,7 +91,7 @@ class LLMMixer:
         drafted = {
             t.casefold() for t, lang in zip(draft.tokens, draft.langs, strict=True) if lang == self.draft.embedded
         }
-        offsets = [m.span() for m in _TOKEN.finditer(text)]
+        offsets = word_offsets(text)
         tokens, langs = [text[a:b] for a, b in offsets], []
         for (a, b), token in zip(offsets, tokens, strict=True):
             if not token[0].isalpha() or any(s.start < b and a < s.end for s in moved):

@@ -70,12 +70,12 @@ class EmbedStep(RecordStep):
         """Each document as the normalised mean of its chunks' embeddings (chunks: whole sentences)."""
         import numpy as np
 
-        from babelforge.projection.segment import sentence_spans
+        from babelforge.builders.interleave import sentences
 
         chunks, owners = [], []
         for d, doc in enumerate(docs):
             current = ""
-            for start, end in sentence_spans(doc.text) or [(0, len(doc.text))]:
+            for start, end in sentences(doc.text, doc.metadata.get(LANGUAGE)) or [(0, len(doc.text))]:
                 sentence = doc.text[start:end]
                 if current and len(current) + len(sentence) + 1 > self.chunk_chars:
                     chunks.append(current)

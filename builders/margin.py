@@ -66,16 +66,19 @@ class MarginMiner:
         """Pairs by the configured strategy, best margin first (vectorised: millions of rows are fine)."""
         return self.pairs(source, target, *self.neighbourhoods(source, target))
 
+    def densities(self, sim_st, sim_ts):
+        """Each source's and each target's neighbourhood similarity: the margin's denominator halves."""
+        k = min(self.settings.k, sim_st.shape[1], sim_ts.shape[1])
+        if self.settings.normalise == "mean":
+            return sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)
+        return sim_st[:, k - 1], sim_ts[:, k - 1]
+
     def pairs(self, source, target, sim_st, ids_st, sim_ts, ids_ts) -> list[Pair]:
         """Score and pair, given both directions' neighbours (from :meth:`neighbourhoods`)."""
         import numpy as np
 
         s = self.settings
-        k = min(s.k, sim_st.shape[1], sim_ts.shape[1])
-        if s.normalise == "mean":
-            source_density, target_density = sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)
-        else:
-            source_density, target_density = sim_st[:, k - 1], sim_ts[:, k - 1]
+        source_density, target_density = self.densities(sim_st, sim_ts)
         forward = sim_st / (source_density[:, None] / 2 + target_density[ids_st] / 2)  # (n_source, c)
         backward = sim_ts / (target_density[:, None] / 2 + source_density[ids_ts] / 2)  # (n_target, c)
         rows_s, rows_t = np.arange(len(forward)), np.arange(len(backward))

@@ -78,8 +78,7 @@ class MineStep(PipelineStep):
         by_target = {row["id"]: j for j, row in enumerate(target_rows)}
         miner = MarginMiner(self.settings)
         sim_st, _, sim_ts, _ = miner.neighbourhoods(source_vectors, target_vectors)
-        k = min(self.settings.k, sim_st.shape[1])
-        source_density, target_density = sim_st[:, :k].mean(axis=1), sim_ts[:, :k].mean(axis=1)
+        source_density, target_density = miner.densities(sim_st, sim_ts)
         pairs = []
         with open(self.links, encoding="utf-8") as f:
             for number, line in enumerate(f, 1):

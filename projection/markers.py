@@ -35,10 +35,12 @@ class MarkersProjector(Projector):
     name = "markers"
     translates = True
 
-    def __init__(self, model: str, source: str | None = None, target: str | None = None, quantization="default"):
+    def __init__(
+        self, model: str, source: str | None = None, target: str | None = None, quantization="default", resolved=None
+    ):
         self.model, self.source, self.target, self.quantization = model, source, target, quantization
         self._translators: dict = {}
-        self.resolved = None
+        self.resolved = resolved
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_translators": {}}

@@ -61,9 +61,7 @@ def make_projector(
             return ConstrainedProjector(model, source, target, quantization=quantization, resolved=resolved)
         from babelforge.projection.markers import MarkersProjector
 
-        projector = MarkersProjector(model, source, target, quantization)
-        projector.resolved = resolved
-        return projector
+        return MarkersProjector(model, source, target, quantization, resolved)
     if method == "ensemble":
         from babelforge.projection.ensemble import EnsembleProjector
 

@@ -70,15 +70,16 @@ class ProjectStep(RecordStep):
         return results
 
     def _translate_questions(self, docs: list[Document], inputs) -> None:
-        """For a method that translates for itself: translate QA questions with its translator."""
-        asked = [
-            (doc, item) for doc, item in zip(docs, inputs, strict=True) if isinstance(doc.metadata.get(QUESTION), str)
-        ]
-        for doc, item in asked:
-            translator = self.projector.translator(item.source_language, item.target_language)
-            (question,) = translator.translate([doc.metadata[QUESTION]])
-            if isinstance(question, str) and question:
-                doc.metadata[TARGET_QUESTION] = question
+        """For a method that translates for itself: QA questions, one translate call per language pair."""
+        groups: dict[tuple, list[Document]] = {}
+        for doc, item in zip(docs, inputs, strict=True):
+            if isinstance(doc.metadata.get(QUESTION), str):
+                groups.setdefault((item.source_language, item.target_language), []).append(doc)
+        for pair, asked in groups.items():
+            translated = self.projector.translator(*pair).translate([d.metadata[QUESTION] for d in asked])
+            for doc, question in zip(asked, translated, strict=True):
+                if isinstance(question, str) and question:
+                    doc.metadata[TARGET_QUESTION] = question
 
     def _apply(self, doc: Document, result) -> Document | Drop:
         self.stat_update(f"status:{result.status}")

@@ -39,6 +39,15 @@ def _options(dataset, model, output, config, max_steps, epochs, lr, batch_size, 
     )
 
 
+def _summary(metrics: dict, output, describe) -> None:
+    """Steps and loss, one line per held-out split (``describe`` words its scores), and where it all is."""
+    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
+    for split in ("validation", "test"):
+        if split in metrics:
+            out.print(f"  {split}: {describe(metrics[split])}", highlight=False, markup=False)
+    out.print(f"model and metrics.json in {output}", highlight=False)
+
+
 def _quiet() -> None:
     import logging
 
@@ -65,12 +74,7 @@ def ner(
 
     _quiet()
     metrics = train_ner(_options(dataset, model, output, config, max_steps, epochs, lr, batch_size))
-    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
-    for split in ("validation", "test"):
-        if split in metrics:
-            o = metrics[split]["overall"]
-            out.print(f"  {split}: P {o['precision']:.3f} R {o['recall']:.3f} F1 {o['f1']:.3f}", highlight=False)
-    out.print(f"model and metrics.json in {output}", highlight=False)
+    _summary(metrics, output, lambda m: "P {precision:.3f} R {recall:.3f} F1 {f1:.3f}".format(**m["overall"]))
 
 
 @app.command("sft")
@@ -106,13 +110,7 @@ def sft(
         f"{audit['end_of_turn_share']:.1%}), prompt tokens trained {audit['prompt_share']:.1%}",
         highlight=False,
     )
-    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
-    for split in ("validation", "test"):
-        if split in metrics:
-            out.print(
-                f"  {split}: chrF {metrics[split]['chrf']:.1f}, fidelity {metrics[split]['fidelity']}", markup=False
-            )
-    out.print(f"model and metrics.json in {output}", highlight=False)
+    _summary(metrics, output, lambda m: f"chrF {m['chrf']:.1f}, fidelity {m['fidelity']}")
 
 
 @app.command("cpt")
@@ -140,8 +138,7 @@ def cpt(
         max_length=max_length, gradient_checkpointing=gradient_checkpointing,
     )  # fmt: skip
     metrics = train_cpt(options, Adapter(lora=lora, train_embeddings=train_embeddings))
-    out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
-    out.print(f"model and metrics.json in {output}", highlight=False)
+    _summary(metrics, output, lambda m: f"loss {m['loss']:.4f}, perplexity {m['perplexity']:.2f}")
 
 
 class Target(str, Enum):

@@ -137,8 +137,8 @@ def held_out(data) -> str | None:
     return next((s for s in ("validation", "test") if s in data), None)
 
 
-def write_metrics(output: str, metrics: dict) -> Path:
-    path = Path(output) / "metrics.json"
+def write_metrics(output: str, metrics: dict, name: str = "metrics.json") -> Path:
+    path = Path(output) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str) + "\n")
     return path

@@ -8,7 +8,6 @@ and no prompt token is. After training, held-out responses are generated and sco
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from babelforge.errors import BabelforgeError, MissingDependencyError
@@ -146,7 +145,7 @@ def train_sft(
     labels = [batch["labels"][i][:n].tolist() for i, n in enumerate(lengths)]
     result = audit(tokenizer, sample["messages"], prepared["input_ids"], labels, end_of_turn(tokenizer, chat_template))
     report = result.report()
-    _write_json(options.output, "loss_mask_audit.json", report)
+    write_metrics(options.output, report, "loss_mask_audit.json")
     result.check()
     del probe
 
@@ -236,11 +235,3 @@ def _fidelity(hypotheses: list[str], rows: list[dict]) -> dict:
             return {"not measured": str(error)}
         report[language] = {"lines": found.lines, "pass_rate": round(found.rate, 4)}
     return report
-
-
-def _write_json(folder: str, name: str, data: dict) -> None:
-    from pathlib import Path
-
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / name).write_text(json.dumps(data, indent=2) + "\n")
