@@ -42,8 +42,12 @@ def _split_order(split: str) -> tuple[int, str]:
     return ({"train": 0, "validation": 1, "dev": 1, "test": 2}.get(split, 3), split)
 
 
-def emit(plan, steps: list[dict], drops: dict[str, int], timings: dict[str, float]) -> dict[str, Any]:
+def emit(
+    plan, steps: list[dict], drops: dict[str, int], timings: dict[str, float], review: dict | None = None
+) -> dict[str, Any]:
     """Write the output folder for a finished run and return its summary.
+
+    ``review`` (from ``babelforge review export``) goes into the provenance as the review's account.
 
     Raises:
         OutputError: when no record reached the output, or a tag is missing from ``output.labels``.
@@ -67,6 +71,8 @@ def emit(plan, steps: list[dict], drops: dict[str, int], timings: dict[str, floa
     for split, paths in files.items():
         rows[split], split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
     summary = {"rows": rows, "labels": labels, "steps": steps, "drops": drops}
+    if review is not None:
+        summary["review"] = review
     if (plan.work_dir / "rejects").is_dir():
         shutil.copytree(plan.work_dir / "rejects", staging / "rejects")
     _write_metadata(plan, staging, features, split_info, summary, timings)

@@ -60,3 +60,7 @@ def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` choices close to ``value``, closest first (case-insensitive)."""
     by_lower = {c.lower(): c for c in choices}
     return [by_lower[m] for m in difflib.get_close_matches(value.lower(), list(by_lower), n=n, cutoff=0.6)]
+
+
+class ReviewError(BabelforgeError, ValueError):
+    """A review database, decision or exchange file that cannot be used as given."""

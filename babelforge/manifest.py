@@ -34,6 +34,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
 )
@@ -100,6 +101,23 @@ class OutputSettings(_Strict):
         return value
 
 
+class ReviewSettings(_Strict):
+    """How ``babelforge review serve`` presents this output to annotators."""
+
+    guidelines: str = Field("", description="markdown shown beside each item, or a path to a .md file")
+    overlap: int = Field(1, ge=1, description="annotators who judge each item (>1 measures agreement)")
+
+    @field_validator("guidelines")
+    @classmethod
+    def _read_file(cls, value: str, info: ValidationInfo) -> str:
+        if value.endswith(".md") and "\n" not in value and not (info.context or {}).get("recorded"):
+            path = Path((info.context or {}).get("base_dir", ".")) / value
+            if not path.is_file():
+                raise ValueError(f"guidelines file {value!r} not found (looked at {path})")
+            return path.read_text(encoding="utf-8")
+        return value
+
+
 class LocalExecutor(_Strict):
     tasks: int = Field(1, ge=1)
     workers: int = Field(-1, description="tasks run at once; -1: as many as tasks")
@@ -146,6 +164,7 @@ class ManifestBase(_Strict):
     sources: list[Source] = Field(min_length=1)
     output: OutputSettings
     executor: ExecutorSettings = ExecutorSettings()
+    review: ReviewSettings = ReviewSettings()
     on_error: Literal["fail", "skip"] = Field("fail", description="default for sources that do not say")
 
     @property

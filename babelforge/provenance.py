@@ -77,4 +77,5 @@ def build_provenance(
         "steps": summary["steps"],
         "drops": summary["drops"],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        **({"review": summary["review"]} if "review" in summary else {}),
     }

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 def existing_path(value: str, info: ValidationInfo) -> str:
     """``value`` resolved against the manifest's folder; an error when nothing is there."""
+    if (info.context or {}).get("recorded"):  # a manifest read back from provenance: paths as they were
+        return value
     base = Path((info.context or {}).get("base_dir", "."))
     resolved = Path(value) if Path(value).is_absolute() else base / value
     if not glob.glob(str(resolved)):

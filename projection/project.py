@@ -101,5 +101,12 @@ class ProjectStep(RecordStep):
         if TARGET_QUESTION in md:  # QA: the question goes over with the context
             md["source_question"], md[QUESTION] = md.get(QUESTION), md.pop(TARGET_QUESTION)
         md.pop(TOKEN_OFFSETS, None)  # the source's tokens: the target is tokenised afresh at the edge
-        self.note(doc, method=result.method, status=result.status, scores=[round(s, 3) for s in result.scores])
+        source = {
+            "language": md["source_language"],
+            "text": md["source_text"],
+            "spans": [list(s) for s in md["source_spans"]],
+        }
+        self.note(
+            doc, method=result.method, status=result.status, scores=[round(s, 3) for s in result.scores], source=source
+        )
         return doc

@@ -41,6 +41,7 @@ def _register() -> None:
         metrics_cmd,
         models_cmd,
         publish_cmd,
+        review_cmd,
         run_cmd,
         train_cmd,
         validate_cmd,
@@ -55,6 +56,7 @@ def _register() -> None:
     app.add_typer(metrics_cmd.app, name="metrics")
     app.add_typer(lexicon_cmd.app, name="lexicon")
     app.add_typer(train_cmd.app, name="train")
+    app.add_typer(review_cmd.app, name="review")
     app.command("export-trainer")(train_cmd.export_trainer)
 
 

@@ -23,6 +23,7 @@ def inspect(
     _counts(frames)
     _labels(folder, frames)
     _drops(folder.provenance)
+    _review(folder)
     _samples(folder, frames, rows)
     _provenance(folder.provenance)
 
@@ -84,6 +85,26 @@ def _drops(provenance) -> None:
     if not provenance.get("drops"):
         table.add_row("(none)", "0")
     out.print(table)
+
+
+def _review(folder) -> None:
+    """Acceptance per method and language: from the review that made this folder, or of its review database."""
+    from babelforge.cli.review_tables import print_acceptance
+    from babelforge.review.session import default_db
+
+    review = folder.provenance.get("review")
+    if review:
+        out.print(f"reviewed from {review['reviewed_from']} by {', '.join(review['annotators'])}", highlight=False)
+        print_acceptance(review["acceptance"])
+    elif default_db(folder.path).is_file():
+        from babelforge.review.outcome import acceptance, outcomes
+        from babelforge.review.store import ReviewStore
+
+        store = ReviewStore(default_db(folder.path))
+        results = outcomes(store.decisions())
+        out.print(f"review in progress ({store.path}): {len(results):,} item(s) decided", highlight=False)
+        print_acceptance(acceptance(results, {n: store.item(n) for n in results}))
+        store.close()
 
 
 def _samples(folder, frames, rows: int) -> None:

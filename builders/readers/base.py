@@ -120,8 +120,12 @@ def iter_lines(f, reader: RecordReader | None = None, chunk_size: int = 1 << 22)
 
 
 def new_record(source: SourceBase, text: str, path: str, line: int, **metadata) -> Document:
-    """A record with the keys every record carries: language, split, source, source id, lineage."""
-    source_id = f"{path}:{line}"
+    """A record with the keys every record carries: language, split, source, source id, lineage.
+
+    The id is ``SOURCE/ROW_ID`` when the row has its own id (``fields.id``), else ``SOURCE/FILE:LINE``.
+    """
+    own = metadata.pop("_record_id", None)
+    source_id = own if own is not None else f"{path}:{line}"
     name = source.display_name
     base = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}
     return Document(text=text, id=f"{name}/{source_id}", metadata=base | metadata)

@@ -14,6 +14,10 @@ class FieldError(ValueError):
     """A row whose fields do not hold what the field map says."""
 
 
+#: Metadata key that carries a row's own id to :func:`~babelforge.builders.readers.base.new_record`.
+RECORD_ID = "_record_id"
+
+
 def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str | None) -> tuple[str, dict[str, Any]]:
     """Return ``(text, metadata)`` for one row.
 
@@ -31,6 +35,8 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
     metadata[LANGUAGE] = _language(row, fields, default_language)
     if fields.split and row.get(fields.split):
         metadata[SPLIT] = str(row[fields.split])
+    if fields.id and row.get(fields.id) not in (None, ""):
+        metadata[RECORD_ID] = str(row[fields.id])
     return text, metadata
 
 

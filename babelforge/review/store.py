@@ -1,0 +1,306 @@
+"""The review database: items, and every decision an annotator makes, in SQLite (WAL mode).
+
+Each decision is one row committed when it is made, so a server killed at any moment loses nothing
+that was answered; the latest decision of an annotator on an item is the one that counts. Items are
+imported once, when the database is created; a later ``serve`` on the same file resumes it.
+
+Tables:
+    ``meta``: key/value (the output it was made from, sampling, overlap).
+    ``items``: one row per item; ``payload`` is the item as JSON (:mod:`babelforge.review.items`);
+        ``open`` is 1 while fewer than ``overlap`` annotators have accepted or rejected it.
+    ``decisions``: ``accept``, ``reject`` or ``skip`` by an annotator, with the reason, comment and
+        the spans as the annotator left them.
+    ``claims``: an item shown to an annotator and not yet answered, so that two annotators working
+        at once are not shown the same item beyond the overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from babelforge.errors import ReviewError
+
+DECISIONS = ("accept", "reject", "skip")
+CLAIM_SECONDS = 600
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    language TEXT, method TEXT, split TEXT, score REAL,
+    labels TEXT NOT NULL,
+    open INTEGER NOT NULL DEFAULT 1,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_open ON items (open, n);
+CREATE INDEX IF NOT EXISTS items_open_low_first ON items (open, score IS NULL, score, n);
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY,
+    item INTEGER NOT NULL REFERENCES items (n),
+    annotator TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'skip')),
+    reason TEXT, comment TEXT, spans TEXT,
+    made_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_item ON decisions (item, annotator);
+CREATE INDEX IF NOT EXISTS decisions_annotator ON decisions (annotator, item);
+CREATE TABLE IF NOT EXISTS claims (
+    item INTEGER NOT NULL, annotator TEXT NOT NULL, until REAL NOT NULL,
+    PRIMARY KEY (item, annotator)
+);
+"""
+
+
+class ReviewStore:
+    """One review database. Thread-safe: the web server calls it from its worker threads.
+
+    Args:
+        path: the SQLite file (created when missing).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a decision is on disk when the answer leaves
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise ReviewError(f"{self.path} is not a review database ({error}): pass --db with another file") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        return {key: json.loads(value) for key, value in self._query("SELECT key, value FROM meta")}
+
+    def is_empty(self) -> bool:
+        return not self._query("SELECT 1 FROM items LIMIT 1")
+
+    def import_items(self, items: Iterable[dict], meta: dict[str, Any], batch: int = 5000) -> int:
+        """Add items (once, into an empty database) and record where they came from."""
+        count = 0
+        with self._transaction() as db:
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            rows = []
+            for item in items:
+                rows.append(_item_row(item))
+                if len(rows) >= batch:
+                    count += _insert(db, rows)
+                    rows = []
+            count += _insert(db, rows)
+        return count
+
+    def add_meta(self, **values: Any) -> None:
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
+
+    @property
+    def overlap(self) -> int:
+        return int(self.meta().get("overlap", 1))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def item(self, n: int) -> dict[str, Any]:
+        rows = self._query("SELECT payload FROM items WHERE n = ?", (n,))
+        if not rows:
+            raise KeyError(n)
+        return {"n": n, **json.loads(rows[0][0])}
+
+    def item_numbers(self) -> list[int]:
+        return [row[0] for row in self._query("SELECT n FROM items ORDER BY n")]
+
+    def item_by_id(self, item_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT n FROM items WHERE id = ?", (item_id,))
+        return self.item(rows[0][0]) if rows else None
+
+    def next_item(self, annotator: str, filters: dict[str, Any] | None = None, low_first: bool = False) -> int | None:
+        """The next item for ``annotator``: open, not answered or skipped by them, not claimed by others."""
+        where, args = _filter_sql(filters or {})
+        order = "i.score IS NULL, i.score, i.n" if low_first else "i.n"
+        now = time.time()
+        sql = f"""
+            SELECT i.n FROM items i
+            WHERE i.open = 1 {where}
+              AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = i.n AND d.annotator = ?)
+              AND (SELECT COUNT(*) FROM claims c WHERE c.item = i.n AND c.annotator != ? AND c.until > ?)
+                  + (SELECT COUNT(DISTINCT d.annotator) FROM decisions d
+                     WHERE d.item = i.n AND d.decision != 'skip') < ?
+            ORDER BY {order} LIMIT 1"""
+        rows = self._query(sql, [*args, annotator, annotator, now, self.overlap])
+        if not rows:
+            return None
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (rows[0][0], annotator, now + CLAIM_SECONDS))
+        return rows[0][0]
+
+    def decisions(self, n: int | None = None) -> list[dict[str, Any]]:
+        """Every annotator's latest decision, on one item or on all of them."""
+        where = "WHERE d.item = ?" if n is not None else ""
+        sql = f"""
+            SELECT d.item, i.id, d.annotator, d.decision, d.reason, d.comment, d.spans, d.made_at
+            FROM decisions d JOIN items i ON i.n = d.item
+            WHERE d.seq IN (SELECT MAX(seq) FROM decisions GROUP BY item, annotator) {where.replace("WHERE", "AND")}
+            ORDER BY d.item, d.annotator"""
+        keys = ("n", "id", "annotator", "decision", "reason", "comment", "spans", "made_at")
+        rows = [dict(zip(keys, row, strict=True)) for row in self._query(sql, [n] if n is not None else [])]
+        for row in rows:
+            row["spans"] = json.loads(row["spans"]) if row["spans"] is not None else None
+        return rows
+
+    def progress(self, annotator: str) -> dict[str, int]:
+        total, open_items = self._query("SELECT COUNT(*), COALESCE(SUM(open), 0) FROM items")[0]
+        mine = self._query(
+            "SELECT COUNT(DISTINCT item) FROM decisions WHERE annotator = ? AND decision != 'skip'", (annotator,)
+        )[0][0]
+        return {"total": total, "done": total - open_items, "mine": mine}
+
+    def facets(self) -> dict[str, list]:
+        """Values the page offers as filters."""
+        languages = [r[0] for r in self._query("SELECT DISTINCT language FROM items ORDER BY 1") if r[0]]
+        methods = [r[0] for r in self._query("SELECT DISTINCT method FROM items ORDER BY 1") if r[0]]
+        labels = sorted(
+            {label for (text,) in self._query("SELECT DISTINCT labels FROM items") for label in _split(text)}
+        )
+        return {"languages": languages, "methods": methods, "labels": labels}
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def decide(
+        self,
+        n: int,
+        annotator: str,
+        decision: str,
+        *,
+        reason: str | None = None,
+        comment: str | None = None,
+        spans: list | None = None,
+        made_at: float | None = None,
+    ) -> None:
+        """Record one decision, committed (and synced) before returning.
+
+        Raises:
+            ReviewError: for an unknown decision, a reject without a reason, or spans outside the text.
+            KeyError: for an unknown item.
+        """
+        if decision not in DECISIONS:
+            raise ReviewError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+        if decision == "reject" and not (reason or "").strip():
+            raise ReviewError("a reject needs a reason: say what is wrong with the item")
+        item = self.item(n)
+        if spans is not None:
+            spans = check_spans(spans, item["text"])
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO decisions (item, annotator, decision, reason, comment, spans, made_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    n,
+                    annotator,
+                    decision,
+                    reason,
+                    comment,
+                    None if spans is None else json.dumps(spans),
+                    made_at or time.time(),
+                ),
+            )
+            db.execute("DELETE FROM claims WHERE item = ? AND annotator = ?", (n, annotator))
+            answered = db.execute(
+                "SELECT COUNT(DISTINCT annotator) FROM decisions WHERE item = ? AND decision != 'skip'", (n,)
+            ).fetchone()[0]
+            db.execute("UPDATE items SET open = ? WHERE n = ?", (int(answered < self._overlap(db)), n))
+
+    def _overlap(self, db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT value FROM meta WHERE key = 'overlap'").fetchone()
+        return int(json.loads(row[0])) if row else 1
+
+
+def check_spans(spans: list, text: str) -> list[list]:
+    """Spans as ``[[start, end, label], ...]`` sorted, each inside ``text`` and non-empty.
+
+    Raises:
+        ReviewError: naming the first bad span.
+    """
+    clean = []
+    for span in spans:
+        start, end, label = (span["start"], span["end"], span["label"]) if isinstance(span, dict) else span
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ReviewError(f"span {span!r} is outside the text (0..{len(text)} code points) or empty")
+        if not isinstance(label, str) or not label.strip():
+            raise ReviewError(f"span {span!r} has no label")
+        clean.append([start, end, label])
+    return sorted(clean)
+
+
+def _item_row(item: dict) -> tuple:
+    labels = "," + ",".join(sorted({s[2] for s in item["spans"]})) + ","
+    return (
+        item["id"],
+        item["language"],
+        item["method"],
+        item["split"],
+        item["score"],
+        labels,
+        json.dumps(item, ensure_ascii=False),
+    )
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple]) -> int:
+    try:
+        db.executemany(
+            "INSERT INTO items (id, language, method, split, score, labels, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    except sqlite3.IntegrityError as error:
+        raise ReviewError(f"two rows share an id ({error}): review needs unique row ids") from None
+    return len(rows)
+
+
+def _filter_sql(filters: dict[str, Any]) -> tuple[str, list]:
+    clauses, args = [], []
+    for key in ("language", "method", "split"):
+        if filters.get(key):
+            clauses.append(f"i.{key} = ?")
+            args.append(filters[key])
+    if filters.get("label"):
+        clauses.append("i.labels LIKE ?")
+        args.append(f"%,{filters['label']},%")
+    if filters.get("min_score") is not None:
+        clauses.append("i.score >= ?")
+        args.append(float(filters["min_score"]))
+    if filters.get("max_score") is not None:
+        clauses.append("i.score <= ?")
+        args.append(float(filters["max_score"]))
+    return "".join(f" AND {c}" for c in clauses), args
+
+
+def _split(labels: str) -> list[str]:
+    return [label for label in labels.split(",") if label]
