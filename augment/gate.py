@@ -27,6 +27,7 @@ import unicodedata
 from datatrove.data import Document
 
 from babelforge import langs
+from babelforge.augment.dedup import NearDuplicates
 from babelforge.records import LANGUAGE, MESSAGES, RESPONSE_LANG
 from babelforge.steps import Drop, RecordStep
 
@@ -79,13 +80,12 @@ class GateStep(RecordStep):
         self.min_similarity, self.embedder_spec = min_similarity, embedder
         self.near_dedup, self.shingle, self.identifier = near_dedup, shingle, identifier
         self._seen: set[bytes] = set()
-        self._lsh = None
-        self._count = 0
+        self._near = NearDuplicates(near_dedup, shingle) if near_dedup is not None else None
         self._judge = None
         self._embedder = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_seen": set(), "_judge": None, "_embedder": None, "_lsh": None}
+        return {**self.__dict__, "_seen": set(), "_judge": None, "_embedder": None}
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         results: list[Document | Drop] = [self._check(doc) for doc in docs]
@@ -115,29 +115,9 @@ class GateStep(RecordStep):
             if key in self._seen:
                 return Drop("duplicate")
             self._seen.add(key)
-        if self.near_dedup is not None and self._near_duplicate(doc.text):
+        if self._near is not None and self._near.seen(doc.text):
             return Drop("near_duplicate", f"Jaccard >= {self.near_dedup} with an earlier record")
         return doc
-
-    def _near_duplicate(self, text: str) -> bool:
-        """MinHash of the text's word shingles; true when LSH finds an earlier one this similar."""
-        try:
-            from datasketch import MinHash, MinHashLSH
-        except ImportError:
-            from babelforge.errors import MissingDependencyError
-
-            raise MissingDependencyError("near_dedup", ["datasketch"], "models") from None
-        if self._lsh is None:
-            self._lsh = MinHashLSH(threshold=self.near_dedup, num_perm=128)
-        words = text.casefold().split()
-        shingles = {" ".join(words[i : i + self.shingle]) for i in range(max(len(words) - self.shingle + 1, 1))}
-        signature = MinHash(num_perm=128, seed=1)
-        signature.update_batch([s.encode() for s in shingles])
-        if self._lsh.query(signature):
-            return True
-        self._count += 1
-        self._lsh.insert(str(self._count), signature)
-        return False
 
     def _response(self, doc: Document) -> tuple[str, str | None]:
         md = doc.metadata

@@ -48,10 +48,17 @@ class MineSettings(StepSettings):
     threshold: float | None = Field(
         1.0, description="keep pairs with a margin at least this (null: all); LASER uses 1.06, e5 margins are smaller"
     )
-    index: Literal["auto", "exact", "hnsw", "ivf", "ivfpq"] = "auto"
+    index: Literal["auto", "exact", "hnsw", "ivf", "ivfpq-refine", "ivfpq"] = "auto"
+    documents: Literal["mean", "best-chunk", "mean+best-chunk"] = Field(
+        "mean", description="documents (embed pooling: mean): score candidates by mean vector, best chunk pair, or both"
+    )
     max_length_ratio: float | None = Field(3.0, gt=1, description="drop pairs whose lengths differ more")
-    identify: bool = Field(True, description="drop pairs whose sides lingua places in another language")
+    identify: bool = Field(True, description="drop pairs whose sides the identifier places in another language")
+    identifier: str = Field("lingua", description="lingua, or fasttext:PATH (a GlotLID/OpenLID/lid.176 model file)")
     dedup: bool = Field(True, description="drop repeated pairs (case and spacing folded)")
+    near_dedup: float | None = Field(
+        None, gt=0, le=1, description="drop pairs whose two sides together near-duplicate a kept pair (MinHash Jaccard)"
+    )
     links: str | None = Field(None, description="pair by ids instead: a source_id<TAB>target_id file")
 
     @field_validator("links")
@@ -62,14 +69,18 @@ class MineSettings(StepSettings):
         return existing_path(value, info) if value else value
 
     def build(self, ctx):
+        from babelforge.augment.fidelity import LanguageFidelity
         from babelforge.builders.margin import MarginSettings
         from babelforge.builders.mine import MineStep
 
+        if self.identify:
+            LanguageFidelity(self.identifier)  # an unknown identifier or a missing model file fails now
         settings = MarginSettings(self.k, self.candidates, self.normalise, self.strategy, self.threshold, self.index)
         folder = str(ctx.work_dir / "embeddings")
         return MineStep(
-            folder, self.source, self.target, settings, self.max_length_ratio, self.identify, self.links, self.dedup
-        )
+            folder, self.source, self.target, settings, self.max_length_ratio, self.identify, self.links, self.dedup,
+            self.identifier, self.documents, self.near_dedup,
+        )  # fmt: skip
 
 
 @register_step("interleave")

@@ -1,10 +1,12 @@
 """The ``embed`` step: each record's text as a vector, written per task as float16 shards with ids.
 
 With ``pooling: mean`` a record is a document: it is cut into chunks of whole sentences (up to
-``chunk_chars``), each embedded, and the mean of the chunks (normalised) stands for the document.
-Vectors go to ``WORK/embeddings/RANK-CHUNK.npy`` (float16, L2-normalised rows) with a JSON-lines
-file of the same rows (id, language, text); a task's chunks are finished when its ``RANK.done``
-marker exists. Memory holds one chunk at a time, never all texts. Records pass through unchanged.
+``chunk_chars``), each embedded, and the mean of the chunks (normalised) stands for the document;
+the chunk vectors are kept too (``RANK-CHUNK.chunkvec``, rows' ``chunks`` = ``[start, end)`` in it),
+for best-chunk matching in ``mine``. Vectors go to ``WORK/embeddings/RANK-CHUNK.npy`` (float16,
+L2-normalised rows) with a JSON-lines file of the same rows (id, language, text); a task's chunks
+are finished when its ``RANK.done`` marker exists. Memory holds one chunk at a time, never all
+texts. Records pass through unchanged.
 """
 
 from __future__ import annotations
@@ -35,14 +37,16 @@ class EmbedStep(RecordStep):
         self._embedder = None
         self._rows: list[dict] = []
         self._vectors: list = []
+        self._pieces: list = []  # chunk vectors of documents (pooling mean)
+        self._pieces_seen = 0
         self._chunk = 0
         self._rank = 0
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_embedder": None, "_rows": [], "_vectors": []}
+        return {**self.__dict__, "_embedder": None, "_rows": [], "_vectors": [], "_pieces": []}
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        self._rank, self._chunk, self._rows, self._vectors = rank, 0, [], []
+        self._rank, self._chunk, self._rows, self._vectors, self._pieces, self._pieces_seen = rank, 0, [], [], [], 0
         folder = Path(self.folder)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(f"{rank:05d}-*"):
@@ -57,17 +61,27 @@ class EmbedStep(RecordStep):
             from babelforge.embedders import embedder
 
             self._embedder = embedder(self.embedder_spec)
-        vectors = (
-            self._document_vectors(docs) if self.pooling == "mean" else self._embedder.embed([d.text for d in docs])
-        )
+        rows = [{"id": d.id, "language": d.metadata.get(LANGUAGE), "text": d.text} for d in docs]
+        if self.pooling == "mean":
+            vectors, pieces, counts = self._document_vectors(docs)
+            for row, count in zip(rows, counts, strict=True):
+                row["chunks"] = [self._pieces_seen, self._pieces_seen + count]
+                self._pieces_seen += count
+            self._pieces.append(pieces.astype("float16"))
+        else:
+            vectors = self._embedder.embed([d.text for d in docs])
         self._vectors.append(vectors.astype("float16"))
-        self._rows += [{"id": d.id, "language": d.metadata.get(LANGUAGE), "text": d.text} for d in docs]
+        self._rows += rows
         if len(self._rows) >= CHUNK:
             self._flush()
         return docs
 
     def _document_vectors(self, docs: list[Document]):
-        """Each document as the normalised mean of its chunks' embeddings (chunks: whole sentences)."""
+        """Each document as the normalised mean of its chunks' embeddings (chunks: whole sentences).
+
+        Returns:
+            The document vectors, the chunk vectors (documents in order) and each document's chunk count.
+        """
         import numpy as np
 
         from babelforge.builders.interleave import sentences
@@ -87,7 +101,8 @@ class EmbedStep(RecordStep):
         vectors = self._embedder.embed(chunks)
         pooled = np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
         np.add.at(pooled, np.asarray(owners), vectors)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        counts = np.bincount(np.asarray(owners), minlength=len(docs)).tolist()
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), vectors, counts
 
     def _flush(self) -> None:
         import numpy as np
@@ -97,15 +112,18 @@ class EmbedStep(RecordStep):
         stem = Path(self.folder) / f"{self._rank:05d}-{self._chunk:05d}"
         with open(f"{stem}.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows)
+        if self._pieces:
+            with open(f"{stem}.chunkvec", "wb") as f:
+                np.save(f, np.concatenate(self._pieces))
         with open(f"{stem}.partial", "wb") as f:
             np.save(f, np.concatenate(self._vectors))
         os.replace(f"{stem}.partial", f"{stem}.npy")  # the vectors last: a chunk exists once it is whole
         self._chunk += 1
-        self._rows, self._vectors = [], []
+        self._rows, self._vectors, self._pieces, self._pieces_seen = [], [], [], 0
 
 
-def read_embeddings(folder: str | Path, language: str):
-    """All finished shards' rows and vectors for one language: ``(rows, float32 matrix)``, chunk by chunk."""
+def read_embeddings(folder: str | Path, language: str, dtype: str = "float32"):
+    """All finished shards' rows and vectors for one language: ``(rows, matrix)``, chunk by chunk."""
     import numpy as np
 
     folder = Path(folder)
@@ -117,6 +135,33 @@ def read_embeddings(folder: str | Path, language: str):
             vectors = np.load(chunk)
             keep = [i for i, row in enumerate(lines) if row["language"] == language]
             rows += [lines[i] for i in keep]
-            blocks.append(vectors[keep].astype(np.float32))
-    matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)
+            blocks.append(vectors[keep].astype(dtype))
+    matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=dtype)
     return rows, matrix
+
+
+def read_chunk_vectors(folder: str | Path, language: str):
+    """Each document's chunk vectors for one language, in :func:`read_embeddings` order (``pooling: mean``).
+
+    Returns:
+        ``(spans, matrix)``: row ``i``'s chunks are ``matrix[spans[i][0]:spans[i][1]]`` (float16), or
+        ``None`` when the shards hold no chunk vectors (records embedded whole).
+    """
+    import numpy as np
+
+    folder = Path(folder)
+    spans, blocks, offset = [], [], 0
+    for done in sorted(folder.glob("*.done")):
+        for chunk in sorted(folder.glob(f"{done.stem}-*.npy")):
+            pieces = chunk.with_suffix(".chunkvec")
+            if not pieces.exists():
+                return None
+            matrix = np.load(pieces)
+            for line in chunk.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                if row["language"] == language:
+                    start, end = row["chunks"]
+                    spans.append((offset + start, offset + end))
+            blocks.append(matrix)
+            offset += len(matrix)
+    return spans, (np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float16))

@@ -110,7 +110,7 @@ class MarginMiner:
                 np.concatenate([forward.ravel(), backward.ravel()]),
             )
         i, j, margin = (np.asarray(x) for x in chosen)
-        cosine = (np.asarray(source, dtype=np.float32)[i] * np.asarray(target, dtype=np.float32)[j]).sum(axis=1)
+        cosine = (np.asarray(source[i], dtype=np.float32) * np.asarray(target[j], dtype=np.float32)).sum(axis=1)
         order = np.argsort(-margin, kind="stable")
         pairs = [Pair(int(i[o]), int(j[o]), float(margin[o]), float(cosine[o])) for o in order]
         if s.threshold is not None:

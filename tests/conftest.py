@@ -168,3 +168,19 @@ def conll_corpus(tmp_path) -> Path:
     for i in range(4):
         (folder / f"part-{i}.conll").write_text("\n\n".join(sentences[i::4]) + "\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def fasttext_model(tmp_path_factory, data_dir) -> str:
+    """A small fastText language-ID model trained here on the Europarl sample (GlotLID's label style)."""
+    import fasttext
+
+    folder = tmp_path_factory.mktemp("lid")
+    lines = []
+    for name, label in (("europarl-en.conll", "eng_Latn"), ("europarl-de.conll", "deu_Latn")):
+        for block in (data_dir / name).read_text().strip().split("\n\n"):
+            lines.append(f"__label__{label} " + " ".join(line.split("\t")[0] for line in block.splitlines()))
+    (folder / "train.txt").write_text("\n".join(lines) + "\n")
+    model = fasttext.train_supervised(str(folder / "train.txt"), epoch=25, lr=0.5, wordNgrams=2, verbose=0, seed=1)
+    model.save_model(str(folder / "lid.bin"))
+    return f"fasttext:{folder / 'lid.bin'}"

@@ -8,7 +8,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from babelforge.errors import MissingDependencyError
+from babelforge.errors import MissingDependencyError, ReviewError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -44,6 +44,7 @@ def serve_review(
         labels=list(manifest.get("output", {}).get("labels") or []),
     )
     port = port or _free_port(host)
+    _check_port(host, port)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/" + (f"?token={token}" if token else "")
     progress = store.progress(annotator or "")
     print(f"reviewing {progress['total']:,} item(s) of {output} ({progress['done']:,} done); database {store.path}")
@@ -55,6 +56,15 @@ def serve_review(
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(create_app(store, options), host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as error:
+            raise ReviewError(f"cannot listen on {host}:{port} ({error.strerror}): pass --port with a free one") from None
 
 
 def _free_port(host: str) -> int:

@@ -223,22 +223,6 @@ def test_an_llm_budget_stops_the_run_cleanly(data_dir, tmp_path, write_manifest,
     assert not (tmp_path / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def fasttext_model(tmp_path_factory, data_dir) -> str:
-    """A small fastText language-ID model trained here on the Europarl sample (GlotLID's label style)."""
-    import fasttext
-
-    folder = tmp_path_factory.mktemp("lid")
-    lines = []
-    for name, label in (("europarl-en.conll", "eng_Latn"), ("europarl-de.conll", "deu_Latn")):
-        for block in (data_dir / name).read_text().strip().split("\n\n"):
-            lines.append(f"__label__{label} " + " ".join(line.split("\t")[0] for line in block.splitlines()))
-    (folder / "train.txt").write_text("\n".join(lines) + "\n")
-    model = fasttext.train_supervised(str(folder / "train.txt"), epoch=25, lr=0.5, wordNgrams=2, verbose=0, seed=1)
-    model.save_model(str(folder / "lid.bin"))
-    return f"fasttext:{folder / 'lid.bin'}"
-
-
 def test_a_fasttext_identifier_judges_the_gate(data_dir, tmp_path, write_manifest, llm_server, fasttext_model):
     llm_server.reply = lambda request: "This answer is written in English, although German was requested."
     options = {"mode": "xl_instruct", "model": f"openai:ft@{llm_server.base_url}", "response_language": "de"}

@@ -59,15 +59,25 @@ def test_threshold_and_kth_normalisation():
 
 def test_index_choice_and_approximate_indexes_agree_with_exact():
     assert choose("auto", 1000) == "exact"
-    assert choose("auto", 1_000_000) == "hnsw"
+    assert choose("auto", 1_000_000) == "ivfpq-refine"
     assert choose("auto", 50_000_000) == "ivfpq"
     with pytest.raises(BabelforgeError, match="unknown index 'flat'"):
         choose("flat", 10)
     source, target = noisy_pairs(n=2000, dim=32, noise=0.2)
     _, truth = search(build_index(target, "exact"), source, 1)
-    for kind in ("hnsw", "ivf"):
+    for kind in ("hnsw", "ivf", "ivfpq-refine"):
         _, found = search(build_index(target, kind), source, 1)
         assert (found[:, 0] == truth[:, 0]).mean() > 0.95, kind
+
+
+def test_an_index_built_from_blocks_equals_one_built_at_once():
+    from babelforge.builders.index import build_index_from_blocks
+
+    source, target = noisy_pairs(n=3000, dim=32, noise=0.2)
+    whole = search(build_index(target, "ivfpq-refine"), source, 4)[1]
+    blocks = lambda: (target[i : i + 700] for i in range(0, len(target), 700))  # noqa: E731
+    streamed = search(build_index_from_blocks(blocks, len(target), 32, "ivfpq-refine"), source, 4)[1]
+    assert (whole == streamed).mean() > 0.99
 
 
 @pytest.mark.slow
@@ -93,3 +103,25 @@ def test_eval_mining_command(tmp_path, data_dir):
     bad = subprocess.run([*command[:6], str(tmp_path / "short.txt"), *command[7:]], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "line i of one must translate line i of the other" in bad.stderr
+
+
+def test_best_chunk_finds_the_document_whose_one_paragraph_matches():
+    import numpy as np
+
+    from babelforge.builders.documents import rescore
+
+    rng = np.random.default_rng(0)
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    query_chunks = unit(rng.standard_normal((1, 16)).astype(np.float32))
+    long_doc = unit(np.concatenate([query_chunks + 0.05, rng.standard_normal((5, 16)).astype(np.float32)]))
+    decoy = unit(rng.standard_normal((2, 16)).astype(np.float32))
+    base_chunks = np.concatenate([decoy, long_doc])
+    base_spans = [(0, 2), (2, 8)]
+    sims = np.array([[0.5, 0.3]], dtype=np.float32)  # by mean vectors the decoy (0) looks closer
+    ids = np.array([[0, 1]])
+    best, order = rescore(sims, ids, [(0, 1)], base_spans, query_chunks, base_chunks, "best-chunk")
+    assert order[0, 0] == 1 and best[0, 0] > 0.95
+    both, order = rescore(sims, ids, [(0, 1)], base_spans, query_chunks, base_chunks, "mean+best-chunk")
+    assert order[0, 0] == 1 and both[0, 0] == pytest.approx((best[0, 0] + 0.3) / 2)
+    same, _ = rescore(sims, ids, [(0, 1)], base_spans, query_chunks, base_chunks, "mean")
+    assert same is sims

@@ -87,6 +87,33 @@ def test_killed_during_search_then_rerun_gives_the_same_pairs(tmp_path, llm_serv
     assert len(pairs_of(tmp_path / "clean")) > 10_000
 
 
+@pytest.mark.slow
+def test_killed_between_search_shards_keeps_the_index_and_finished_shards(tmp_path, llm_server):
+    clean = mining_manifest(tmp_path, llm_server.base_url, "clean")
+    assert subprocess.run([sys.executable, "-m", "babelforge", "run", str(clean)], capture_output=True).returncode == 0
+    killed = mining_manifest(tmp_path, llm_server.base_url, "killed")
+    stages = tmp_path / "killed.work" / "mining" / "eng_Latn-deu_Latn"
+    process = subprocess.Popen([sys.executable, "-m", "babelforge", "run", str(killed)], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(stages.glob("st-*.npz")):
+        assert process.poll() is None, "the run ended before the first direction was searched"
+        time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed").exists(), "killed after the search had finished"
+    kept = {p.name: p.stat().st_mtime_ns for p in stages.iterdir() if p.suffix in (".faiss", ".npz")}
+    assert "index-deu_Latn.faiss" in kept
+    assert any(name.startswith("st-") for name in kept)
+    rerun = subprocess.run([sys.executable, "-m", "babelforge", "run", str(killed), "--keep-work"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in stages.iterdir()}
+    assert all(after[name] == mtime for name, mtime in kept.items())  # finished stages not redone
+    assert any(name.startswith("ts-") for name in after)
+    assert pairs_of(tmp_path / "killed") == pairs_of(tmp_path / "clean")
+
+
 def test_the_wikipedia_manifest_validates_and_fails_fast_offline(tmp_path, monkeypatch):
     from babelforge.errors import BabelforgeError
     from babelforge.manifest import check_manifest
@@ -121,3 +148,59 @@ def test_pairs_by_links_instead_of_search(tmp_path, llm_server):
     result = run_manifest(load_manifest(path))
     assert pairs_of(tmp_path / "out") == {("one", "eins"), ("three", "drei")}
     assert result.summary["drops"] == {"mine: link_not_found": 1}
+
+
+def test_a_fasttext_identifier_gates_mined_pairs(fasttext_model):
+    from babelforge.builders.margin import MarginSettings
+    from babelforge.builders.mine import MineStep
+
+    step = MineStep("unused", "eng_Latn", "deu_Latn", MarginSettings(), None, True, identifier=fasttext_model)
+    detector = step._detector()
+    english = "The Commission has presented its report on the safety of transport to the Parliament"
+    german = "Die Kommission hat dem Parlament ihren Bericht über die Sicherheit des Verkehrs vorgelegt"
+    assert step._gate(english, german, detector) == ""
+    assert step._gate(english, english, detector) == "wrong_language_target"
+    assert step._gate(german, german, detector) == "wrong_language_source"
+    assert step._gate("EU 2000", "EU 2000", detector) == ""  # too short to judge
+
+
+def write_embedding_shard(folder: Path, texts: dict[str, list[str]], vectors: dict) -> None:
+    """One finished ``embed`` shard holding both languages, as the embed step writes it."""
+    import json
+
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"id": f"{lang}/{i}", "language": lang, "text": t} for lang, ts in texts.items() for i, t in enumerate(ts)]
+    np.save(folder / "00000-00000.npy", np.concatenate([vectors[lang] for lang in texts]).astype(np.float16))
+    (folder / "00000-00000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "00000.done").write_text("{}")
+
+
+def test_near_duplicate_pairs_are_dropped_under_their_reason(tmp_path):
+    import numpy as np
+
+    from babelforge.builders.margin import MarginSettings
+    from babelforge.builders.mine import MineStep
+
+    english = [
+        "the commission has presented its report on the safety of transport by sea",
+        "the commission has presented its reports on the safety of transport by sea",
+        "fisheries policy needs a new framework for the coming decade in europe",
+    ]
+    german = [
+        "die kommission hat ihren bericht über die sicherheit des seeverkehrs vorgelegt",
+        "die kommission hat ihre berichte über die sicherheit des seeverkehrs vorgelegt",
+        "die fischereipolitik braucht einen neuen rahmen für das kommende jahrzehnt",
+    ]
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((3, 16)).astype(np.float32)
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    vectors = {"eng_Latn": unit(base), "deu_Latn": unit(base + 0.05 * rng.standard_normal((3, 16)))}
+    write_embedding_shard(tmp_path / "embeddings", {"eng_Latn": english, "deu_Latn": german}, vectors)
+    settings = MarginSettings(k=1, candidates=2, threshold=None, index="exact")
+    step = MineStep(str(tmp_path / "embeddings"), "eng_Latn", "deu_Latn", settings, None, False, near_dedup=0.5)
+    kept = list(step.run([], 0, 1))
+    assert len(kept) == 2
+    assert step.stats["dropped:near_duplicate_pair"].total == 1
+    assert {d.metadata["target_text"] for d in kept} >= {german[2]}

@@ -74,3 +74,19 @@ def test_token_is_required_on_every_request(review_output):
     first = client.get("/", params={"token": "s3cret"})  # the printed link: sets the cookie
     assert first.status_code == 200
     assert client.get("/api/session").status_code == 200  # the cookie now carries it
+
+
+def test_serve_on_a_busy_port_says_so(review_output):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from babelforge.cli import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["review", "serve", str(review_output), "--port", str(port), "--no-browser"])
+    assert result.exit_code != 0
+    assert "pass --port with a free one" in str(result.exception)

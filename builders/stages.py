@@ -1,0 +1,143 @@
+"""Mining's stages, each kept on disk: index (per language), search (per shard), then scoring.
+
+``mine`` runs after ``embed``: it builds each side's faiss index from the embedding shards (trained
+on a sample drawn across shards, then filled shard by shard, so one shard and the index are all
+that is in memory), writes it to ``index-LANG.faiss``, then searches the other side's shards
+against it, one ``DIRECTION-SHARD.npz`` of neighbours per shard. A killed run starts again where it
+stopped: an index or a shard's neighbours that were written are read back, not recomputed. Files are
+written beside and renamed into place, so nothing half-written is ever read. ``stages.json`` holds
+what the files depend on (languages, sizes, index kind, neighbours); when that changes, the stage
+files are cleared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from babelforge.builders.index import build_index_from_blocks, choose, search
+
+
+def embedding_chunks(folder: str | Path, language: str) -> list[tuple[str, list[int]]]:
+    """The finished embedding chunks holding ``language``, with the rows of it in each (in read order)."""
+    folder = Path(folder)
+    chunks = []
+    for done in sorted(folder.glob("*.done")):
+        for npy in sorted(folder.glob(f"{done.stem}-*.npy")):
+            with open(npy.with_suffix(".jsonl"), encoding="utf-8") as f:
+                keep = [i for i, line in enumerate(f) if json.loads(line)["language"] == language]
+            if keep:
+                chunks.append((str(npy), keep))
+    return chunks
+
+
+def chunk_vectors(chunk: tuple[str, list[int]]):
+    import numpy as np
+
+    path, keep = chunk
+    return np.load(path, mmap_mode="r")[keep].astype(np.float32)
+
+
+class MiningStages:
+    """Neighbours both ways between two languages' embedding shards, resumable stage by stage.
+
+    Args:
+        folder: where the stage files go (one folder per language pair).
+        embeddings: the ``embed`` step's shard folder.
+        source, target: the two languages.
+        index: index kind (see :mod:`babelforge.builders.index`).
+        candidates: neighbours searched per row.
+        log: called with a line per stage done or resumed.
+    """
+
+    def __init__(self, folder, embeddings, source: str, target: str, index: str, candidates: int,
+                 log: Callable[[str], None] = lambda line: None):  # fmt: skip
+        self.folder, self.embeddings = Path(folder), embeddings
+        self.source, self.target, self.index, self.candidates, self.log = source, target, index, candidates, log
+        self.chunks = {lang: embedding_chunks(embeddings, lang) for lang in (source, target)}
+        self.sizes = {lang: sum(len(keep) for _, keep in chunks) for lang, chunks in self.chunks.items()}
+        self.timings: dict[str, float] = {}
+
+    def neighbours(self):
+        """``(sim_st, ids_st, sim_ts, ids_ts)``: each source's nearest targets, and each target's sources."""
+        self._check_stage_files()
+        sim_st, ids_st = self._direction("st", queries=self.source, base=self.target)
+        sim_ts, ids_ts = self._direction("ts", queries=self.target, base=self.source)
+        return sim_st, ids_st, sim_ts, ids_ts
+
+    def _direction(self, name: str, queries: str, base: str):
+        import numpy as np
+
+        files = [self.folder / f"{name}-{Path(path).stem}.npz" for path, _ in self.chunks[queries]]
+        if not all(f.exists() for f in files):
+            index = self._index(base)
+            started = time.perf_counter()
+            searched = 0
+            for chunk, file in zip(self.chunks[queries], files, strict=True):
+                if file.exists():
+                    continue
+                sims, ids = search(index, chunk_vectors(chunk), self.candidates)
+                _atomic(file, lambda partial, sims=sims, ids=ids: _save_npz(partial, sims, ids))
+                searched += 1
+            self.timings[f"search {queries}->{base}"] = time.perf_counter() - started
+            self.log(f"search {queries}->{base}: {searched} shard(s) searched, {len(files) - searched} resumed")
+            del index
+        else:
+            self.log(f"search {queries}->{base}: all {len(files)} shard(s) resumed")
+        loaded = [np.load(f) for f in files]
+        return np.concatenate([x["sims"] for x in loaded]), np.concatenate([x["ids"] for x in loaded])
+
+    def _index(self, language: str):
+        import faiss
+
+        path = self.folder / f"index-{language}.faiss"
+        if path.exists():
+            self.log(f"index {language}: resumed from {path.name}")
+            return faiss.read_index(str(path))
+        started = time.perf_counter()
+        chunks = self.chunks[language]
+        dim = chunk_vectors(chunks[0]).shape[1]
+
+        def blocks() -> Iterator:
+            return (chunk_vectors(chunk) for chunk in chunks)
+
+        index = build_index_from_blocks(blocks, self.sizes[language], dim, self.index)
+        _atomic(path, lambda partial: faiss.write_index(_on_cpu(faiss, index), str(partial)))
+        self.timings[f"index {language}"] = time.perf_counter() - started
+        self.log(f"index {language}: {self.sizes[language]:,} vectors, {choose(self.index, self.sizes[language])}")
+        return index
+
+    def _check_stage_files(self) -> None:
+        wanted = {"source": self.source, "target": self.target, "sizes": self.sizes, "index": self.index,
+                  "candidates": self.candidates, "chunks": {k: [p for p, _ in v] for k, v in self.chunks.items()}}  # fmt: skip
+        record = self.folder / "stages.json"
+        if record.exists() and json.loads(record.read_text()) == wanted:
+            return
+        if self.folder.exists():
+            for stale in self.folder.iterdir():
+                stale.unlink()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(wanted))
+
+
+def _on_cpu(faiss, index):
+    return faiss.index_gpu_to_cpu(index) if "Gpu" in type(index).__name__ else index
+
+
+def _save_npz(path: Path, sims, ids) -> None:
+    import numpy as np
+
+    with open(path, "wb") as f:
+        np.savez(f, sims=sims, ids=ids)
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(partial)`` then rename to ``path``: a file that exists is whole."""
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    with open(partial, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(partial, path)
