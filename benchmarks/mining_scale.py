@@ -14,6 +14,7 @@ runs in its own process, so the peak resident memory printed is that N's alone.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -34,7 +35,9 @@ def write_shards(folder: Path, n: int, dim: int) -> list:
     folder.mkdir(parents=True)
     starts = range(0, n, SHARD)
     for c, start in enumerate(starts):
-        block = np.random.default_rng((n, start)).standard_normal((min(n, start + SHARD) - start, dim), dtype=np.float32)
+        block = np.random.default_rng((n, start)).standard_normal(
+            (min(n, start + SHARD) - start, dim), dtype=np.float32
+        )
         _write(folder, c, block, start, "eng_Latn", "s")
     sources = [np.load(folder / f"00000-{c:05d}.npy", mmap_mode="r") for c in range(len(starts))]
     for c, start in enumerate(starts):
@@ -61,7 +64,6 @@ def _write(folder: Path, chunk: int, block, start: int, language: str, prefix: s
 
 
 def run_one(n: int, dim: int, index: str) -> None:
-    import numpy as np
 
     from babelforge.builders.embed import read_embeddings
     from babelforge.builders.index import choose
@@ -85,13 +87,24 @@ def run_one(n: int, dim: int, index: str) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     index_s = sum(v for k, v in stages.timings.items() if k.startswith("index"))
     search_s = sum(v for k, v in stages.timings.items() if k.startswith("search"))  # index time not included
-    print(json.dumps({
-        "n": n, "index": choose(index, n), "write_shards_s": round(written - started, 1),
-        "index_s": round(index_s, 1), "search_s": round(search_s, 1),
-        "index_and_search_s": round(searched - written, 1), "score_and_pair_s": round(scored - searched, 1),
-        "pairs": len(pairs), "precision": round(correct / max(len(pairs), 1), 3), "recall": round(found, 3),
-        "peak_gib": round(peak, 2),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "index": choose(index, n),
+                "write_shards_s": round(written - started, 1),
+                "index_s": round(index_s, 1),
+                "search_s": round(search_s, 1),
+                "index_and_search_s": round(searched - written, 1),
+                "score_and_pair_s": round(scored - searched, 1),
+                "pairs": len(pairs),
+                "precision": round(correct / max(len(pairs), 1), 3),
+                "recall": round(found, 3),
+                "peak_gib": round(peak, 2),
+            }
+        ),
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -110,15 +123,19 @@ def main() -> None:
         line = subprocess.run(child, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         results.append(json.loads(line))
         r = results[-1]
-        print(f"N={n:>9,} {r['index']:>12}: index {r['index_s']:7.1f} s, search {r['search_s']:7.1f} s, "
-              f"score+pair {r['score_and_pair_s']:6.1f} s; {r['pairs']:,} pairs, precision {r['precision']:.3f}, "
-              f"recall {r['recall']:.3f}; peak memory {r['peak_gib']:.2f} GiB", flush=True)
-    for a, b in zip(results, results[1:], strict=False):
+        print(
+            f"N={n:>9,} {r['index']:>12}: index {r['index_s']:7.1f} s, search {r['search_s']:7.1f} s, "
+            f"score+pair {r['score_and_pair_s']:6.1f} s; {r['pairs']:,} pairs, precision {r['precision']:.3f}, "
+            f"recall {r['recall']:.3f}; peak memory {r['peak_gib']:.2f} GiB",
+            flush=True,
+        )
+    for a, b in itertools.pairwise(results):
         ratio = b["n"] / a["n"]
         cost = (b["index_and_search_s"] + b["score_and_pair_s"]) / (a["index_and_search_s"] + a["score_and_pair_s"])
         import math
 
-        print(f"{a['n']:,} -> {b['n']:,}: {ratio:.1f}x items, {cost:.1f}x time (exponent {math.log(cost) / math.log(ratio):.2f})")
+        exponent = math.log(cost) / math.log(ratio)
+        print(f"{a['n']:,} -> {b['n']:,}: {ratio:.1f}x items, {cost:.1f}x time (exponent {exponent:.2f})")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ pass's first task; the others pass). Pairs become bitext records (``text``, ``ta
 the length ratio, language identification of both sides (lingua, between the two languages, when it
 knows both; or a fastText model such as GlotLID), repeated pairs and, with ``near_dedup``, pairs whose
 two sides together near-duplicate a kept pair (MinHash LSH); documents can be scored by their best
-chunk pair (``documents``, see :mod:`babelforge.builders.documents`); with ``links`` (a ``source_id<TAB>target_id`` file, such as
-Wikipedia's inter-language links) the pairs are the linked ones, scored by margin all the same;
-each rejected pair is counted under its reason, and so are records left unpaired.
+chunk pair (``documents``, see :mod:`babelforge.builders.documents`); with ``links`` (a
+``source_id<TAB>target_id`` file, such as Wikipedia's inter-language links) the pairs are the linked
+ones, scored by margin all the same; each rejected pair is counted under its reason, and so are
+records left unpaired.
 """
 
 from __future__ import annotations

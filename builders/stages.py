@@ -111,8 +111,9 @@ class MiningStages:
         return index
 
     def _check_stage_files(self) -> None:
+        chunks = {language: [path for path, _ in found] for language, found in self.chunks.items()}
         wanted = {"source": self.source, "target": self.target, "sizes": self.sizes, "index": self.index,
-                  "candidates": self.candidates, "chunks": {k: [p for p, _ in v] for k, v in self.chunks.items()}}  # fmt: skip
+                  "candidates": self.candidates, "chunks": chunks}  # fmt: skip
         record = self.folder / "stages.json"
         if record.exists() and json.loads(record.read_text()) == wanted:
             return

@@ -64,7 +64,9 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as error:
-            raise ReviewError(f"cannot listen on {host}:{port} ({error.strerror}): pass --port with a free one") from None
+            raise ReviewError(
+                f"cannot listen on {host}:{port} ({error.strerror}): pass --port with a free one"
+            ) from None
 
 
 def _free_port(host: str) -> int:

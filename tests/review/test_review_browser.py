@@ -115,7 +115,14 @@ def test_add_a_span_accept_reload_and_export(browser, review_output, tmp_path):
 
 @pytest.mark.parametrize(
     ("record", "surface"),
-    [("thai", "สมชาย"), ("cjk", "碎叶城"), ("arabic", "القاهرة"), ("combining", "Nguyễn"), ("devanagari", "मोदी"), ("hebrew", "Google")],
+    [
+        ("thai", "สมชาย"),
+        ("cjk", "碎叶城"),
+        ("arabic", "القاهرة"),
+        ("combining", "Nguyễn"),
+        ("devanagari", "मोदी"),
+        ("hebrew", "Google"),
+    ],
 )
 def test_selection_offsets_are_exact_code_points(browser, review_output, record, surface):
     with serving(review_output, "--annotator", f"offsets-{record}") as url:
@@ -198,7 +205,9 @@ def test_quickstart_decision_survives_a_restart_and_reaches_the_export(browser, 
         assert mine["decision"] == "accept"
         assert mine["comment"] == "first word is a place"
         assert [0, len(word), page.evaluate("state.labels[0]")] in mine["spans"]
-    result = CliRunner().invoke(app, ["review", "export", str(default_db(quickstart_output)), "-o", str(tmp_path / "r")])
+    result = CliRunner().invoke(
+        app, ["review", "export", str(default_db(quickstart_output)), "-o", str(tmp_path / "r")]
+    )
     assert result.exit_code == 0, result.output
     import datasets
 

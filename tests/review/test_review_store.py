@@ -120,23 +120,65 @@ def test_every_output_kind_becomes_an_item_with_what_the_page_shows():
     from babelforge.review import item_from_row
 
     lineage = '[{"step":"instruct","task":"qa"},{"step":"gate","similarity":0.91}]'
-    chat = item_from_row({"id": "c", "language": "hau_Latn", "prompt": "Tambaya?", "completion": "Amsa.",
-                          "prompt_lang": "hau_Latn", "response_lang": "eng_Latn", "lineage": lineage}, "chat", "train")
+    chat = item_from_row(
+        {
+            "id": "c",
+            "language": "hau_Latn",
+            "prompt": "Tambaya?",
+            "completion": "Amsa.",
+            "prompt_lang": "hau_Latn",
+            "response_lang": "eng_Latn",
+            "lineage": lineage,
+        },
+        "chat",
+        "train",
+    )
     assert (chat["prompt"], chat["text"], chat["editable"]) == ("Tambaya?", "Amsa.", False)
     assert chat["metrics"]["response_lang"] == "eng_Latn"
     assert (chat["method"], chat["score"]) == ("instruct", 0.91)
-    mixed = item_from_row({"id": "m", "language": "eng_Latn", "text": "the Haus is big", "spans": [],
-                           "cmi": 25.0, "m_index": 0.5, "i_index": 0.3, "source_text": "the house is big",
-                           "lineage": '[{"step":"codemix","method":"lexicon","cmi":25.0}]'}, "codemix", "train")
+    mixed = item_from_row(
+        {
+            "id": "m",
+            "language": "eng_Latn",
+            "text": "the Haus is big",
+            "spans": [],
+            "cmi": 25.0,
+            "m_index": 0.5,
+            "i_index": 0.3,
+            "source_text": "the house is big",
+            "lineage": '[{"step":"codemix","method":"lexicon","cmi":25.0}]',
+        },
+        "codemix",
+        "train",
+    )
     assert mixed["source_side"]["text"] == "the house is big"
-    assert mixed["metrics"]["cmi"] == 25.0 and mixed["method"] == "lexicon"
-    pair = item_from_row({"id": "b", "language": "eng_Latn", "text": "Hello", "target_text": "Hallo",
-                          "target_language": "deu_Latn", "score": 1.2, "lineage": "[]"}, "bitext", "train")
+    assert mixed["metrics"]["cmi"] == 25.0
+    assert mixed["method"] == "lexicon"
+    pair = item_from_row(
+        {
+            "id": "b",
+            "language": "eng_Latn",
+            "text": "Hello",
+            "target_text": "Hallo",
+            "target_language": "deu_Latn",
+            "score": 1.2,
+            "lineage": "[]",
+        },
+        "bitext",
+        "train",
+    )
     assert (pair["source_side"]["text"], pair["text"]) == ("Hello", "Hallo")
     projected = item_from_row(
-        {"id": "p", "language": "deu_Latn", "text": "Ada kam", "spans": [{"start": 0, "end": 3, "label": "PER"}],
-         "lineage": '[{"step":"project","method":"spanmatch","status":"complete","scores":[0.8,0.6],'
-                    '"source":{"language":"eng_Latn","text":"Ada came","spans":[[0,3,"PER"]]}}]'},
-        "spans", "train")
+        {
+            "id": "p",
+            "language": "deu_Latn",
+            "text": "Ada kam",
+            "spans": [{"start": 0, "end": 3, "label": "PER"}],
+            "lineage": '[{"step":"project","method":"spanmatch","status":"complete","scores":[0.8,0.6],'
+            '"source":{"language":"eng_Latn","text":"Ada came","spans":[[0,3,"PER"]]}}]',
+        },
+        "spans",
+        "train",
+    )
     assert projected["source_side"] == {"language": "eng_Latn", "text": "Ada came", "spans": [[0, 3, "PER"]]}
     assert (projected["method"], projected["score"]) == ("spanmatch", 0.6)
