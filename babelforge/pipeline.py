@@ -124,10 +124,15 @@ def compile_manifest(manifest: ManifestBase, work_dir: Path | None = None) -> Pl
         if settings.barrier:
             passes.append(_close_pass(len(passes), steps, ctx, tasks, intermediate=True))
             steps = [_pass_reader(work_dir, len(passes) - 1)]
-        step = settings.build(ctx)
-        if hasattr(step, "rejects_folder") and manifest.output.write_rejects:
-            step.rejects_folder = str(work_dir / "rejects")
-        steps += [step, ProgressTap(progress, index, settings.kind, readers)]
+        built = settings.build(ctx)
+        for stage, step in enumerate(built if isinstance(built, list) else [built]):
+            if stage:  # a further stage of a multi-pass step: its own pass, after the one before
+                passes.append(_close_pass(len(passes), steps, ctx, tasks, intermediate=True))
+                steps = [_pass_reader(work_dir, len(passes) - 1)]
+            if hasattr(step, "rejects_folder") and manifest.output.write_rejects:
+                step.rejects_folder = str(work_dir / "rejects")
+            steps.append(step)
+        steps.append(ProgressTap(progress, index, settings.kind, readers))
         index += 1
     passes.append(_close_pass(len(passes), steps, ctx, tasks, intermediate=False))
     return Plan(manifest, work_dir, passes, input_size=_input_size(manifest))

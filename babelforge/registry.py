@@ -53,8 +53,13 @@ class StepSettings(BaseModel):
     barrier: ClassVar[bool] = False
     produces: ClassVar[frozenset[str]] = frozenset()
 
-    def build(self, ctx: BuildContext) -> PipelineStep:
-        """Return the datatrove step these settings describe (cheap: models load inside ``run``)."""
+    def build(self, ctx: BuildContext) -> PipelineStep | list[PipelineStep]:
+        """Return the datatrove step these settings describe (cheap: models load inside ``run``).
+
+        A barrier step may return several stages: each then runs as its own pass, chained after the
+        one before (records pass through the earlier stages unchanged), so that a stage such as a
+        search is spread over all the run's tasks and a killed run resumes stage by stage.
+        """
         raise NotImplementedError(f"step kind {self.kind!r} does not implement build()")
 
 

@@ -1,5 +1,9 @@
 """Mining's stages, each kept on disk: index (per language), search (per shard), then scoring.
 
+In a run they are three chained passes (:class:`IndexStage`, :class:`SearchStage`, then the ``mine``
+step that scores): the index is built once, the search is spread over all the run's tasks (task
+``r`` searches shards ``r, r + tasks, ...``), and the scoring reads every shard's neighbours.
+
 ``mine`` runs after ``embed``: it builds each side's faiss index from the embedding shards (trained
 on a sample drawn across shards, then filled shard by shard, so one shard and the index are all
 that is in memory), writes it to ``index-LANG.faiss``, then searches the other side's shards
@@ -17,6 +21,8 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from datatrove.pipeline.base import PipelineStep
 
 from babelforge.builders.index import build_index_from_blocks, choose, search
 
@@ -61,34 +67,51 @@ class MiningStages:
         self.sizes = {lang: sum(len(keep) for _, keep in chunks) for lang, chunks in self.chunks.items()}
         self.timings: dict[str, float] = {}
 
-    def neighbours(self):
-        """``(sim_st, ids_st, sim_ts, ids_ts)``: each source's nearest targets, and each target's sources."""
-        self._check_stage_files()
-        sim_st, ids_st = self._direction("st", queries=self.source, base=self.target)
-        sim_ts, ids_ts = self._direction("ts", queries=self.target, base=self.source)
-        return sim_st, ids_st, sim_ts, ids_ts
+    @property
+    def directions(self) -> tuple[tuple[str, str, str], ...]:
+        """``(name, query language, index language)`` of both searches."""
+        return (("st", self.source, self.target), ("ts", self.target, self.source))
 
-    def _direction(self, name: str, queries: str, base: str):
+    def build_indexes(self) -> None:
+        """The index stage: both sides' indexes, built from the shards and saved (or found saved)."""
+        self._check_stage_files()
+        for language in (self.target, self.source):
+            self._index(language)
+
+    def search_shards(self, rank: int = 0, world_size: int = 1) -> None:
+        """The search stage for one task: shards ``rank, rank + world_size, ...`` of each direction."""
+        for name, queries, base in self.directions:
+            self._search(name, queries, base, lambda i: i % world_size == rank)
+
+    def neighbours(self):
+        """``(sim_st, ids_st, sim_ts, ids_ts)``: each source's nearest targets, and each target's sources.
+
+        Stages already done are read back; any shard not searched yet is searched here.
+        """
         import numpy as np
 
+        self._check_stage_files()
+        found = []
+        for name, queries, base in self.directions:
+            files = self._search(name, queries, base, lambda i: True)
+            loaded = [np.load(f) for f in files]
+            found += [np.concatenate([x["sims"] for x in loaded]), np.concatenate([x["ids"] for x in loaded])]
+        return tuple(found)
+
+    def _search(self, name: str, queries: str, base: str, mine: Callable[[int], bool]) -> list[Path]:
         files = [self.folder / f"{name}-{Path(path).stem}.npz" for path, _ in self.chunks[queries]]
-        if not all(f.exists() for f in files):
-            index = self._index(base)
-            started = time.perf_counter()
-            searched = 0
-            for chunk, file in zip(self.chunks[queries], files, strict=True):
-                if file.exists():
-                    continue
-                sims, ids = search(index, chunk_vectors(chunk), self.candidates)
-                _atomic(file, lambda partial, sims=sims, ids=ids: _save_npz(partial, sims, ids))
-                searched += 1
-            self.timings[f"search {queries}->{base}"] = time.perf_counter() - started
-            self.log(f"search {queries}->{base}: {searched} shard(s) searched, {len(files) - searched} resumed")
-            del index
-        else:
-            self.log(f"search {queries}->{base}: all {len(files)} shard(s) resumed")
-        loaded = [np.load(f) for f in files]
-        return np.concatenate([x["sims"] for x in loaded]), np.concatenate([x["ids"] for x in loaded])
+        todo = [i for i, file in enumerate(files) if mine(i) and not file.exists()]
+        if not todo:
+            self.log(f"search {queries}->{base}: {sum(map(mine, range(len(files))))} shard(s) resumed")
+            return files
+        index = self._index(base)
+        started = time.perf_counter()
+        for i in todo:
+            sims, ids = search(index, chunk_vectors(self.chunks[queries][i]), self.candidates)
+            _atomic(files[i], lambda partial, sims=sims, ids=ids: _save_npz(partial, sims, ids))
+        self.timings[f"search {queries}->{base}"] = time.perf_counter() - started
+        self.log(f"search {queries}->{base}: {len(todo)} shard(s) searched")
+        return files
 
     def _index(self, language: str):
         import faiss
@@ -142,3 +165,42 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     with open(partial, "rb") as f:
         os.fsync(f.fileno())
     os.replace(partial, path)
+
+
+class IndexStage(PipelineStep):
+    """The pass that builds (or finds) both sides' indexes; records pass through unchanged."""
+
+    type = "⛏️ - MINE"
+    name = "mine-index"
+
+    def __init__(self, stages: dict):
+        super().__init__()
+        self.stages = stages  # MiningStages arguments: the shards are listed inside run()
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        yield from data or ()
+        if rank == 0:
+            with self.track_time():
+                MiningStages(**self.stages, log=_log).build_indexes()
+
+
+class SearchStage(PipelineStep):
+    """The pass where each task searches its share of the shards, both ways; records pass through."""
+
+    type = "⛏️ - MINE"
+    name = "mine-search"
+
+    def __init__(self, stages: dict):
+        super().__init__()
+        self.stages = stages
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        yield from data or ()
+        with self.track_time():
+            MiningStages(**self.stages, log=_log).search_shards(rank, world_size)
+
+
+def _log(line: str) -> None:
+    from datatrove.utils.logging import logger
+
+    logger.info(line)

@@ -89,7 +89,10 @@ function renderItem() {
     $("source-lang").textContent = side.language || "";
     renderText($("source"), side.text || "", side.spans || [], false);
   }
-  $("target-title").textContent = item.kind === "chat" ? "Response" : side ? "Target" : "Text";
+  const titles = { chat: ["", "Response"], codemix: ["Original", "Code-mixed"], qa: ["", "Context"] };
+  const [sourceTitle, targetTitle] = titles[item.kind] || ["Source", side ? "Target" : "Text"];
+  $("source-title").textContent = sourceTitle || "Source";
+  $("target-title").textContent = targetTitle;
   $("target-lang").textContent = item.language || "";
   renderText($("target"), item.text, state.spans, true);
   $("labels").hidden = $("span-list").hidden = !item.editable;
@@ -323,7 +326,7 @@ async function loadStats() {
       ["span F1 between annotators", fmt(agreement.span_f1)],
       ["items with overlap", stats.agreement.items_with_overlap],
     ]);
-    table(box, ["method", "language", "accepted", "rejected", "rate"],
+    table(box, ["method", "language", "acc.", "rej.", "rate"],
       stats.acceptance.map((r) => [r.method, r.language, r.accepted, r.rejected, fmt(r.rate)]));
     table(box, ["language", "Fleiss", "span F1"], Object.entries(stats.agreement.languages).map(
       ([lang, f]) => [lang, fmt(f.fleiss_kappa), fmt(f.span_f1)]));
