@@ -125,6 +125,10 @@ def _api_routes(
         n = store.next_item(name, filters, low_first)
         return {"item": _view(store, n, name) if n is not None else None, "progress": store.progress(name)}
 
+    @app.get("/api/recent")
+    def recent(annotator: str) -> dict[str, Any]:
+        return {"items": store.recent(_annotator(annotator))}
+
     @app.get("/api/items/{n}")
     def item(n: int, annotator: str) -> dict[str, Any]:
         name = _annotator(annotator)

@@ -177,6 +177,14 @@ class ReviewStore:
             row["spans"] = json.loads(row["spans"]) if row["spans"] is not None else None
         return rows
 
+    def recent(self, annotator: str, limit: int = 50) -> list[int]:
+        """The items ``annotator`` answered last, oldest first (the page's "back" history after a restart)."""
+        rows = self._query(
+            "SELECT item FROM decisions WHERE annotator = ? GROUP BY item ORDER BY MAX(seq) DESC LIMIT ?",
+            (annotator, limit),
+        )
+        return [row[0] for row in reversed(rows)]
+
     def progress(self, annotator: str) -> dict[str, int]:
         total, open_items = self._query("SELECT COUNT(*), COALESCE(SUM(open), 0) FROM items")[0]
         mine = self._query(

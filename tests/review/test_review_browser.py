@@ -200,7 +200,9 @@ def test_quickstart_decision_survives_a_restart_and_reaches_the_export(browser, 
     with serving(quickstart_output, "--annotator", "ana") as url:  # a new server process on the same database
         page, errors = open_page(browser, url)
         assert page.get_attribute("#item", "data-n") != n
-        page.goto(f"{url}/?annotator=ana")
+        page.keyboard.press("b")  # back reaches the item answered before the restart
+        page.wait_for_selector(f"#item[data-n='{n}']")
+        assert "you answered accept" in page.locator("#status").inner_text()
         mine = page.request.get(f"{url}/api/items/{n}?annotator=ana").json()["item"]["mine"]
         assert mine["decision"] == "accept"
         assert mine["comment"] == "first word is a place"

@@ -369,10 +369,14 @@ async function start() {
   begin();
 }
 
-function begin() {
+async function begin() {
   localStorage.setItem("babelforge-annotator", state.annotator);
   $("who").textContent = "annotator: " + state.annotator;
-  loadNext().catch(fail);
+  try {
+    // "back" reaches what this annotator answered before a reload or a restart too
+    state.history = (await api("/api/recent?" + new URLSearchParams({ annotator: state.annotator }))).items;
+    await loadNext();
+  } catch (error) { fail(error); }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -382,7 +386,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("skip").addEventListener("click", () => decide("skip"));
   $("back").addEventListener("click", back);
   $("target").addEventListener("click", onTargetClick);
-  $("filters").addEventListener("submit", (e) => { e.preventDefault(); state.history = []; loadNext().catch(fail); });
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadNext().catch(fail); });
   $("stats-panel").addEventListener("toggle", () => { if ($("stats-panel").open) loadStats(); });
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
