@@ -63,7 +63,7 @@ def _write(folder: Path, chunk: int, block, start: int, language: str, prefix: s
     Path(f"{stem}.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def run_one(n: int, dim: int, index: str) -> None:
+def run_one(n: int, dim: int, index: str, nprobe: int | None = None) -> None:
 
     from babelforge.builders.embed import read_embeddings
     from babelforge.builders.index import choose
@@ -74,7 +74,9 @@ def run_one(n: int, dim: int, index: str) -> None:
         started = time.perf_counter()
         partners = write_shards(Path(tmp) / "embeddings", n, dim)
         written = time.perf_counter()
-        stages = MiningStages(Path(tmp) / "mining", Path(tmp) / "embeddings", "eng_Latn", "deu_Latn", index, 16)
+        stages = MiningStages(
+            Path(tmp) / "mining", Path(tmp) / "embeddings", "eng_Latn", "deu_Latn", index, 16, nprobe=nprobe
+        )
         neighbours = stages.neighbours()
         searched = time.perf_counter()
         _, source = read_embeddings(Path(tmp) / "embeddings", "eng_Latn", "float16")
@@ -112,14 +114,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[100_000, 300_000])
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--index", default="auto")
+    parser.add_argument("--nprobe", type=int, default=None, help="IVF lists searched (default: 1/8 of them)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
     if args.one:
-        run_one(args.n[0], args.dim, args.index)
+        run_one(args.n[0], args.dim, args.index, args.nprobe)
         return
     results = []
     for n in args.n:
         child = [sys.executable, __file__, "--one", "--n", str(n), "--dim", str(args.dim), "--index", args.index]
+        child += ["--nprobe", str(args.nprobe)] if args.nprobe else []
         line = subprocess.run(child, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         results.append(json.loads(line))
         r = results[-1]

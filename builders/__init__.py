@@ -49,6 +49,9 @@ class MineSettings(StepSettings):
         1.0, description="keep pairs with a margin at least this (null: all); LASER uses 1.06, e5 margins are smaller"
     )
     index: Literal["auto", "exact", "hnsw", "ivf", "ivfpq-refine", "ivfpq"] = "auto"
+    nprobe: int | None = Field(
+        None, ge=1, description="IVF lists searched per query (default 1/8 of them): fewer is faster and less exact"
+    )
     documents: Literal["mean", "best-chunk", "mean+best-chunk"] = Field(
         "mean", description="documents (embed pooling: mean): score candidates by mean vector, best chunk pair, or both"
     )
@@ -81,11 +84,11 @@ class MineSettings(StepSettings):
         folder = str(ctx.work_dir / "embeddings")
         stages = {"folder": str(ctx.work_dir / "mining" / f"{self.source}-{self.target}"), "embeddings": folder,
                   "source": self.source, "target": self.target, "index": self.index,
-                  "candidates": max(self.k, self.candidates)}  # fmt: skip
+                  "candidates": max(self.k, self.candidates), "nprobe": self.nprobe}  # fmt: skip
         search = [IndexStage(stages), SearchStage(stages)]
         return [*search, MineStep(
             folder, self.source, self.target, settings, self.max_length_ratio, self.identify, self.links, self.dedup,
-            self.identifier, self.documents, self.near_dedup,
+            self.identifier, self.documents, self.near_dedup, self.nprobe,
         )]  # fmt: skip
 
 

@@ -34,11 +34,11 @@ class MineStep(PipelineStep):
 
     def __init__(self, folder: str, source: str, target: str, settings: MarginSettings, max_length_ratio: float | None,
                  identify: bool, links: str | None = None, dedup: bool = True, identifier: str = "lingua",
-                 documents: str = "mean", near_dedup: float | None = None):  # fmt: skip
+                 documents: str = "mean", near_dedup: float | None = None, nprobe: int | None = None):  # fmt: skip
         super().__init__()
         self.folder, self.source, self.target, self.settings = folder, source, target, settings
         self.max_length_ratio, self.identify, self.links, self.dedup = max_length_ratio, identify, links, dedup
-        self.identifier, self.documents, self.near_dedup = identifier, documents, near_dedup
+        self.identifier, self.documents, self.near_dedup, self.nprobe = identifier, documents, near_dedup, nprobe
         self.stages_folder = str(Path(folder).parent / "mining" / f"{source}-{target}")
 
     def run(self, data, rank: int = 0, world_size: int = 1):
@@ -53,7 +53,7 @@ class MineStep(PipelineStep):
         with self.track_time():
             stages = MiningStages(
                 self.stages_folder, self.folder, self.source, self.target, self.settings.index,
-                max(self.settings.k, self.settings.candidates), log=logger.info,
+                max(self.settings.k, self.settings.candidates), log=logger.info, nprobe=self.nprobe,
             )  # fmt: skip
             neighbours = stages.neighbours()  # index, then search: each stage resumed from its files
             if self.documents != "mean":

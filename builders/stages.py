@@ -60,8 +60,8 @@ class MiningStages:
     """
 
     def __init__(self, folder, embeddings, source: str, target: str, index: str, candidates: int,
-                 log: Callable[[str], None] = lambda line: None):  # fmt: skip
-        self.folder, self.embeddings = Path(folder), embeddings
+                 log: Callable[[str], None] = lambda line: None, nprobe: int | None = None):  # fmt: skip
+        self.folder, self.embeddings, self.nprobe = Path(folder), embeddings, nprobe
         self.source, self.target, self.index, self.candidates, self.log = source, target, index, candidates, log
         self.chunks = {lang: embedding_chunks(embeddings, lang) for lang in (source, target)}
         self.sizes = {lang: sum(len(keep) for _, keep in chunks) for lang, chunks in self.chunks.items()}
@@ -119,7 +119,7 @@ class MiningStages:
         path = self.folder / f"index-{language}.faiss"
         if path.exists():
             self.log(f"index {language}: resumed from {path.name}")
-            return faiss.read_index(str(path))
+            return self._probing(faiss.read_index(str(path)))
         started = time.perf_counter()
         chunks = self.chunks[language]
         dim = chunk_vectors(chunks[0]).shape[1]
@@ -131,6 +131,15 @@ class MiningStages:
         _atomic(path, lambda partial: faiss.write_index(_on_cpu(faiss, index), str(partial)))
         self.timings[f"index {language}"] = time.perf_counter() - started
         self.log(f"index {language}: {self.sizes[language]:,} vectors, {choose(self.index, self.sizes[language])}")
+        return self._probing(index)
+
+    def _probing(self, index):
+        """Apply ``nprobe`` (IVF lists searched per query) when one was asked for."""
+        import faiss
+
+        ivf = faiss.try_extract_index_ivf(index)
+        if self.nprobe and ivf is not None:
+            ivf.nprobe = min(self.nprobe, ivf.nlist)
         return index
 
     def _check_stage_files(self) -> None:

@@ -204,3 +204,22 @@ def test_near_duplicate_pairs_are_dropped_under_their_reason(tmp_path):
     assert len(kept) == 2
     assert step.stats["dropped:near_duplicate_pair"].total == 1
     assert {d.metadata["target_text"] for d in kept} >= {german[2]}
+
+
+def test_nprobe_reaches_the_saved_and_the_reloaded_index(tmp_path):
+    import faiss
+    import numpy as np
+
+    from babelforge.builders.stages import MiningStages
+
+    rng = np.random.default_rng(1)
+    vectors = {lang: rng.standard_normal((3000, 16)).astype(np.float32) for lang in ("eng_Latn", "deu_Latn")}
+    vectors = {k: v / np.linalg.norm(v, axis=1, keepdims=True) for k, v in vectors.items()}
+    texts = {lang: [f"{lang} {i}" for i in range(3000)] for lang in vectors}
+    write_embedding_shard(tmp_path / "embeddings", texts, vectors)
+    args = (tmp_path / "mining", tmp_path / "embeddings", "eng_Latn", "deu_Latn", "ivfpq-refine", 4)
+    stages = MiningStages(*args, nprobe=3)
+    stages.build_indexes()
+    assert faiss.extract_index_ivf(stages._index("deu_Latn")).nprobe == 3  # read back from its file
+    default = faiss.extract_index_ivf(MiningStages(*args)._index("deu_Latn"))
+    assert default.nprobe == min(default.nlist, max(32, default.nlist // 8))
