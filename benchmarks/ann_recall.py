@@ -6,7 +6,7 @@ random queries (no true neighbour stands out: the hardest case for any approxima
 faiss ``IndexFlatIP``; approximate = the index ``auto`` chooses at this size (IVF over fast-scan PQ
 codes with exact re-scoring, ``ivfpq-refine``), and IVF-Flat and HNSW for comparison. Prints recall@1
 against exact and the throughput ratio (targets: recall >= 0.98 at >= 10x exact's speed); the
-default nprobe of an IVF index is 1/8 of its lists (512 of 4,000 at 1M).
+default nprobe of an IVF index is 1/8 of its lists, at most 256 (256 of 4,000 at 1M).
 
     python benchmarks/ann_recall.py [--n 1000000] [--queries 10000] [--threads 2]
 """

@@ -50,7 +50,7 @@ class MineSettings(StepSettings):
     )
     index: Literal["auto", "exact", "hnsw", "ivf", "ivfpq-refine", "ivfpq"] = "auto"
     nprobe: int | None = Field(
-        None, ge=1, description="IVF lists searched per query (default 1/8 of them): fewer is faster and less exact"
+        None, ge=1, description="IVF lists searched per query (default: 1/8, at most 256); fewer: faster, less exact"
     )
     documents: Literal["mean", "best-chunk", "mean+best-chunk"] = Field(
         "mean", description="documents (embed pooling: mean): score candidates by mean vector, best chunk pair, or both"

@@ -70,6 +70,12 @@ def test_index_choice_and_approximate_indexes_agree_with_exact():
         assert (found[:, 0] == truth[:, 0]).mean() > 0.95, kind
 
 
+def test_default_probes_are_an_eighth_of_the_lists_within_bounds():
+    from babelforge.builders.index import default_nprobe
+
+    assert [default_nprobe(n) for n in (10, 100, 1024, 2190, 4000, 9000)] == [10, 32, 128, 256, 256, 256]
+
+
 def test_an_index_built_from_blocks_equals_one_built_at_once():
     from babelforge.builders.index import build_index_from_blocks
 

@@ -210,6 +210,7 @@ def test_nprobe_reaches_the_saved_and_the_reloaded_index(tmp_path):
     import faiss
     import numpy as np
 
+    from babelforge.builders.index import default_nprobe
     from babelforge.builders.stages import MiningStages
 
     rng = np.random.default_rng(1)
@@ -222,4 +223,4 @@ def test_nprobe_reaches_the_saved_and_the_reloaded_index(tmp_path):
     stages.build_indexes()
     assert faiss.extract_index_ivf(stages._index("deu_Latn")).nprobe == 3  # read back from its file
     default = faiss.extract_index_ivf(MiningStages(*args)._index("deu_Latn"))
-    assert default.nprobe == min(default.nlist, max(32, default.nlist // 8))
+    assert default.nprobe == default_nprobe(default.nlist) == 32
