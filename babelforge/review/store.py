@@ -165,11 +165,11 @@ class ReviewStore:
 
     def decisions(self, n: int | None = None) -> list[dict[str, Any]]:
         """Every annotator's latest decision, on one item or on all of them."""
-        where = "WHERE d.item = ?" if n is not None else ""
+        one_item = "WHERE item = ?" if n is not None else ""  # uses the (item, annotator) index
         sql = f"""
             SELECT d.item, i.id, d.annotator, d.decision, d.reason, d.comment, d.spans, d.made_at
             FROM decisions d JOIN items i ON i.n = d.item
-            WHERE d.seq IN (SELECT MAX(seq) FROM decisions GROUP BY item, annotator) {where.replace("WHERE", "AND")}
+            WHERE d.seq IN (SELECT MAX(seq) FROM decisions {one_item} GROUP BY item, annotator)
             ORDER BY d.item, d.annotator"""
         keys = ("n", "id", "annotator", "decision", "reason", "comment", "spans", "made_at")
         rows = [dict(zip(keys, row, strict=True)) for row in self._query(sql, [n] if n is not None else [])]
