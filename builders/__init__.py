@@ -78,13 +78,13 @@ class MineSettings(StepSettings):
 
         if self.identify:
             LanguageFidelity(self.identifier)  # an unknown identifier or a missing model file fails now
-        from babelforge.builders.stages import IndexStage, SearchStage
+        from babelforge.builders.stages import IndexStage, SearchStage, stage_arguments
 
         settings = MarginSettings(self.k, self.candidates, self.normalise, self.strategy, self.threshold, self.index)
         folder = str(ctx.work_dir / "embeddings")
-        stages = {"folder": str(ctx.work_dir / "mining" / f"{self.source}-{self.target}"), "embeddings": folder,
-                  "source": self.source, "target": self.target, "index": self.index,
-                  "candidates": max(self.k, self.candidates), "nprobe": self.nprobe}  # fmt: skip
+        stages = stage_arguments(
+            folder, self.source, self.target, self.index, max(self.k, self.candidates), self.nprobe
+        )
         search = [IndexStage(stages), SearchStage(stages)]
         return [*search, MineStep(
             folder, self.source, self.target, settings, self.max_length_ratio, self.identify, self.links, self.dedup,

@@ -122,20 +122,27 @@ class EmbedStep(RecordStep):
         self._rows, self._vectors, self._pieces, self._pieces_seen = [], [], [], 0
 
 
+def finished_chunks(folder: str | Path):
+    """Each finished shard chunk: ``(vectors .npy path, its rows)``, tasks and chunks in order.
+
+    The one walk over the embedding folder that every reader shares, so rows line up across them.
+    """
+    folder = Path(folder)
+    for done in sorted(folder.glob("*.done")):
+        for npy in sorted(folder.glob(f"{done.stem}-*.npy")):
+            with open(npy.with_suffix(".jsonl"), encoding="utf-8") as f:
+                yield npy, [json.loads(line) for line in f]
+
+
 def read_embeddings(folder: str | Path, language: str, dtype: str = "float32"):
     """All finished shards' rows and vectors for one language: ``(rows, matrix)``, chunk by chunk."""
     import numpy as np
 
-    folder = Path(folder)
     rows, blocks = [], []
-    for done in sorted(folder.glob("*.done")):
-        rank = done.stem
-        for chunk in sorted(folder.glob(f"{rank}-*.npy")):
-            lines = [json.loads(line) for line in chunk.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()]
-            vectors = np.load(chunk)
-            keep = [i for i, row in enumerate(lines) if row["language"] == language]
-            rows += [lines[i] for i in keep]
-            blocks.append(vectors[keep].astype(dtype))
+    for npy, lines in finished_chunks(folder):
+        keep = [i for i, row in enumerate(lines) if row["language"] == language]
+        rows += [lines[i] for i in keep]
+        blocks.append(np.load(npy)[keep].astype(dtype))
     matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=dtype)
     return rows, matrix
 
@@ -149,19 +156,12 @@ def read_chunk_vectors(folder: str | Path, language: str):
     """
     import numpy as np
 
-    folder = Path(folder)
     spans, blocks, offset = [], [], 0
-    for done in sorted(folder.glob("*.done")):
-        for chunk in sorted(folder.glob(f"{done.stem}-*.npy")):
-            pieces = chunk.with_suffix(".chunkvec")
-            if not pieces.exists():
-                return None
-            matrix = np.load(pieces)
-            for line in chunk.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines():
-                row = json.loads(line)
-                if row["language"] == language:
-                    start, end = row["chunks"]
-                    spans.append((offset + start, offset + end))
-            blocks.append(matrix)
-            offset += len(matrix)
+    for npy, lines in finished_chunks(folder):
+        pieces = npy.with_suffix(".chunkvec")
+        if not pieces.exists():
+            return None
+        spans += [(offset + r["chunks"][0], offset + r["chunks"][1]) for r in lines if r["language"] == language]
+        blocks.append(np.load(pieces))
+        offset += len(blocks[-1])
     return spans, (np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float16))

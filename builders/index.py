@@ -44,22 +44,18 @@ def choose(kind: str, size: int) -> str:
     return "exact" if size <= EXACT_UP_TO else "ivfpq-refine" if size <= REFINE_UP_TO else "ivfpq"
 
 
-def build_index(vectors, kind: str = "auto", seed: int = 13, hnsw_m: int = 32, ef_search: int = 128,
-                ef_construction: int = 40):  # fmt: skip
-    """An index over ``vectors`` (``(n, d)`` float32, normalised), of ``kind`` (see the module)."""
+def build_index(vectors, kind: str = "auto", seed: int = 13, **options):
+    """An index over ``vectors`` (``(n, d)`` float32, normalised), of ``kind`` (see the module).
+
+    ``options`` go to :func:`empty_index` (``hnsw_m``, ``ef_search``, ``ef_construction``).
+    """
     import numpy as np
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, dim = vectors.shape
-    index = empty_index(kind, n, dim, hnsw_m, ef_search, ef_construction)
-    if not index.is_trained:
-        rng = np.random.default_rng(seed)
-        index.train(vectors[np.sort(rng.choice(n, size=min(n, train_size(index)), replace=False))])
-    index.add(vectors)
-    return index
+    return build_index_from_blocks(lambda: [vectors], *vectors.shape, kind, seed, **options)
 
 
-def build_index_from_blocks(blocks, n: int, dim: int, kind: str = "auto", seed: int = 13):
+def build_index_from_blocks(blocks, n: int, dim: int, kind: str = "auto", seed: int = 13, **options):
     """The same index, built from an iterable of ``(rows, d)`` blocks (embedding shards) read twice.
 
     ``blocks`` is called with no argument to get a fresh iterator: once to train on a sample drawn
@@ -67,7 +63,7 @@ def build_index_from_blocks(blocks, n: int, dim: int, kind: str = "auto", seed: 
     """
     import numpy as np
 
-    index = empty_index(kind, n, dim)
+    index = empty_index(kind, n, dim, **options)
     if not index.is_trained:
         rng = np.random.default_rng(seed)
         wanted = np.sort(rng.choice(n, size=min(n, train_size(index)), replace=False))

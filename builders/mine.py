@@ -14,8 +14,6 @@ records left unpaired.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
@@ -24,7 +22,7 @@ from babelforge import langs
 from babelforge.augment.dedup import NearDuplicates
 from babelforge.builders.embed import read_embeddings
 from babelforge.builders.margin import MarginMiner, MarginSettings
-from babelforge.builders.stages import MiningStages
+from babelforge.builders.stages import MiningStages, stage_arguments
 from babelforge.records import LANGUAGE, TARGET_LANGUAGE, TARGET_TEXT, add_lineage
 
 
@@ -39,7 +37,6 @@ class MineStep(PipelineStep):
         self.folder, self.source, self.target, self.settings = folder, source, target, settings
         self.max_length_ratio, self.identify, self.links, self.dedup = max_length_ratio, identify, links, dedup
         self.identifier, self.documents, self.near_dedup, self.nprobe = identifier, documents, near_dedup, nprobe
-        self.stages_folder = str(Path(folder).parent / "mining" / f"{source}-{target}")
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         for _ in data or ():
@@ -51,10 +48,11 @@ class MineStep(PipelineStep):
         if not source_rows or not target_rows:
             return
         with self.track_time():
-            stages = MiningStages(
-                self.stages_folder, self.folder, self.source, self.target, self.settings.index,
-                max(self.settings.k, self.settings.candidates), log=logger.info, nprobe=self.nprobe,
-            )  # fmt: skip
+            candidates = max(self.settings.k, self.settings.candidates)
+            arguments = stage_arguments(
+                self.folder, self.source, self.target, self.settings.index, candidates, self.nprobe
+            )
+            stages = MiningStages(**arguments, log=logger.info)
             neighbours = stages.neighbours()  # index, then search: each stage resumed from its files
             if self.documents != "mean":
                 neighbours = self._by_best_chunk(neighbours)

@@ -24,19 +24,17 @@ from pathlib import Path
 
 from datatrove.pipeline.base import PipelineStep
 
+from babelforge.builders.embed import finished_chunks
 from babelforge.builders.index import build_index_from_blocks, choose, search
 
 
 def embedding_chunks(folder: str | Path, language: str) -> list[tuple[str, list[int]]]:
     """The finished embedding chunks holding ``language``, with the rows of it in each (in read order)."""
-    folder = Path(folder)
     chunks = []
-    for done in sorted(folder.glob("*.done")):
-        for npy in sorted(folder.glob(f"{done.stem}-*.npy")):
-            with open(npy.with_suffix(".jsonl"), encoding="utf-8") as f:
-                keep = [i for i, line in enumerate(f) if json.loads(line)["language"] == language]
-            if keep:
-                chunks.append((str(npy), keep))
+    for npy, rows in finished_chunks(folder):
+        keep = [i for i, row in enumerate(rows) if row["language"] == language]
+        if keep:
+            chunks.append((str(npy), keep))
     return chunks
 
 
@@ -45,6 +43,14 @@ def chunk_vectors(chunk: tuple[str, list[int]]):
 
     path, keep = chunk
     return np.load(path, mmap_mode="r")[keep].astype(np.float32)
+
+
+def stage_arguments(embeddings: str, source: str, target: str, index: str, candidates: int,
+                    nprobe: int | None) -> dict:  # fmt: skip
+    """:class:`MiningStages` arguments for a language pair: its folder sits beside the embeddings."""
+    folder = str(Path(embeddings).parent / "mining" / f"{source}-{target}")
+    return {"folder": folder, "embeddings": embeddings, "source": source, "target": target, "index": index,
+            "candidates": candidates, "nprobe": nprobe}  # fmt: skip
 
 
 class MiningStages:

@@ -46,7 +46,7 @@ def export_reviewed(store: ReviewStore, output: str | Path) -> dict[str, Any]:
         (plan.shards_dir / split).mkdir(parents=True, exist_ok=True)
         table = pa.table({name: [row[name] for row in rows] for name in schema.names}, schema=schema)
         pq.write_table(table, plan.shards_dir / split / "00000.parquet")
-    total = store.progress("")["total"]
+    total = store.total_items()
     rejected = sum(o.decision == "reject" for o in results.values())
     drops = {"review: rejected": rejected, "review: not_reviewed": total - len(results)}
     drops = {k: v for k, v in drops.items() if v}

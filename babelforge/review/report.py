@@ -14,7 +14,7 @@ def review_report(store: ReviewStore) -> dict[str, Any]:
     decisions = store.decisions()
     items = {n: store.item(n) for n in sorted({d["n"] for d in decisions})}
     results = outcomes(decisions)
-    total = store.progress("")["total"]
+    total = store.total_items()
     counts = {k: sum(d["decision"] == k for d in decisions) for k in ("accept", "reject", "skip")}
     per_annotator: dict[str, dict[str, int]] = {}
     for d in decisions:

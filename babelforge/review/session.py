@@ -42,9 +42,9 @@ def open_review(
     store = ReviewStore(path)
     asked = {"sample": sample, "stratify": stratify or [], "seed": seed}
     if store.is_empty():
-        items = list(items_from_output(folder.path))
+        items = items_from_output(folder.path)  # streamed into the database unless a sample is drawn
         if sample:
-            items = stratified_sample(items, sample, stratify or [], seed)
+            items = stratified_sample(list(items), sample, stratify or [], seed)
         review = manifest.get("review") or {}
         meta = {
             "output": str(folder.path),

@@ -126,7 +126,12 @@ class ReviewStore:
 
     @property
     def overlap(self) -> int:
-        return int(self.meta().get("overlap", 1))
+        """Annotators who judge each item (one meta key: ``meta()`` would parse the whole manifest)."""
+        with self._lock:
+            return _overlap(self._db)
+
+    def total_items(self) -> int:
+        return self._query("SELECT COUNT(*) FROM items")[0][0]
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -245,11 +250,12 @@ class ReviewStore:
             answered = db.execute(
                 "SELECT COUNT(DISTINCT annotator) FROM decisions WHERE item = ? AND decision != 'skip'", (n,)
             ).fetchone()[0]
-            db.execute("UPDATE items SET open = ? WHERE n = ?", (int(answered < self._overlap(db)), n))
+            db.execute("UPDATE items SET open = ? WHERE n = ?", (int(answered < _overlap(db)), n))
 
-    def _overlap(self, db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT value FROM meta WHERE key = 'overlap'").fetchone()
-        return int(json.loads(row[0])) if row else 1
+
+def _overlap(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'overlap'").fetchone()
+    return int(json.loads(row[0])) if row else 1
 
 
 def check_spans(spans: list, text: str) -> list[list]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
+from babelforge.builders.readers.fields import RECORD_ID
 from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.records import LANGUAGE, LINEAGE, SOURCE, SOURCE_ID, SPLIT
 from babelforge.steps.base import RejectsFile
@@ -124,7 +125,7 @@ def new_record(source: SourceBase, text: str, path: str, line: int, **metadata) 
 
     The id is ``SOURCE/ROW_ID`` when the row has its own id (``fields.id``), else ``SOURCE/FILE:LINE``.
     """
-    own = metadata.pop("_record_id", None)
+    own = metadata.pop(RECORD_ID, None)
     source_id = own if own is not None else f"{path}:{line}"
     name = source.display_name
     base = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}

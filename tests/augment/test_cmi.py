@@ -61,11 +61,8 @@ def test_corpus_level_pools_tokens():
     assert corpus.i_index == 0.0
 
 
-def test_the_command_keeps_order_and_fields(tmp_path):
-    source = tmp_path / "in.jsonl"
-    lines = [{"id": "a", "langs": ["en", "hi"]}, {"id": "b", "langs": ["en"]}, {"id": "c", "langs": ["hi", "other"]}]
-    source.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    target = tmp_path / "out.jsonl"
+def run_metrics_command(source, target) -> subprocess.CompletedProcess:
+    """``babelforge metrics codemix`` in its own process, as a user runs it."""
     command = [
         sys.executable,
         "-m",
@@ -77,7 +74,15 @@ def test_the_command_keeps_order_and_fields(tmp_path):
         "--output",
         str(target),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_the_command_keeps_order_and_fields(tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = [{"id": "a", "langs": ["en", "hi"]}, {"id": "b", "langs": ["en"]}, {"id": "c", "langs": ["hi", "other"]}]
+    source.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    target = tmp_path / "out.jsonl"
+    result = run_metrics_command(source, target)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(x) for x in target.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "c"]
@@ -89,18 +94,7 @@ def test_a_malformed_line_is_named_and_nothing_is_written(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"langs": ["en"]}\n{"langs": "en hi"}\n')
     target = tmp_path / "out.jsonl"
-    command = [
-        sys.executable,
-        "-m",
-        "babelforge",
-        "metrics",
-        "codemix",
-        "--input",
-        str(source),
-        "--output",
-        str(target),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_metrics_command(source, target)
     assert result.returncode == 2
     assert 'in.jsonl:2: expected "langs": a list of label strings' in result.stderr
     assert not target.exists()
