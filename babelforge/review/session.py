@@ -38,16 +38,17 @@ def open_review(
 
     folder = OutputFolder.open(output)
     manifest = folder.provenance.get("manifest", {})
-    path = Path(db) if db else default_db(folder.path)
+    output = folder.path.resolve()  # recorded absolute: a later serve from elsewhere names the same output
+    path = Path(db) if db else default_db(output)
     store = ReviewStore(path)
     asked = {"sample": sample, "stratify": stratify or [], "seed": seed}
     if store.is_empty():
-        items = items_from_output(folder.path)  # streamed into the database unless a sample is drawn
+        items = items_from_output(output)  # streamed into the database unless a sample is drawn
         if sample:
             items = stratified_sample(list(items), sample, stratify or [], seed)
         review = manifest.get("review") or {}
         meta = {
-            "output": str(folder.path),
+            "output": str(output),
             "kind": manifest.get("output", {}).get("kind"),
             **asked,
             "overlap": overlap or int(review.get("overlap", 1)),
@@ -57,7 +58,7 @@ def open_review(
         }
         store.import_items(items, meta)
     else:
-        _check_same(store, folder.path, asked, sample is not None)
+        _check_same(store, output, asked, sample is not None)
         if overlap is not None and overlap != store.overlap:
             store.add_meta(overlap=overlap)
     return store, manifest

@@ -182,3 +182,14 @@ def test_every_output_kind_becomes_an_item_with_what_the_page_shows():
     )
     assert projected["source_side"] == {"language": "eng_Latn", "text": "Ada came", "spans": [[0, 3, "PER"]]}
     assert (projected["method"], projected["score"]) == ("spanmatch", 0.6)
+
+
+def test_a_review_opened_by_a_relative_path_resumes_from_anywhere(review_output, monkeypatch):
+    monkeypatch.chdir(review_output.parent)
+    store, _ = open_review(review_output.name)
+    store.decide(1, "ann", "accept")
+    assert store.meta()["output"] == str(review_output.resolve())
+    store.close()
+    monkeypatch.chdir(review_output)
+    store, _ = open_review("../" + review_output.name)
+    assert [d["decision"] for d in store.decisions()] == ["accept"]
