@@ -8,14 +8,14 @@ Layout of ``OUTPUT/``::
     provenance.json                                 manifest, input hashes, versions, counts, timings
     rejects/<step>-<rank>.jsonl                     dropped records, when output.write_rejects is set
 
-Everything is written into the work folder first and moved into place with one rename, so an
-interrupted run never leaves an ``OUTPUT/`` that looks complete.
+Everything is written into the attempt's own staging folder first and moved into place with one
+rename, so an interrupted run never leaves an ``OUTPUT/`` that looks complete; the hidden
+``.babelforge`` marker says the folder is babelforge's to replace.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -26,6 +26,7 @@ from babelforge.card import card_data, render_card
 from babelforge.errors import OutputError
 from babelforge.records import features_for
 from babelforge.spans import split_tag, tag_names
+from babelforge.workspace import Workspace
 
 
 def shard_files(shards_dir: Path) -> dict[str, list[Path]]:
@@ -43,11 +44,18 @@ def _split_order(split: str) -> tuple[int, str]:
 
 
 def emit(
-    plan, steps: list[dict], drops: dict[str, int], timings: dict[str, float], review: dict | None = None
+    plan,
+    steps: list[dict],
+    drops: dict[str, int],
+    timings: dict[str, float],
+    review: dict | None = None,
+    workspace: Workspace | None = None,
 ) -> dict[str, Any]:
     """Write the output folder for a finished run and return its summary.
 
     ``review`` (from ``babelforge review export``) goes into the provenance as the review's account.
+    ``workspace`` is the run's claimed and locked output (see :mod:`babelforge.workspace`); the folder
+    is staged in this attempt's own folder and renamed into place.
 
     Raises:
         OutputError: when no record reached the output, or a tag is missing from ``output.labels``.
@@ -63,7 +71,8 @@ def emit(
     labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else [])
     names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
     features = features_for(kind, names)
-    staging = plan.work_dir / "final"
+    workspace = workspace or Workspace(manifest.output.path)
+    staging = workspace.attempt_dir / "final"
     shutil.rmtree(staging, ignore_errors=True)
     config = manifest.output.config
     rows: dict[str, dict[str, int]] = {}
@@ -76,7 +85,7 @@ def emit(
     if (plan.work_dir / "rejects").is_dir():
         shutil.copytree(plan.work_dir / "rejects", staging / "rejects")
     _write_metadata(plan, staging, features, split_info, summary, timings)
-    publish_folder(staging, Path(manifest.output.path))
+    workspace.publish(staging)
     return summary
 
 
@@ -146,15 +155,3 @@ def _write_metadata(plan, staging: Path, features, split_info: dict, summary: di
     models = [m for s in plan.passes for step in s.steps for m in getattr(step, "models", ())]
     provenance = build_provenance(manifest, summary, timings, models)
     (staging / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False))
-
-
-def publish_folder(staging: Path, output: Path) -> None:
-    """Move ``staging`` to ``output`` with renames: the old output is replaced only once the new one is whole."""
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    old = output.with_name(output.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if output.exists():
-        os.replace(output, old)
-    os.replace(staging, output)
-    shutil.rmtree(old, ignore_errors=True)

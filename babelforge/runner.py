@@ -2,25 +2,29 @@
 
 The work folder (``OUTPUT.work/``) holds the run's shards, task logs, completion markers and
 progress. A rerun of the same manifest resumes from it: finished tasks are skipped. A changed
-manifest (different rows would result) starts afresh. The work folder is removed once the output is
-in place.
+manifest (different rows would result), or a changed input file, starts afresh. Only one run writes
+an output at a time, only where babelforge may write (see :mod:`babelforge.workspace`), and only
+what the tasks proved they wrote is published (:mod:`babelforge.completeness`). The work folder is
+removed once the output is in place.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babelforge.errors import Interrupted, OutputError
+from babelforge.inputs import changes, input_files, snapshot
 from babelforge.pipeline import Plan, compile_manifest, fingerprint
 from babelforge.progress import StepProgress, read_progress
+from babelforge.workspace import KEPT_ON_RESET, Workspace
 
 POLL_S = 0.2
 
@@ -32,30 +36,51 @@ class RunResult:
     timings: dict[str, float]
     resumed_tasks: int
     restarted: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
-def prepare_work_dir(plan: Plan) -> tuple[int, bool]:
-    """Create or reuse the work folder.
+def prepare_work_dir(
+    plan: Plan, workspace: Workspace | None = None, verify_inputs: bool = False
+) -> tuple[int, list[str]]:
+    """Reuse the work folder of an earlier attempt, or start it afresh.
+
+    The earlier attempt's work is discarded when the manifest changed (different rows would result) or
+    when an input file changed, appeared or disappeared since it was recorded.
 
     Returns:
-        How many tasks an earlier attempt already finished, and whether an earlier attempt's work
-        was discarded because the manifest changed since (its shards would be wrong).
+        How many tasks an earlier attempt already finished, and why its work was discarded (empty
+        when it was kept, or when there was none).
     """
+    workspace = workspace or Workspace(plan.manifest.output.path)
     stamp = plan.work_dir / "fingerprint.json"
-    current = fingerprint(plan.manifest)
-    restarted = stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != current
-    if restarted:
-        shutil.rmtree(plan.work_dir)
-    plan.work_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"fingerprint": current, "manifest": plan.manifest.name}))
-    finished = sum(len(list((plan.logging_dir(i) / "completions").glob("*"))) for i in range(len(plan.passes)))
-    return finished, restarted
+    current = {"fingerprint": fingerprint(plan.manifest), "manifest": plan.manifest.name}
+    recorded = _read_json(stamp)
+    identity = snapshot(plan.manifest, verify=verify_inputs)
+    why: list[str] = []
+    if recorded is not None:
+        if recorded.get("fingerprint") != current["fingerprint"]:
+            why.append("the manifest changed")
+        why += changes(recorded.get("inputs", {}), identity)
+    elif any(p.name not in KEPT_ON_RESET for p in plan.work_dir.iterdir()):
+        why.append("the earlier attempt left no record of its inputs")
+    if why:
+        workspace.reset()
+    stamp.write_text(json.dumps(current | {"inputs": identity}, indent=1))
+    return finished_tasks(plan), why
+
+
+def finished_tasks(plan: Plan) -> int:
+    """Tasks of every pass that left their completion marker."""
+    return sum(len(list((plan.logging_dir(i) / "completions").glob("*"))) for i in range(len(plan.passes)))
 
 
 def run_manifest(
     manifest,
     watch: Callable[[Plan, dict[int, StepProgress]], None] | None = None,
     keep_work: bool = False,
+    overwrite: bool = False,
+    protected: tuple[Path, ...] = (),
+    verify_inputs: bool = False,
 ) -> RunResult:
     """Run ``manifest`` on its executor and write its output folder.
 
@@ -63,24 +88,68 @@ def run_manifest(
         manifest: a validated manifest (see :func:`babelforge.manifest.load_manifest`).
         watch: called a few times a second with the live per-step progress.
         keep_work: keep the work folder (shards, logs) after success.
+        overwrite: replace an output folder that babelforge did not make (never a protected one).
+        protected: paths that must survive (the manifest file); the inputs are always protected.
+        verify_inputs: hash every input file, not only the small ones, to know whether it changed.
+
+    Raises:
+        OutputError: the output path is not babelforge's to write, or the shards are not complete.
+        OutputBusyError: another run is writing the same output.
+        Interrupted: the user pressed Ctrl-C.
     """
+    from babelforge.completeness import require_complete, reset_damaged
     from babelforge.emit import emit
     from babelforge.stats import collect_step_counts, drops_by_reason
 
     plan = compile_manifest(manifest)
-    resumed, restarted = prepare_work_dir(plan)
-    started = time.perf_counter()
-    _execute(plan, manifest.executor.use, watch)
-    executed = time.perf_counter()
-    steps = collect_step_counts([plan.logging_dir(i) for i in range(len(plan.passes))])
-    step_dicts = [s.to_dict() for s in steps]
-    timings = {"execute": executed - started}
-    timings.update({f"step {s.name}": s.seconds for s in steps})
-    summary = emit(plan, step_dicts, drops_by_reason(steps), timings)
-    timings["emit"] = time.perf_counter() - executed
-    if not keep_work:
-        shutil.rmtree(plan.work_dir, ignore_errors=True)
-    return RunResult(Path(manifest.output.path).resolve(), summary, timings, resumed, restarted)
+    workspace = Workspace(manifest.output.path, protected=(*protected, *input_files(manifest)), overwrite=overwrite)
+    with workspace.open():
+        notes = [workspace.lock.note] if workspace.lock.note else []
+        _, why = prepare_work_dir(plan, workspace, verify_inputs)
+        if why:
+            notes.append(f"started afresh: {'; '.join(why)}")
+        notes += reset_damaged(plan)
+        resumed = finished_tasks(plan)
+        started = time.perf_counter()
+        try:
+            _execute(plan, manifest.executor.use, watch)
+        except KeyboardInterrupt:
+            total = sum(p.tasks for p in plan.passes)
+            raise Interrupted(
+                f"interrupted: {finished_tasks(plan)} of {total} task(s) finished; "
+                "rerun the same command to resume (finished tasks are kept)"
+            ) from None
+        executed = time.perf_counter()
+        _require_inputs_unchanged(plan)
+        require_complete(plan)
+        steps = collect_step_counts([plan.logging_dir(i) for i in range(len(plan.passes))])
+        step_dicts = [s.to_dict() for s in steps]
+        timings = {"execute": executed - started}
+        timings.update({f"step {s.name}": s.seconds for s in steps})
+        summary = emit(plan, step_dicts, drops_by_reason(steps), timings, workspace=workspace)
+        timings["emit"] = time.perf_counter() - executed
+        workspace.close(remove_work=not keep_work)
+    return RunResult(workspace.output, summary, timings, resumed, bool(why), notes)
+
+
+def _require_inputs_unchanged(plan: Plan) -> None:
+    """The inputs read during the run are still the ones recorded before it (sizes and times)."""
+    recorded = _read_json(plan.work_dir / "fingerprint.json") or {}
+    now = {path: {"size": e["size"], "mtime_ns": e["mtime_ns"]} for path, e in snapshot(plan.manifest).items()}
+    before = {path: {"size": e["size"], "mtime_ns": e["mtime_ns"]} for path, e in recorded.get("inputs", {}).items()}
+    changed = changes(before, now)
+    if changed:
+        raise OutputError(
+            f"input files changed while the run read them ({'; '.join(changed[:3])}); nothing was published: "
+            "run the same command again once they are final"
+        )
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _execute(plan: Plan, use: str, watch) -> None:

@@ -46,7 +46,9 @@ def test_quickstart_writes_a_loadable_dataset(quickstart):
     import datasets
 
     out, result = quickstart
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "dataset_info.json", "provenance.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".babelforge", "README.md", "data", "dataset_info.json", "provenance.json"
+    ]  # fmt: skip
     assert not out.with_name("quickstart.work").exists()
     loaded = datasets.load_dataset(str(out))
     assert set(loaded) == {"train", "validation", "test"}
@@ -183,13 +185,14 @@ def test_resume_keeps_finished_shards_untouched(tmp_path, big_corpus, write_mani
     out = tmp_path / "out"
     manifest = load_manifest(write_manifest(corpus_manifest(big_corpus, out, tasks=2)))
     plan = compile_manifest(manifest)
-    from babelforge.runner import prepare_work_dir
-
-    assert prepare_work_dir(plan) == (0, False)
     from babelforge.executors import build_executors
+    from babelforge.runner import prepare_work_dir
+    from babelforge.workspace import Workspace
 
-    executor = build_executors(plan, "local")[0]
-    executor._run_for_rank(0)  # as if an earlier attempt finished task 0, then died
+    with Workspace(out) as workspace:
+        assert prepare_work_dir(plan, workspace) == (0, [])
+        executor = build_executors(plan, "local")[0]
+        executor._run_for_rank(0)  # as if an earlier attempt finished task 0, then died
     shard = plan.shards_dir / "train" / "00000.parquet"
     before = shard.stat().st_mtime_ns
     result = run_manifest(manifest, keep_work=True)
@@ -241,6 +244,7 @@ def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_
 
 def test_a_changed_manifest_discards_the_interrupted_work(tmp_path, write_manifest, data_dir):
     from babelforge.runner import prepare_work_dir
+    from babelforge.workspace import Workspace
 
     settings = {
         "name": "c",
@@ -248,13 +252,14 @@ def test_a_changed_manifest_discards_the_interrupted_work(tmp_path, write_manife
         "output": {"path": str(tmp_path / "out")},
     }
     plan = compile_manifest(load_manifest(write_manifest(settings)))
-    prepare_work_dir(plan)
-    (plan.logging_dir(0) / "completions").mkdir(parents=True)
-    (plan.logging_dir(0) / "completions" / "00000").touch()
-    assert prepare_work_dir(plan) == (1, False)
-    settings["steps"] = [{"filter_length": {"min_tokens": 2}}]
-    changed = compile_manifest(load_manifest(write_manifest(settings)))
-    assert prepare_work_dir(changed) == (0, True)
+    with Workspace(tmp_path / "out") as workspace:
+        prepare_work_dir(plan, workspace)
+        (plan.logging_dir(0) / "completions").mkdir(parents=True)
+        (plan.logging_dir(0) / "completions" / "00000").touch()
+        assert prepare_work_dir(plan, workspace) == (1, [])
+        settings["steps"] = [{"filter_length": {"min_tokens": 2}}]
+        changed = compile_manifest(load_manifest(write_manifest(settings)))
+        assert prepare_work_dir(changed, workspace) == (0, ["the manifest changed"])
 
 
 def test_error_messages_keep_their_brackets():

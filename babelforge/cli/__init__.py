@@ -65,10 +65,13 @@ _register()
 
 def main() -> None:
     """Entry point: user mistakes end in one clear message and exit 2, never a traceback."""
-    from babelforge.errors import BabelforgeError
+    from babelforge.errors import BabelforgeError, Interrupted
 
     try:
         app()
+    except Interrupted as error:
+        typer.echo(str(error), err=True)
+        sys.exit(130)
     except BabelforgeError as error:
         from babelforge.cli.console import print_error
 

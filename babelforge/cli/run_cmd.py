@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from enum import Enum
 from pathlib import Path
@@ -25,10 +26,17 @@ def run(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the compiled plan and exit."),
     keep_work: bool = typer.Option(False, "--keep-work", help="Keep shards and task logs after success."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an output folder babelforge did not make (never the current folder)."
+    ),
+    verify_inputs: bool = typer.Option(
+        False, "--verify-inputs", help="Hash every input file (not only small ones) to know whether it changed."
+    ),
 ) -> None:
     """Run manifests: read sources, apply steps, write a Hugging Face dataset folder for each.
 
-    Every manifest is loaded and checked before the first one runs.
+    Every manifest is loaded and checked before the first one runs. The output is written only where
+    nothing is, or where babelforge's own earlier output is (see --overwrite).
     """
     from babelforge.errors import BabelforgeError
     from babelforge.manifest import load_manifest
@@ -49,44 +57,60 @@ def run(
             out.rule(f"{path}", style="dim")
         display = ProgressDisplay()
         with display.live():
-            result = run_manifest(one, watch=display.update, keep_work=keep_work)
+            result = run_manifest(one, watch=display.update, keep_work=keep_work, overwrite=overwrite,
+                                  protected=(path.resolve(),), verify_inputs=verify_inputs)  # fmt: skip
         print_summary(result)
 
 
 class ProgressDisplay:
-    """One bar per step: records so far, records per second, and an ETA from the input read so far."""
+    """A status line from the first second (pass, tasks done, time), then one bar per step: records so far,
+    records per second, and an ETA from the input read so far."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
             TextColumn("{task.description:<16}"),
             BarColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.fields[records]:>10,} records"),
-            TextColumn("{task.fields[rate]:>9,.0f}/s"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
             console=out,
             transient=False,
         )
+        self.status: int | None = None  # added on the first update: after the output and lock checks
         self.tasks: dict[int, int] = {}
         self.started = time.monotonic()
 
+    @contextlib.contextmanager
     def live(self):
-        return self.progress
+        """Draw while the run runs; nothing is drawn before the first update (a refused run prints only its error)."""
+        try:
+            yield self
+        finally:
+            if self.status is not None:
+                self.progress.stop()
 
     def update(self, plan, steps) -> None:
+        from babelforge.runner import finished_tasks
+
         elapsed = max(time.monotonic() - self.started, 1e-6)
         total = max(plan.input_size, 1)
-        all_tasks = plan.passes[0].tasks
+        all_tasks = sum(p.tasks for p in plan.passes)
+        done = finished_tasks(plan)
+        waiting = "" if steps else "; models load on first use, records follow"
+        if self.status is None:
+            self.status = self.progress.add_task("tasks", total=all_tasks, detail="")
+            self.progress.start()
+        detail = f"{done} of {all_tasks} finished, {len(plan.passes)} pass(es){waiting}"
+        self.progress.update(self.status, total=all_tasks, completed=done, detail=detail)
         for index, step in steps.items():
             if index not in self.tasks:
-                self.tasks[index] = self.progress.add_task(step.label, total=total, records=0, rate=0.0)
-            done = step.tasks_done >= all_tasks
-            completed = total if done else min(step.position, total - 1)
-            self.progress.update(
-                self.tasks[index], completed=completed, records=step.records, rate=step.records / elapsed
-            )
+                self.tasks[index] = self.progress.add_task(step.label, total=total, detail="")
+            finished = step.tasks_done >= plan.passes[0].tasks
+            completed = total if finished else min(step.position, total - 1)
+            detail = f"{step.records:>10,} records {step.records / elapsed:>9,.0f}/s"
+            self.progress.update(self.tasks[index], completed=completed, detail=detail)
 
 
 def print_summary(result) -> None:
@@ -114,8 +138,8 @@ def print_summary(result) -> None:
     for name, seconds in result.timings.items():
         times.add_row(name, f"{seconds:.3f}")
     out.print(times)
-    if result.restarted:
-        out.print("note: the manifest changed since the interrupted attempt, so its work was discarded")
+    for note in result.notes:
+        out.print(f"note: {note}", highlight=False)
     if result.resumed_tasks:
         out.print(f"resumed: {result.resumed_tasks} task(s) finished by an earlier attempt were not run again")
     out.print(f"[green]wrote[/] {result.output}", highlight=False)
