@@ -17,19 +17,41 @@ FORMATS = ("babelforge", "argilla", "labelstudio", "doccano")
 def serve(
     output: Path = typer.Argument(..., help="An output folder written by `babelforge run`.", show_default=False),
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; loopback unless you say otherwise."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to bind; loopback unless you say otherwise (then a token is required)."
+    ),
     db: Path | None = typer.Option(None, "--db", help="Review database; default OUTPUT.review.db beside it."),
     annotator: str | None = typer.Option(None, "--annotator", help="Default annotator name for the page."),
     sample: int | None = typer.Option(None, "--sample", help="Review N items drawn from the output."),
     stratify: str = typer.Option("", "--stratify", help="Keep shares of these fields in the sample: language,method"),
     overlap: int | None = typer.Option(None, "--overlap", min=1, help="Annotators per item (default: manifest, 1)."),
-    token: str | None = typer.Option(None, "--token", help="Require this secret on every request."),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="Require the secret on this file's first line (or set BABELFORGE_REVIEW_TOKEN)."
+    ),
+    tokens: Path | None = typer.Option(
+        None, "--tokens", help="Per-annotator tokens, 'name token' per line: each acts only under its own name."
+    ),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="Also answer this Host name (name, name:port or *); repeatable."
+    ),
+    insecure: bool = typer.Option(False, "--insecure", help="Allow a non-loopback --host without a token."),
+    token: str | None = typer.Option(
+        None, "--token", help="Deprecated: visible to every user in `ps`; use --token-file or BABELFORGE_REVIEW_TOKEN."
+    ),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
 ) -> None:
     """Serve the review page for OUTPUT; decisions are saved as they are made and resume on restart."""
+    from babelforge.cli.console import err
+    from babelforge.review.access import read_annotator_tokens, read_token
     from babelforge.review.server import serve_review
 
+    if token:
+        err.print(
+            "warning: --token is deprecated: every user of this machine sees it in `ps`; "
+            "set BABELFORGE_REVIEW_TOKEN or pass --token-file",
+            highlight=False,
+        )
     strata = [s.strip() for s in stratify.split(",") if s.strip()]
     serve_review(
         output,
@@ -40,7 +62,10 @@ def serve(
         sample=sample,
         stratify=strata,
         overlap=overlap,
-        token=token,
+        token=read_token(token, token_file),
+        annotator_tokens=read_annotator_tokens(tokens) if tokens else None,
+        extra_hosts=allowed_host,
+        insecure=insecure,
         open_browser=not no_browser,
         seed=seed,
     )

@@ -2,83 +2,100 @@
 
 Every text in the data is untrusted. The page only ever sets it as text (never as HTML), and every
 response carries a Content-Security-Policy that forbids inline scripts, so an injected ``<script>``
-is shown, not run. With a token, every request must carry it: as ``Authorization: Bearer``, as the
-``token`` query parameter (the page's first load, which then sets an HTTP-only cookie) or as that
-cookie.
+is shown, not run. Every request first passes :class:`~babelforge.review.guard.RequestGuard`: a
+``Host`` that names this server, the page's own origin on writes, the token when there is one, a JSON
+body. Every decision body is checked field by field (:mod:`babelforge.review.schema`).
+
+This module needs the ``review`` extra (FastAPI); the store and the reports do not.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from babelforge.errors import ReviewError
-from babelforge.review.store import ReviewStore
+from babelforge.review.access import LOOPBACK_NAMES, HostName
+from babelforge.review.guard import COOKIE, RequestGuard
+from babelforge.review.schema import MAX_NAME, Decision, check_decision_spans, validation_detail
+from babelforge.review.store import ReviewStore, UnknownItemError
 
-COOKIE = "babelforge_review_token"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-MAX_NAME = 64
-
-
-class Decision(BaseModel):
-    """The body of ``POST /api/items/{n}/decision``; spans as ``[start, end, label]`` in code points."""
-
-    annotator: str
-    decision: str
-    reason: str | None = None
-    comment: str | None = None
-    spans: list[list | dict] | None = None
+LARGEST_ITEM = 2**62  # beyond SQLite's integers; a larger number is a 422, not an overflow
+Item = Annotated[int, Path(ge=0, le=LARGEST_ITEM)]  # module level: routes' string annotations resolve here
 
 
 @dataclass
 class ReviewOptions:
-    """What the page needs besides the database."""
+    """What the page needs besides the database, and who may use it.
+
+    Args:
+        token: a shared token (any annotator name); None with no ``annotator_tokens``: no token needed.
+        annotator_tokens: token -> annotator: a request with one acts only under that name.
+        allowed_hosts: ``Host`` values served (:func:`babelforge.review.access.allowed_hosts`); by
+            default the loopback names on any port.
+    """
 
     title: str = "babelforge review"
     annotator: str | None = None
     token: str | None = None
     guidelines: str = ""
     labels: list[str] = field(default_factory=list)
+    annotator_tokens: dict[str, str] = field(default_factory=dict)
+    allowed_hosts: frozenset[HostName] = frozenset((name, None) for name in LOOPBACK_NAMES)
+
+    def guard(self) -> RequestGuard:
+        tokens: dict[str, str | None] = dict(self.annotator_tokens)
+        if self.token:
+            tokens[self.token] = None
+        return RequestGuard(self.allowed_hosts, tokens)
 
 
 def create_app(store: ReviewStore, options: ReviewOptions):
     """The FastAPI application serving ``store``."""
-    from fastapi import FastAPI, Request
-    from fastapi.responses import FileResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
-
     app = FastAPI(title=options.title, docs_url=None, redoc_url=None, openapi_url=None)
     static = files("babelforge.review") / "static"
     guidelines_html = render_markdown(options.guidelines)
     facets = store.facets()  # items never change after import: once per server
     labels = sorted(set(options.labels) | set(facets["labels"]))
+    guard = options.guard()
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):
-        if options.token and not _authorised(request, options.token):
-            return JSONResponse({"detail": "missing or wrong token: open the link printed by `review serve`"}, 401)
-        response = await call_next(request)
+    async def guarded(request: Request, call_next):
+        refusal = guard.refuse(request)
+        if refusal is not None:
+            response = JSONResponse({"detail": refusal.detail}, refusal.status)
+        else:
+            token = guard.token_of(request)
+            request.state.owner = guard.owner(token)
+            response = await call_next(request)
+            if token and request.query_params.get("token") == token:  # the printed link: remember it
+                response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers.setdefault("Cache-Control", "no-store")
-        if options.token and request.query_params.get("token") == options.token:
-            response.set_cookie(COOKIE, options.token, httponly=True, samesite="strict")
         return response
 
     @app.exception_handler(ReviewError)
     async def bad_input(request: Request, error: ReviewError):
         return JSONResponse({"detail": str(error)}, 422)
 
-    @app.exception_handler(KeyError)
-    async def unknown_item(request: Request, error: KeyError):
+    @app.exception_handler(RequestValidationError)
+    async def bad_fields(request: Request, error: RequestValidationError):
+        return JSONResponse(validation_detail(error.errors()), 422)
+
+    @app.exception_handler(UnknownItemError)
+    async def unknown_item(request: Request, error: UnknownItemError):
         return JSONResponse({"detail": f"no item {error.args[0]!r} in this review"}, 404)
 
     @app.get("/", include_in_schema=False)
@@ -94,10 +111,12 @@ def _api_routes(
     app, store: ReviewStore, options: ReviewOptions, labels: list[str], guidelines_html: str, facets: dict
 ) -> None:
     @app.get("/api/session")
-    def session() -> dict[str, Any]:
+    def session(request: Request) -> dict[str, Any]:
+        owner = request.state.owner
         return {
             "title": options.title,
-            "annotator": options.annotator,
+            "annotator": owner or options.annotator,
+            "annotator_locked": owner is not None,  # a per-annotator token: the page cannot change the name
             "labels": labels,
             "guidelines_html": guidelines_html,
             "facets": facets,
@@ -106,6 +125,7 @@ def _api_routes(
 
     @app.get("/api/next")
     def next_item(
+        request: Request,
         annotator: str,
         language: str | None = None,
         label: str | None = None,
@@ -114,7 +134,7 @@ def _api_routes(
         max_score: float | None = None,
         low_first: bool = False,
     ) -> dict[str, Any]:
-        name = _annotator(annotator)
+        name = _annotator(annotator, request.state.owner)
         filters = {
             "language": language,
             "label": label,
@@ -126,18 +146,19 @@ def _api_routes(
         return {"item": _view(store, n, name) if n is not None else None, "progress": store.progress(name)}
 
     @app.get("/api/recent")
-    def recent(annotator: str) -> dict[str, Any]:
-        return {"items": store.recent(_annotator(annotator))}
+    def recent(request: Request, annotator: str) -> dict[str, Any]:
+        return {"items": store.recent(_annotator(annotator, request.state.owner))}
 
     @app.get("/api/items/{n}")
-    def item(n: int, annotator: str) -> dict[str, Any]:
-        name = _annotator(annotator)
+    def item(request: Request, n: Item, annotator: str) -> dict[str, Any]:
+        name = _annotator(annotator, request.state.owner)
         return {"item": _view(store, n, name), "progress": store.progress(name)}
 
     @app.post("/api/items/{n}/decision")
-    def decide(n: int, body: Decision) -> dict[str, Any]:
-        name = _annotator(body.annotator)
-        store.decide(n, name, body.decision, reason=body.reason, comment=body.comment, spans=body.spans)
+    def decide(request: Request, n: Item, body: Decision) -> dict[str, Any]:
+        name = _annotator(body.annotator, request.state.owner)
+        spans = check_decision_spans(body.spans, store.item(n)["text"], labels)
+        store.decide(n, name, body.decision, reason=body.reason, comment=body.comment, spans=spans)
         return {"ok": True, "progress": store.progress(name)}
 
     @app.get("/api/stats")
@@ -156,21 +177,14 @@ def _view(store: ReviewStore, n: int, annotator: str) -> dict[str, Any]:
     return item
 
 
-def _annotator(name: str) -> str:
+def _annotator(name: str, owner: str | None) -> str:
+    """The annotator a request acts as; with a per-annotator token, only the token's owner (else 403)."""
     name = name.strip()
     if not name or len(name) > MAX_NAME or any(c in name for c in "\n\r\t"):
         raise ReviewError(f"annotator name {name[:80]!r}: give 1 to {MAX_NAME} characters on one line")
+    if owner is not None and name != owner:
+        raise HTTPException(403, f"this token is {owner!r}'s: it cannot act as annotator {name[:80]!r}")
     return name
-
-
-def _authorised(request, token: str) -> bool:
-    header = request.headers.get("authorization", "")
-    given = [
-        header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else "",
-        request.query_params.get("token", ""),
-        request.cookies.get(COOKIE, ""),
-    ]
-    return any(g and secrets.compare_digest(g.encode(), token.encode()) for g in given)
 
 
 def render_markdown(text: str) -> str:

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 
 
+class UnknownItemError(KeyError):
+    """An item number that is not in this review."""
+
+
 class ReviewStore:
     """One review database. Thread-safe: the web server calls it from its worker threads.
 
@@ -138,7 +142,7 @@ class ReviewStore:
     def item(self, n: int) -> dict[str, Any]:
         rows = self._query("SELECT payload FROM items WHERE n = ?", (n,))
         if not rows:
-            raise KeyError(n)
+            raise UnknownItemError(n)
         return {"n": n, **json.loads(rows[0][0])}
 
     def item_numbers(self) -> list[int]:
@@ -149,7 +153,11 @@ class ReviewStore:
         return self.item(rows[0][0]) if rows else None
 
     def next_item(self, annotator: str, filters: dict[str, Any] | None = None, low_first: bool = False) -> int | None:
-        """The next item for ``annotator``: open, not answered or skipped by them, not claimed by others."""
+        """The next item for ``annotator``: open, not answered or skipped by them, not claimed by others.
+
+        The item is chosen and claimed in one ``BEGIN IMMEDIATE`` transaction: two annotators (two
+        threads, or two servers on one file) asking at once never get the same item beyond the overlap.
+        """
         where, args = _filter_sql(filters or {})
         order = "i.score IS NULL, i.score, i.n" if low_first else "i.n"
         now = time.time()
@@ -161,12 +169,11 @@ class ReviewStore:
                   + (SELECT COUNT(DISTINCT d.annotator) FROM decisions d
                      WHERE d.item = i.n AND d.decision != 'skip') < ?
             ORDER BY {order} LIMIT 1"""
-        rows = self._query(sql, [*args, annotator, annotator, now, self.overlap])
-        if not rows:
-            return None
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (rows[0][0], annotator, now + CLAIM_SECONDS))
-        return rows[0][0]
+            row = db.execute(sql, [*args, annotator, annotator, now, _overlap(db)]).fetchone()
+            if row is not None:
+                db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (row[0], annotator, now + CLAIM_SECONDS))
+        return row[0] if row is not None else None
 
     def decisions(self, n: int | None = None) -> list[dict[str, Any]]:
         """Every annotator's latest decision, on one item or on all of them."""
@@ -223,7 +230,7 @@ class ReviewStore:
 
         Raises:
             ReviewError: for an unknown decision, a reject without a reason, or spans outside the text.
-            KeyError: for an unknown item.
+            UnknownItemError: for an unknown item.
         """
         if decision not in DECISIONS:
             raise ReviewError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
@@ -261,18 +268,35 @@ def _overlap(db: sqlite3.Connection) -> int:
 def check_spans(spans: list, text: str) -> list[list]:
     """Spans as ``[[start, end, label], ...]`` sorted, each inside ``text`` and non-empty.
 
+    Each span is ``[start, end, label]`` or ``{"start", "end", "label"}``; offsets are integers (not
+    booleans) with ``0 <= start < end <= len(text)``, and the label a non-empty string.
+
     Raises:
         ReviewError: naming the first bad span.
     """
+    if not isinstance(spans, list | tuple):
+        raise ReviewError(f"spans {str(spans)[:80]!r}: give a list of [start, end, label]")
     clean = []
-    for span in spans:
-        start, end, label = (span["start"], span["end"], span["label"]) if isinstance(span, dict) else span
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-            raise ReviewError(f"span {span!r} is outside the text (0..{len(text)} code points) or empty")
+    for i, span in enumerate(spans):
+        start, end, label = _span_values(i, span)
+        if not (_is_int(start) and _is_int(end) and 0 <= start < end <= len(text)):
+            raise ReviewError(f"spans[{i}] {span!r} is outside the text (0..{len(text)} code points) or empty")
         if not isinstance(label, str) or not label.strip():
-            raise ReviewError(f"span {span!r} has no label")
+            raise ReviewError(f"spans[{i}] {span!r} has no label")
         clean.append([start, end, label])
     return sorted(clean)
+
+
+def _span_values(i: int, span: Any) -> tuple:
+    if isinstance(span, dict) and {"start", "end", "label"} <= span.keys():
+        return span["start"], span["end"], span["label"]
+    if isinstance(span, list | tuple) and len(span) == 3:
+        return tuple(span)
+    raise ReviewError(f"spans[{i}] {str(span)[:80]!r}: give [start, end, label] (code points and a label)")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _item_row(item: dict) -> tuple:
@@ -304,9 +328,9 @@ def _filter_sql(filters: dict[str, Any]) -> tuple[str, list]:
         if filters.get(key):
             clauses.append(f"i.{key} = ?")
             args.append(filters[key])
-    if filters.get("label"):
-        clauses.append("i.labels LIKE ?")
-        args.append(f"%,{filters['label']},%")
+    if filters.get("label"):  # exact, not LIKE: "_" and "%" in a label are characters, not wildcards
+        clauses.append("instr(i.labels, ?) > 0")
+        args.append(f",{filters['label']},")
     if filters.get("min_score") is not None:
         clauses.append("i.score >= ?")
         args.append(float(filters["min_score"]))

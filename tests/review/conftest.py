@@ -10,15 +10,13 @@ import pytest
 from kit.hard_scripts import RECORDS
 
 
-@pytest.fixture(scope="session")
-def hard_output(tmp_path_factory) -> Path:
-    """A finished ``spans`` output of :data:`hard_scripts.RECORDS` (do not write into it)."""
+def spans_output(root: Path, records: list[dict]) -> Path:
+    """A finished ``spans`` output of ``records`` under ``root``, made through the real ``run`` path."""
     from babelforge.manifest import load_manifest
     from babelforge.runner import run_manifest
 
-    root = tmp_path_factory.mktemp("review-output")
     data = root / "records.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS), encoding="utf-8")
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     manifest = root / "review.yaml"
     manifest.write_text(
         json.dumps(
@@ -32,6 +30,19 @@ def hard_output(tmp_path_factory) -> Path:
     )
     run_manifest(load_manifest(manifest))
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def hard_output(tmp_path_factory) -> Path:
+    """A finished ``spans`` output of :data:`hard_scripts.RECORDS` (do not write into it)."""
+    return spans_output(tmp_path_factory.mktemp("review-output"), RECORDS)
+
+
+@pytest.fixture(scope="session")
+def many_output(tmp_path_factory) -> Path:
+    """The hard-script records repeated to 2,000 items, for the concurrency drills (do not write into it)."""
+    records = [{**RECORDS[i % len(RECORDS)], "id": f"r{i}"} for i in range(2000)]
+    return spans_output(tmp_path_factory.mktemp("review-many"), records)
 
 
 @pytest.fixture

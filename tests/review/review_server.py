@@ -19,7 +19,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(output: Path, *args: str) -> tuple[subprocess.Popen, str]:
+def start(output: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [
         sys.executable,
@@ -33,7 +33,9 @@ def start(output: Path, *args: str) -> tuple[subprocess.Popen, str]:
         "--no-browser",
         *args,
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -52,8 +54,8 @@ def kill(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serving(output: Path, *args: str) -> Iterator[str]:
-    process, url = start(output, *args)
+def serving(output: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    process, url = start(output, *args, env=env)
     try:
         yield url
     finally:

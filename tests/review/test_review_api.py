@@ -8,6 +8,8 @@ from kit.hard_scripts import XSS
 from babelforge.review import open_review
 from babelforge.review.app import CSP, ReviewOptions, create_app
 
+LOCAL = "http://127.0.0.1:8765"
+
 
 @pytest.fixture
 def client(review_output):
@@ -15,7 +17,7 @@ def client(review_output):
 
     store, manifest = open_review(review_output)
     options = ReviewOptions(guidelines=manifest["review"]["guidelines"], labels=manifest["output"]["labels"])
-    return TestClient(create_app(store, options))
+    return TestClient(create_app(store, options), base_url=LOCAL)
 
 
 def test_session_next_decide_progress(client):
@@ -65,7 +67,7 @@ def test_token_is_required_on_every_request(review_output):
     from fastapi.testclient import TestClient
 
     store, _ = open_review(review_output)
-    client = TestClient(create_app(store, ReviewOptions(token="s3cret")))
+    client = TestClient(create_app(store, ReviewOptions(token="s3cret")), base_url=LOCAL)
     assert client.get("/").status_code == 401
     assert client.get("/static/review.js").status_code == 401
     assert client.get("/api/session").status_code == 401

@@ -222,7 +222,7 @@ def test_quickstart_decision_survives_a_restart_and_reaches_the_export(browser, 
 
 
 def test_token_link_keyboard_delete_and_agreement_panel(browser, review_output):
-    with serving(review_output, "--annotator", "tok", "--token", "s3cret") as url:
+    with serving(review_output, "--annotator", "tok", env={"BABELFORGE_REVIEW_TOKEN": "s3cret"}) as url:
         page = browser.new_page()
         assert page.goto(url + "/").status == 401
         page, errors = open_page(browser, url, token="s3cret")
@@ -234,4 +234,20 @@ def test_token_link_keyboard_delete_and_agreement_panel(browser, review_output):
         page.click("#stats-panel summary")
         page.wait_for_selector("#stats table")
         assert "Fleiss' kappa" in page.locator("#stats").inner_text()
+        assert errors == []
+
+
+def test_an_annotator_token_names_the_annotator_and_leaves_the_address_bar(browser, review_output, tmp_path):
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("ana ana-token-0123456789abcdef\nbob bob-token-0123456789abcdef\n")
+    with serving(review_output, "--annotator", "someone-else", "--tokens", str(tokens)) as url:
+        page, errors = open_page(browser, url, token="ana-token-0123456789abcdef", annotator="bob")
+        assert "token" not in page.url  # the cookie carries it now
+        assert page.locator("#who").inner_text() == "annotator: ana"
+        n = page.get_attribute("#item", "data-n")
+        page.keyboard.press("a")  # a same-origin POST: Origin matches, the cookie is the token
+        page.wait_for_selector(f"#item[data-n]:not([data-n='{n}'])")
+        mine = page.request.get(f"{url}/api/items/{n}?annotator=ana").json()["item"]["mine"]
+        assert mine["decision"] == "accept"
+        assert page.request.get(f"{url}/api/items/{n}?annotator=bob").status == 403
         assert errors == []

@@ -57,6 +57,46 @@ def test_single_overlap_does_not_show_one_item_to_two_annotators_at_once(review_
     assert store.next_item("ann") != store.next_item("bob")
 
 
+def test_two_servers_on_one_database_never_claim_the_same_item(many_output, tmp_path):
+    """The item is chosen and claimed in one transaction: two connections racing cannot both win."""
+    import threading
+
+    first, _ = open_review(many_output, tmp_path / "race.db")
+    second = ReviewStore(tmp_path / "race.db")  # another server process on the same file
+    served: list[int] = []
+
+    def annotate(store: ReviewStore, name: str) -> None:
+        for _ in range(60):
+            n = store.next_item(name)
+            served.append(n)
+            store.decide(n, name, "accept")
+
+    threads = [threading.Thread(target=annotate, args=(s, f"a{k}")) for k, s in enumerate([first, second] * 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(served) == 240
+    assert len(set(served)) == 240
+    assert len(first.decisions()) == 240
+
+
+def test_bad_spans_are_review_errors_not_crashes(review_output):
+    from babelforge.review.store import check_spans
+
+    for spans in ([[1, 2]], [{"start": 1, "end": 2}], [[True, 2, "L"]], [[1, 2, "L", 4]], "1,2,L", [None]):
+        with pytest.raises(ReviewError, match="spans"):
+            check_spans(spans, "some text")
+    assert check_spans([{"start": 0, "end": 4, "label": "L"}, [5, 9, "M"]], "some text") == [[0, 4, "L"], [5, 9, "M"]]
+
+
+def test_a_label_filter_is_exact(review_output):
+    store, _ = open_review(review_output)
+    assert store.next_item("ann", {"label": "_OC"}) is None
+    assert store.next_item("ann", {"label": "%"}) is None
+    assert store.next_item("ann", {"label": "LOC"}) is not None
+
+
 def test_latest_decision_of_an_annotator_counts(review_output):
     store, _ = open_review(review_output)
     n = store.next_item("ann")

@@ -359,8 +359,14 @@ async function start() {
   fillSelect($("f-language"), session.facets.languages);
   fillSelect($("f-label"), session.facets.labels);
   fillSelect($("f-method"), session.facets.methods);
-  const asked = new URLSearchParams(location.search).get("annotator");
-  state.annotator = asked || localStorage.getItem("babelforge-annotator") || session.annotator;
+  const query = new URLSearchParams(location.search);
+  if (query.has("token")) { // the cookie now carries it: keep the secret out of history and bookmarks
+    query.delete("token");
+    history.replaceState(null, "", location.pathname + (query.toString() ? "?" + query : ""));
+  }
+  // a per-annotator token fixes the name: the server refuses any other
+  state.annotator = session.annotator_locked ? session.annotator
+    : query.get("annotator") || localStorage.getItem("babelforge-annotator") || session.annotator;
   if (!state.annotator) {
     $("login").hidden = false;
     $("name").focus();
