@@ -44,7 +44,8 @@ def test_transient_errors_are_retried(client, llm_server):
     (result,) = client(ledger=ledger).complete_many([ask("habari")])
     assert result.text == "echo: habari"
     assert len(llm_server.requests) == 4
-    assert ledger.requests == 1
+    assert ledger.requests == 2  # the answer, and the malformed 200 (it may have been billed: estimated)
+    assert ledger.estimated == 1
     assert ledger.prompt_tokens > 0
 
 
@@ -83,10 +84,19 @@ def test_an_answer_that_never_fits_the_schema_fails(client, llm_server, monkeypa
 
 
 def test_the_budget_stops_the_run_cleanly(client, llm_server):
-    ledger = Ledger(prices={"fake-model": (1e6, 1e6)}, max_budget=1.0)  # 1 USD a token
+    ledger = Ledger(prices={"fake-model": (1.0, 1.0)}, max_budget=25e-6)  # 1 USD a million tokens
+    make = client(ledger=ledger, max_concurrency=1, max_tokens=10)  # worst case 18 tokens; each costs 10
     with pytest.raises(BudgetExceededError, match="LLM budget spent"):
-        client(ledger=ledger, max_concurrency=1).complete_many([ask("a"), ask("b"), ask("c")])
-    assert len(llm_server.requests) == 1
+        make.complete_many([ask("a"), ask("b"), ask("c")])
+    assert len(llm_server.requests) == 1  # the second could have crossed the budget: not sent
+    assert ledger.spent <= ledger.max_budget
+
+
+def test_no_request_is_sent_whose_worst_case_exceeds_the_budget(client, llm_server):
+    ledger = Ledger(prices={"fake-model": (1e6, 1e6)}, max_budget=1.0)  # 1 USD a token
+    with pytest.raises(BudgetExceededError, match="could cost up to"):
+        client(ledger=ledger).complete_many([ask("a")])
+    assert llm_server.requests == []
 
 
 SCRIPT = """

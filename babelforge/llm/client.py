@@ -1,9 +1,13 @@
 """An LLM client for any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp server).
 
-Requests run concurrently under an adaptive limit (halved on a 429, grown back after a run of
-successes), are retried with exponential backoff and jitter (honouring ``Retry-After``), time out,
-and are answered from the request cache when asked before. With a JSON schema, an answer that does
-not parse or validate is re-asked a bounded number of times. A request that still fails is a
+It never raises on what an endpoint sends: every answer is read by :mod:`babelforge.llm.answers`, and
+what is not a chat completion is a ``malformed_response``, retried like a 5xx. Requests run
+concurrently under an adaptive limit (halved on a 429, a 5xx or a timeout, grown back after a run of
+successes), are retried with exponential backoff and jitter (honouring ``Retry-After`` up to
+``backoff_max``), pass a per-endpoint circuit breaker (:mod:`babelforge.llm.backoff`), reserve their
+worst-case cost in the ledger before they are sent (:mod:`babelforge.llm.ledger`), and are answered
+from the per-endpoint request cache when asked before. With a JSON schema, an answer that does not
+parse or validate is re-asked a bounded number of times. A request that still fails is a
 :class:`Failure` with a reason, counted in the ledger: never an empty string.
 """
 
@@ -12,15 +16,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from babelforge.errors import MissingDependencyError
-from babelforge.llm.cache import RequestCache, request_key
-from babelforge.llm.ledger import Ledger
+from babelforge.llm.answers import Answer, Malformed, read_completion
+from babelforge.llm.backoff import AdaptiveLimit, CircuitBreaker, parse_retry_after, retry_delay
+from babelforge.llm.cache import RequestCache, normalise_url, request_key
+from babelforge.llm.ledger import BudgetExceededError, Ledger
+from babelforge.llm.tokens import token_counter
 
 REASK = "Your answer was not valid: {error}. Answer again with only a JSON value that satisfies the schema."
+#: Completion tokens a request may take when a budget is set and nothing else bounds them.
+BUDGET_MAX_TOKENS = 1024
+#: Failures that say the endpoint is unwell (they count towards the circuit breaker and lower concurrency).
+UNWELL = frozenset({"server_error", "timeout", "connection", "malformed_response", "empty_response"})
 
 
 @dataclass
@@ -43,42 +53,32 @@ class Failure:
     detail: str = ""
 
 
-class _AdaptiveLimit:
-    """At most ``limit`` requests in flight; halve on throttling, grow by one after steady success."""
+@dataclass
+class _Outcome:
+    """One HTTP exchange, classified; ``charge`` is what it may have cost: none, the prompt, or all."""
 
-    def __init__(self, maximum: int):
-        self.maximum = self.limit = maximum
-        self.active = self.streak = 0
-        self._condition = asyncio.Condition()
-
-    async def __aenter__(self) -> None:
-        async with self._condition:
-            await self._condition.wait_for(lambda: self.active < self.limit)
-            self.active += 1
-
-    async def __aexit__(self, *exc) -> None:
-        async with self._condition:
-            self.active -= 1
-            self._condition.notify_all()
-
-    def throttled(self) -> None:
-        self.limit, self.streak = max(1, self.limit // 2), 0
-
-    def succeeded(self) -> None:
-        self.streak += 1
-        if self.streak >= 2 * self.limit and self.limit < self.maximum:
-            self.limit, self.streak = self.limit + 1, 0
+    answer: Answer | None = None
+    reason: str = ""
+    detail: str = ""
+    retry_after: float | None = None
+    charge: str = "none"
 
 
 class LLMClient:
-    """Chat completions with caching, retries, adaptive concurrency, schemas and a ledger.
+    """Chat completions with caching, retries, adaptive concurrency, schemas, a breaker and a ledger.
 
     Args:
         model: the endpoint's model name.
         base_url: the endpoint (``http://127.0.0.1:8000/v1``); default ``OPENAI_BASE_URL`` or OpenAI's.
         api_key: default ``OPENAI_API_KEY`` (any value for local servers).
         cache: the request cache file; ``None`` for none.
-        ledger: token and cost counts, with an optional ``max_budget``.
+        ledger: token and cost counts, with an optional ``max_budget`` (a hard limit).
+        max_tokens: completion tokens per request (sent); with a budget and none given, 1024.
+        tokenizer: counts tokens where the endpoint gives no usage (see :mod:`babelforge.llm.tokens`).
+        breaker_threshold, breaker_cooldown: consecutive failures that open the circuit breaker, and
+            the seconds it stays open before a probe.
+        time_limit: seconds one :meth:`complete_many` may take; no retry waits past it.
+        batch: send uncached requests through the endpoint's Batch API (:mod:`babelforge.llm.batch`).
 
     Example:
         >>> client = LLMClient("gpt-4o-mini", cache="llm.sqlite")  # doctest: +SKIP
@@ -88,65 +88,84 @@ class LLMClient:
     """
 
     def __init__(
-        self,
-        model: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        cache: str | os.PathLike | None = None,
-        ledger: Ledger | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 5,
-        max_concurrency: int = 8,
-        max_reasks: int = 2,
-        backoff: float = 1.0,
-        backoff_max: float = 60.0,
-    ):
-        self.model, self.base_url = model, base_url or os.environ.get("OPENAI_BASE_URL")
+        self, model: str, base_url: str | None = None, api_key: str | None = None,
+        cache: str | os.PathLike | None = None, ledger: Ledger | None = None, timeout: float = 60.0,
+        max_retries: int = 5, max_concurrency: int = 8, max_reasks: int = 2, backoff: float = 1.0,
+        backoff_max: float = 60.0, max_tokens: int | None = None, tokenizer: str | None = None,
+        breaker_threshold: int = 5, breaker_cooldown: float = 5.0, time_limit: float | None = None,
+        batch: bool = False, batch_poll: float = 30.0, batch_discount: float = 0.5,
+    ):  # fmt: skip
+        self.model = model
+        self.base_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"))
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "unused")
         self.cache = RequestCache(cache) if cache else None
         self.ledger = ledger or Ledger()
         self.timeout, self.max_retries, self.max_concurrency = timeout, max_retries, max_concurrency
         self.max_reasks, self.backoff, self.backoff_max = max_reasks, backoff, backoff_max
+        self.max_tokens, self.tokenizer, self.time_limit = max_tokens, tokenizer, time_limit
+        self.batch, self.batch_poll, self.batch_discount = batch, batch_poll, batch_discount
+        self.limit = AdaptiveLimit(max_concurrency)
+        self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, max(backoff_max, breaker_cooldown))
+        self._deadline: float | None = None
+
+    @property
+    def counter(self):
+        return token_counter(self.model, self.tokenizer)
 
     def complete_many(self, requests: list[Request]) -> list[Completion | Failure]:
-        """Answer every request (order kept).
+        """Answer every request (order kept); what an endpoint sends never raises.
 
         Raises:
-            BudgetExceededError: once the ledger's budget is spent (answers so far stay cached).
+            BudgetExceededError: once the budget cannot pay for the next request (answers so far stay cached).
         """
         return asyncio.run(self._many(requests))
 
+    def sent_params(self, request: Request) -> dict[str, Any]:
+        """The sampling parameters as sent: ``max_tokens`` added where this client bounds it."""
+        bound = request.params.get("max_tokens") or self.max_tokens
+        if bound is None and self.ledger.max_budget is not None:
+            bound = BUDGET_MAX_TOKENS
+        return {**request.params, "max_tokens": bound} if bound is not None else dict(request.params)
+
+    def key(self, request: Request) -> str:
+        return request_key(self.base_url, self.model, request.messages, self.sent_params(request), request.schema)
+
     async def _many(self, requests: list[Request]) -> list[Completion | Failure]:
         try:
-            import openai
+            import httpx
         except ImportError:
-            raise MissingDependencyError("LLM steps", ["openai"], "models") from None
-        client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0, timeout=self.timeout)
-        limit = _AdaptiveLimit(self.max_concurrency)
-        try:
-            results = await asyncio.gather(*(self._one(client, limit, r) for r in requests), return_exceptions=True)
-        finally:
-            await client.close()
+            raise MissingDependencyError("LLM steps", ["httpx"], "models") from None
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + self.time_limit if self.time_limit else None
+        self.limit.bind()
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout) as http:
+            if self.batch:
+                from babelforge.llm.batch import prefetch
+
+                await prefetch(self, http, requests)
+            results = await asyncio.gather(*(self._one(http, r) for r in requests), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BudgetExceededError):
+                raise result
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return list(results)
 
-    async def _one(self, client, limit: _AdaptiveLimit, request: Request) -> Completion | Failure:
-        key = request_key(self.model, request.messages, request.params, request.schema)
+    async def _one(self, http, request: Request) -> Completion | Failure:
+        key = self.key(request)
         if self.cache is not None and (known := self.cache.get(key)) is not None:
             self.ledger.hit()
             return Completion(known["text"], known.get("data"), cached=True)
-        messages = list(request.messages)
-        error = ""
+        params, messages, error = self.sent_params(request), list(request.messages), ""
         for _ in range(self.max_reasks + 1):
-            answer = await self._send(client, limit, messages, request.params)
+            answer = await self._send(http, messages, params)
             if isinstance(answer, Failure):
                 return answer
-            data, error = _check(answer, request.schema)
+            data, error = check_schema(answer, request.schema)
             if not error:
-                if self.cache is not None:
-                    self.cache.put(key, {"text": answer, "data": data})
+                self.remember(key, answer, data)
                 return Completion(answer, data)
             messages += [
                 {"role": "assistant", "content": answer},
@@ -155,55 +174,131 @@ class LLMClient:
         self.ledger.fail("invalid_output")
         return Failure("invalid_output", error)
 
-    async def _send(self, client, limit: _AdaptiveLimit, messages: list[dict], params: dict) -> str | Failure:
-        import openai
+    def remember(self, key: str, text: str, data: Any) -> None:
+        if self.cache is not None:
+            self.cache.put(key, {"text": text, "data": data, "endpoint": self.base_url, "model": self.model})
 
+    def worst_case(self, messages: list[dict], params: dict) -> tuple[int, int, float]:
+        """Prompt tokens (bounded), completion tokens and USD that a request can cost at most."""
+        prompt = self.counter.bound_messages(messages)
+        completion = int(params.get("max_tokens") or 0)
+        return prompt, completion, self.ledger.price(self.model, prompt, completion)
+
+    async def _send(self, http, messages: list[dict], params: dict) -> str | Failure:
         reason, detail = "", ""
+        worst = self.worst_case(messages, params)
         for attempt in range(self.max_retries + 1):
-            delay = min(self.backoff_max, self.backoff * 2**attempt) * (0.5 + random.random())
-            async with limit:
-                self.ledger.check_budget()  # inside the limit: requests already in flight have been counted
-                try:
-                    response = await client.chat.completions.create(model=self.model, messages=messages, **params)
-                except openai.RateLimitError as error:
-                    limit.throttled()
-                    reason, detail, delay = "rate_limited", str(error), _retry_after(error, delay)
-                except openai.APITimeoutError as error:
-                    reason, detail = "timeout", str(error)
-                except openai.APIConnectionError as error:
-                    reason, detail = "connection", str(error)
-                except openai.APIStatusError as error:
-                    if error.status_code < 500:
-                        self.ledger.fail("rejected")
-                        return Failure("rejected", f"{error.status_code}: {error.message}")
-                    reason, detail = "server_error", str(error)
-                except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as error:
-                    reason, detail = "malformed_response", str(error)
-                else:
-                    limit.succeeded()
-                    usage = response.usage
-                    self.ledger.record(
-                        self.model, getattr(usage, "prompt_tokens", 0), getattr(usage, "completion_tokens", 0)
-                    )
-                    content = response.choices[0].message.content if response.choices else None
-                    if content:
-                        return content
-                    reason, detail = "empty_response", "the endpoint answered with no content"
-            if attempt < self.max_retries:
-                await asyncio.sleep(delay)
+            retry_after = None
+            if not self.breaker.admit():
+                reason = self.breaker.last_reason
+                detail = f"circuit breaker open after {self.breaker.failures} consecutive failures; not sent"
+            else:
+                async with self.limit:
+                    token = await self._reserve(worst[2])
+                    outcome = await self._post(http, messages, params)
+                    self._settle(token, outcome, messages, worst)
+                if outcome.answer is not None:
+                    self.breaker.success()
+                    self.limit.succeeded()
+                    return outcome.answer.text
+                reason, detail, retry_after = outcome.reason, outcome.detail, outcome.retry_after
+                if reason == "rejected":
+                    self.breaker.neutral()
+                    break
+                self._note_failure(reason)
+            if attempt < self.max_retries and not await self._pause(attempt, retry_after):
+                reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached after {detail}"
+                break
         self.ledger.fail(reason)
         return Failure(reason, detail)
 
+    def _note_failure(self, reason: str) -> None:
+        if reason in UNWELL:
+            self.breaker.failure(reason)
+        else:
+            self.breaker.neutral()
+        if reason in UNWELL or reason == "rate_limited":
+            self.limit.throttled()
 
-def _retry_after(error, default: float) -> float:
-    headers = getattr(getattr(error, "response", None), "headers", {}) or {}
+    async def _pause(self, attempt: int, retry_after: float | None) -> bool:
+        """Sleep before the next try; ``False`` when the time limit leaves no room for one."""
+        delay = retry_delay(attempt, self.backoff, self.backoff_max, retry_after)
+        if self.breaker.is_open:
+            delay = max(delay, min(self.breaker.wait_s(), self.backoff_max))
+        if self._deadline is not None:
+            left = self._deadline - asyncio.get_running_loop().time()
+            if left <= delay:
+                return False
+        await asyncio.sleep(delay)
+        return True
+
+    async def _reserve(self, amount: float) -> int:
+        while (token := self.ledger.reserve(amount)) is None:
+            await asyncio.sleep(0.02)  # requests in flight hold the room; wait for them to settle
+        return token
+
+    def _settle(self, token: int, outcome: _Outcome, messages: list[dict], worst: tuple[int, int, float]) -> None:
+        answer = outcome.answer
+        if answer is not None and answer.has_usage:
+            self.ledger.settle(token, self.model, answer.prompt_tokens, answer.completion_tokens, estimated=False)
+        elif answer is not None:
+            prompt, completion = self.counter.count_messages(messages), self.counter.count(answer.text)
+            self.ledger.settle(token, self.model, prompt, completion, estimated=True)
+        elif outcome.charge == "prompt":
+            self.ledger.settle(token, self.model, self.counter.count_messages(messages), 0, estimated=True)
+        elif outcome.charge == "all":  # a timeout: the endpoint may have done (and billed) all of it
+            self.ledger.settle(token, self.model, worst[0], worst[1], estimated=True)
+        else:
+            self.ledger.release(token)
+
+    async def _post(self, http, messages: list[dict], params: dict) -> _Outcome:
+        import httpx
+
+        timeout = self.timeout
+        if self._deadline is not None:
+            timeout = max(0.001, min(timeout, self._deadline - asyncio.get_running_loop().time()))
+        body = {"model": self.model, "messages": messages, **params}
+        try:
+            response = await http.post("chat/completions", json=body, timeout=timeout)
+        except httpx.TimeoutException as error:
+            detail = f"no answer in {timeout:.1f}s ({type(error).__name__})"
+            return _Outcome(reason="timeout", detail=detail, charge="all")
+        except httpx.HTTPError as error:
+            return _Outcome(reason="connection", detail=f"{type(error).__name__}: {error}")
+        return classify(response.status_code, response.headers, response.content)
+
+
+def classify(status: int, headers, content: bytes) -> _Outcome:
+    """What one HTTP answer means for the request: an answer, or why not and whether to retry."""
+    if status == 429:
+        return _Outcome(reason="rate_limited", detail=f"429: {_excerpt(content)}", retry_after=_after(headers))
+    if status >= 500 or status in (408, 409):
+        return _Outcome(reason="server_error", detail=f"{status}: {_excerpt(content)}", retry_after=_after(headers))
+    if status >= 300:
+        return _Outcome(reason="rejected", detail=f"{status}: {_excerpt(content)}")
+    read = read_completion(content)
+    if isinstance(read, Malformed):
+        reason = "empty_response" if read.empty else "malformed_response"
+        return _Outcome(reason=reason, detail=read.detail, charge="prompt")
+    return _Outcome(answer=read)
+
+
+def _after(headers) -> float | None:
+    return parse_retry_after(headers.get("retry-after") if headers is not None else None)
+
+
+def _excerpt(content: bytes) -> str:
+    text = content.decode("utf-8", "replace")
     try:
-        return max(0.0, float(headers.get("retry-after", default)))
+        found = json.loads(text)
+        if isinstance(found, dict) and isinstance(found.get("error"), dict):
+            return str(found["error"].get("message", ""))[:200]
     except ValueError:
-        return default
+        pass
+    return text[:200]
 
 
-def _check(answer: str, schema: dict | None) -> tuple[Any, str]:
+def check_schema(answer: str, schema: dict | None) -> tuple[Any, str]:
     """``(data, "")`` when ``answer`` satisfies ``schema`` (or there is none), else ``(None, why)``."""
     if schema is None:
         return None, ""

@@ -1,17 +1,29 @@
-"""A loopback OpenAI-compatible server (chat completions, embeddings, models) for tests.
+"""A loopback OpenAI-compatible server (chat completions, embeddings, models, files, batches) for tests.
 
 It answers like the real API, and can be told to misbehave for the next requests::
 
     server.script("429", "500", "slow", "malformed", "garbage")
 
-``429`` answers Too Many Requests with ``Retry-After``; ``500`` a server error; ``slow`` waits
-``slow_seconds`` first; ``malformed`` sends broken JSON; ``garbage`` a well-formed completion whose
-content is not what was asked for. Every request is recorded in ``server.requests``.
+or on every request from now on (``server.mode = "500"``). Behaviours:
+
+- ``429``: Too Many Requests with ``Retry-After: 0``; ``429-long``: with ``Retry-After: 3600``;
+- ``500``: a server error; ``slow``: waits ``slow_seconds`` first, then answers;
+- ``garbage``: a well-formed completion whose content is not what was asked for;
+- malformed 200 answers: ``malformed`` (truncated JSON), ``html`` (an HTML page), ``empty-choice``
+  (``{"choices": [{}]}``), ``choices-oops`` (``{"choices": "oops"}``), ``null-usage`` (usage counts
+  null), ``no-usage`` (no usage at all), ``text-plain`` (a good completion sent as ``text/plain``).
+
+Usage counts tokens with ``count_tokens`` (default: whitespace words) and the answer is cut to the
+request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``.
+The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``, ``GET
+/batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET
+/files/ID/content``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.parser
 import hashlib
 import json
 import threading
@@ -23,12 +35,22 @@ from http.server import BaseHTTPRequestHandler
 from kit.loopback import LoopbackServer
 
 EMBEDDING_DIM = 8
+MALFORMED = {
+    "malformed": (b'{"id": "x", "choices": [', "application/json"),
+    "html": (b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "text/html"),
+    "empty-choice": (b'{"choices": [{}]}', "application/json"),
+    "choices-oops": (b'{"choices": "oops"}', "application/json"),
+}
 
 
 def default_reply(request: dict) -> str:
     """Echo the last user message, so tests can tell answers apart."""
     user = [m["content"] for m in request.get("messages", []) if m.get("role") == "user"]
     return f"echo: {user[-1] if user else ''}"
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
 
 
 def fake_embedding(text: str) -> list[float]:
@@ -45,7 +67,12 @@ class FakeOpenAIServer(LoopbackServer):
     def __init__(self, reply: Callable[[dict], str] = default_reply, slow_seconds: float = 2.0):
         self.reply = reply
         self.slow_seconds = self._slow_default = slow_seconds
+        self.count_tokens: Callable[[str], int] = count_words
+        self.mode = "ok"
+        self.batch_polls = 1
         self.requests: list[dict] = []
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
         super().__init__()
@@ -55,7 +82,7 @@ class FakeOpenAIServer(LoopbackServer):
         return f"{self.root}/v1"
 
     def script(self, *behaviours: str) -> None:
-        """Misbehave in this order on the next requests, then answer normally again."""
+        """Misbehave in this order on the next requests, then answer as ``mode`` says again."""
         with self._lock:
             self._script.extend(behaviours)
 
@@ -63,12 +90,36 @@ class FakeOpenAIServer(LoopbackServer):
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.files.clear()
+            self.batches.clear()
             self.reply = default_reply
+            self.count_tokens = count_words
+            self.mode = "ok"
+            self.batch_polls = 1
             self.slow_seconds = self._slow_default
+
+    def chat_paths(self) -> list[dict]:
+        """The bodies of the chat completion requests received so far."""
+        return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
 
     def _next_behaviour(self) -> str:
         with self._lock:
-            return self._script.popleft() if self._script else "ok"
+            return self._script.popleft() if self._script else self.mode
+
+    def completion(self, request: dict, content: str, usage: str = "ok") -> dict:
+        return _completion(request, content, self.count_tokens, usage)
+
+    def _run_batch(self, batch: dict) -> None:
+        lines = []
+        for line in self.files[batch["input_file_id"]].decode().splitlines():
+            item = json.loads(line)
+            body = self.completion(item["body"], self.reply(item["body"]))
+            response = {"status_code": 200, "request_id": item["custom_id"], "body": body}
+            lines.append(json.dumps({"id": f"r-{item['custom_id']}", "custom_id": item["custom_id"],
+                                     "response": response, "error": None}))  # fmt: skip
+        output_id = f"file-out-{batch['id']}"
+        self.files[output_id] = ("\n".join(lines) + "\n").encode()
+        batch.update(status="completed", output_file_id=output_id)
 
     def _handler(self):
         server = self
@@ -80,39 +131,87 @@ class FakeOpenAIServer(LoopbackServer):
                 pass
 
             def do_GET(self):
-                if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
-                else:
-                    self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
+                path = self.path.rstrip("/")
+                if path.endswith("/models"):
+                    return self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                if "/batches/" in path:
+                    return self._get_batch(path.rsplit("/", 1)[1])
+                if path.endswith("/content") and "/files/" in path:
+                    found = server.files.get(path.split("/files/")[1].split("/")[0])
+                    if found is not None:
+                        return self._raw(200, found, content_type="application/jsonl")
+                self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
+
+            def _get_batch(self, batch_id: str):
+                with server._lock:
+                    batch = server.batches.get(batch_id)
+                    if batch is None:
+                        return self._send(404, {"error": {"message": "no such batch"}})
+                    batch["polls"] += 1
+                    if batch["status"] != "completed" and batch["polls"] >= server.batch_polls:
+                        server._run_batch(batch)
+                    payload = {k: v for k, v in batch.items() if k != "polls"}
+                self._send(200, payload)
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path.endswith("/files"):
+                    return self._upload(raw)
+                body = json.loads(raw or b"{}")
                 with server._lock:
                     server.requests.append({"path": self.path, "body": body})
+                if self.path.endswith("/batches"):
+                    return self._create_batch(body)
                 behaviour = server._next_behaviour()
-                if behaviour == "429":
-                    return self._send(
-                        429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": "0"}
-                    )
+                if behaviour in ("429", "429-long"):
+                    after = "3600" if behaviour == "429-long" else "0"
+                    return self._send(429, {"error": {"message": "rate limited", "type": "rate_limit"}},
+                                      {"Retry-After": after})  # fmt: skip
                 if behaviour == "500":
                     return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
                 if behaviour == "slow":
                     time.sleep(server.slow_seconds)
-                if behaviour == "malformed":
-                    return self._raw(200, b'{"id": "x", "choices": [')
+                if behaviour in MALFORMED:
+                    data, kind = MALFORMED[behaviour]
+                    return self._raw(200, data, content_type=kind)
                 if self.path.endswith("/chat/completions"):
                     content = "%%% not what you asked for %%%" if behaviour == "garbage" else server.reply(body)
-                    return self._send(200, _completion(body, content))
+                    usage = behaviour if behaviour in ("null-usage", "no-usage") else "ok"
+                    payload = server.completion(body, content, usage)
+                    kind = "text/plain" if behaviour == "text-plain" else "application/json"
+                    return self._raw(200, json.dumps(payload).encode(), content_type=kind)
                 if self.path.endswith("/embeddings"):
                     return self._send(200, _embeddings(body))
                 return self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
 
+            def _upload(self, raw: bytes):
+                head = f"Content-Type: {self.headers.get('Content-Type')}\r\n\r\n".encode()
+                message = email.parser.BytesParser().parsebytes(head + raw)
+                fields = {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                          for part in message.get_payload()}  # fmt: skip
+                with server._lock:
+                    file_id = f"file-{len(server.files) + 1}"
+                    server.files[file_id] = fields["file"]
+                    server.requests.append({"path": self.path, "body": {"purpose": fields["purpose"].decode()}})
+                self._send(200, {"id": file_id, "object": "file", "purpose": "batch", "bytes": len(fields["file"])})
+
+            def _create_batch(self, body: dict):
+                if body.get("input_file_id") not in server.files:
+                    return self._send(400, {"error": {"message": "no such file"}})
+                with server._lock:
+                    batch_id = f"batch-{len(server.batches) + 1}"
+                    server.batches[batch_id] = {"id": batch_id, "object": "batch", "status": "in_progress",
+                                                "input_file_id": body["input_file_id"], "output_file_id": None,
+                                                "endpoint": body.get("endpoint"), "polls": 0}  # fmt: skip
+                    payload = {k: v for k, v in server.batches[batch_id].items() if k != "polls"}
+                self._send(200, payload)
+
             def _send(self, code: int, payload: dict, headers: dict | None = None):
                 self._raw(code, json.dumps(payload).encode(), headers)
 
-            def _raw(self, code: int, data: bytes, headers: dict | None = None):
+            def _raw(self, code: int, data: bytes, headers: dict | None = None, content_type="application/json"):
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
@@ -123,10 +222,13 @@ class FakeOpenAIServer(LoopbackServer):
         return Handler
 
 
-def _completion(request: dict, content: str) -> dict:
-    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
-    completion_tokens = len(content.split())
-    return {
+def _completion(request: dict, content: str, count: Callable[[str], int], usage: str = "ok") -> dict:
+    limit = request.get("max_tokens")
+    if limit is not None:
+        content = _cut(content, count, limit)
+    prompt_tokens = sum(count(str(m.get("content", ""))) + 4 for m in request.get("messages", [])) + 3
+    completion_tokens = count(content)
+    payload = {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -138,6 +240,19 @@ def _completion(request: dict, content: str) -> dict:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+    if usage == "null-usage":
+        payload["usage"] = {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None}
+    elif usage == "no-usage":
+        del payload["usage"]
+    return payload
+
+
+def _cut(content: str, count: Callable[[str], int], limit: int) -> str:
+    """The longest prefix of whole words within ``limit`` tokens."""
+    words = content.split(" ")
+    while words and count(" ".join(words)) > limit:
+        words.pop()
+    return " ".join(words)
 
 
 def _embeddings(request: dict) -> dict:

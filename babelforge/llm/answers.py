@@ -1,0 +1,80 @@
+"""Reading what an endpoint sent back, trusting none of it.
+
+A 200 answer is read as JSON whatever its content type, and checked field by field against what the
+chat completions API promises: ``choices`` a non-empty list whose first item has a ``message`` with
+string ``content``. Anything else is :class:`Malformed` (HTML from a proxy, ``{"choices": [{}]}``,
+truncated JSON...), never a Python error. ``usage`` is taken only when both counts are non-negative
+integers; otherwise it is ``None`` and the caller counts the tokens itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A well-formed completion: its text and the endpoint's token counts, when it gave them."""
+
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    @property
+    def has_usage(self) -> bool:
+        return self.prompt_tokens is not None and self.completion_tokens is not None
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A 200 answer that is not a chat completion; ``empty`` when it is one without content."""
+
+    detail: str
+    empty: bool = False
+
+
+def read_completion(body: bytes | str | dict) -> Answer | Malformed:
+    """Check a chat completion body (raw, or parsed already as in a batch result line)."""
+    payload = body if isinstance(body, dict) else _json(body)
+    if isinstance(payload, Malformed):
+        return payload
+    if not isinstance(payload, dict):
+        return Malformed(f"the body is JSON {type(payload).__name__}, not an object")
+    if isinstance(payload.get("error"), dict | str):
+        return Malformed(f"a 200 answer carrying an error: {str(payload['error'])[:120]}")
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return Malformed(f"'choices' is {_show(choices)}, not a non-empty list")
+    first = choices[0]
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        return Malformed(f"choices[0].message is {_show(message)}, not an object")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        return Malformed(f"choices[0].message.content is {_show(content)}, not a string")
+    prompt, completion = _usage(payload.get("usage"))
+    if not content:
+        return Malformed("the endpoint answered with no content", empty=True)
+    return Answer(content, prompt, completion)
+
+
+def _json(body: bytes | str):
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        return Malformed(f"the body is not JSON ({error.__class__.__name__}: {error}): {text[:80]!r}")
+
+
+def _usage(usage) -> tuple[int | None, int | None]:
+    if not isinstance(usage, dict):
+        return None, None
+    counts = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+        return counts
+    return None, None
+
+
+def _show(value) -> str:
+    return "missing" if value is None else f"{type(value).__name__} {str(value)[:40]!r}"
