@@ -107,6 +107,7 @@ class LLMClient:
         self.limit = AdaptiveLimit(max_concurrency)
         self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, max(backoff_max, breaker_cooldown))
         self._deadline: float | None = None
+        self.pending_batch: tuple[str, set[str]] | None = None
 
     @property
     def counter(self):
@@ -138,6 +139,7 @@ class LLMClient:
         loop = asyncio.get_running_loop()
         self._deadline = loop.time() + self.time_limit if self.time_limit else None
         self.limit.bind()
+        self.pending_batch = None
         headers = {"Authorization": f"Bearer {self.api_key}"}
         async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout) as http:
             if self.batch:
@@ -158,6 +160,9 @@ class LLMClient:
         if self.cache is not None and (known := self.cache.get(key)) is not None:
             self.ledger.hit()
             return Completion(known["text"], known.get("data"), cached=True)
+        if self.pending_batch is not None and key in self.pending_batch[1]:
+            self.ledger.fail("batch_pending")
+            return Failure("batch_pending", f"batch {self.pending_batch[0]} is still running: rerun to collect it")
         params, messages, error = self.sent_params(request), list(request.messages), ""
         for _ in range(self.max_reasks + 1):
             answer = await self._send(http, messages, params)
@@ -188,24 +193,26 @@ class LLMClient:
         reason, detail = "", ""
         worst = self.worst_case(messages, params)
         for attempt in range(self.max_retries + 1):
-            retry_after = None
-            if not self.breaker.admit():
-                reason = self.breaker.last_reason
-                detail = f"circuit breaker open after {self.breaker.failures} consecutive failures; not sent"
-            else:
-                async with self.limit:
+            outcome = None
+            async with self.limit:
+                if self.breaker.admit():  # asked with a slot held: what is in flight has been counted
                     token = await self._reserve(worst[2])
                     outcome = await self._post(http, messages, params)
                     self._settle(token, outcome, messages, worst)
-                if outcome.answer is not None:
-                    self.breaker.success()
-                    self.limit.succeeded()
-                    return outcome.answer.text
-                reason, detail, retry_after = outcome.reason, outcome.detail, outcome.retry_after
+            if outcome is None:
+                reason = self.breaker.last_reason
+                detail = f"circuit breaker open after {self.breaker.failures} consecutive failures; not sent"
+            elif outcome.answer is not None:
+                self.breaker.success()
+                self.limit.succeeded()
+                return outcome.answer.text
+            else:
+                reason, detail = outcome.reason, outcome.detail
                 if reason == "rejected":
                     self.breaker.neutral()
                     break
                 self._note_failure(reason)
+            retry_after = outcome.retry_after if outcome is not None else None
             if attempt < self.max_retries and not await self._pause(attempt, retry_after):
                 reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached after {detail}"
                 break

@@ -231,6 +231,19 @@ class Ledger:
                 self.estimated += 1
                 self.estimated_cost += cost
 
+    def settle_many(self, token: int, model: str, items: list[tuple[int, int, bool]], discount: float = 1.0):
+        """Settle one reservation made for many requests (a batch): ``(prompt, completion, estimated)`` each."""
+        costs = [self.price(model, p, c, discount) for p, c, _ in items]
+        if self.max_budget is not None:
+            self._budget.settle(token, sum(costs))
+        with self._lock:
+            self.requests += len(items)
+            self.prompt_tokens += sum(p for p, _, _ in items)
+            self.completion_tokens += sum(c for _, c, _ in items)
+            self.cost += sum(costs)
+            self.estimated += sum(1 for _, _, e in items if e)
+            self.estimated_cost += sum(c for c, (_, _, e) in zip(costs, items, strict=True) if e)
+
     def release(self, token: int) -> None:
         """A request that was refused before the endpoint did any work costs nothing."""
         if self.max_budget is not None:
