@@ -1,19 +1,26 @@
-"""Review page latency on a 100k-item output: milliseconds per item (target < 200 ms).
+"""Review page latency on a 100k-item output: milliseconds per item (target < 200 ms), and per
+decision with concurrent annotators (target p95 < 50 ms, no item served twice, no decision lost).
 
 Generates a ``spans`` output of ``--items`` records (hard scripts mixed, two spans each) through
 the real ``run`` path, starts ``babelforge review serve`` in its own process, and for ``--decisions``
 items times what the page does per item: ask for the next item, then post the decision. It runs
 three orders: plain, filtered by language and label, and low-confidence-first with a score filter.
+Then ``--annotators`` client processes (overlap 1) each answer ``--concurrent-decisions`` items at
+once: per decision (the POST) and per item (next + POST) p50 and p95, items served to two annotators,
+and decisions answered 200 but missing from the database.
 Prints import and start-up times, and per-item mean, median, p95 and max milliseconds.
 
-    python benchmarks/review_latency.py [--items 100000] [--decisions 300]
+    python benchmarks/review_latency.py [--items 100000] [--decisions 300] [--annotators 4]
+        [--concurrent-decisions 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -71,10 +78,68 @@ def timed_items(url: str, annotator: str, decisions: int, params: dict) -> list[
     return times
 
 
+def annotate(job: tuple[str, str, int]) -> tuple[str, list[int], list[float], list[float], int]:
+    """One annotator's session (in its own process): items served, ms per decision, ms per item, failures."""
+    import httpx
+
+    url, annotator, decisions = job
+    served, posts, items, failed = [], [], [], 0
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(decisions):
+            started = time.perf_counter()
+            item = client.get("/api/next", params={"annotator": annotator}).json()["item"]
+            if item is None:
+                break
+            served.append(item["n"])
+            body = {"annotator": annotator, "decision": "accept" if i % 3 else "reject", "reason": "bench"}
+            posted = time.perf_counter()
+            failed += client.post(f"/api/items/{item['n']}/decision", json=body).status_code != 200
+            done = time.perf_counter()
+            posts.append((done - posted) * 1000)
+            items.append((done - started) * 1000)
+    return annotator, served, posts, items, failed
+
+
+def concurrent(url: str, db: Path, annotators: int, decisions: int) -> float:
+    """``annotators`` processes at once; prints latency, duplicates and lost decisions; returns the p95."""
+    from babelforge.review import ReviewStore
+
+    jobs = [(url, f"concurrent-{k}", decisions) for k in range(annotators)]
+    with multiprocessing.get_context("spawn").Pool(annotators) as pool:
+        results = pool.map(annotate, jobs)
+    posts = [ms for r in results for ms in r[2]]
+    items = [ms for r in results for ms in r[3]]
+    served = [n for r in results for n in r[1]]
+    failed = sum(r[4] for r in results)
+    names = {r[0] for r in results}
+    saved = {(d["annotator"], d["n"]) for d in ReviewStore(db).decisions() if d["annotator"] in names}
+    lost = len({(r[0], n) for r in results for n in r[1]} - saved)
+    p50, p95 = statistics.median(posts), statistics.quantiles(posts, n=20)[-1]
+    print(
+        f"{annotators} concurrent annotators x {decisions}: per decision (POST) p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"max {max(posts):.1f} ms; per item (next + POST) p50 {statistics.median(items):.1f} ms, "
+        f"p95 {statistics.quantiles(items, n=20)[-1]:.1f} ms over {len(posts)} decisions"
+    )
+    print(
+        f"items served to two annotators (overlap 1): {len(served) - len(set(served))}; "
+        f"decisions lost: {lost}; answers not 200: {failed}"
+    )
+    print(f"p95 per decision {p95:.1f} ms: target < 50 ms -> ratio {50 / p95:.1f}x under")
+    return p95
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--decisions", type=int, default=300)
+    parser.add_argument("--annotators", type=int, default=4)
+    parser.add_argument("--concurrent-decisions", type=int, default=500)
     args = parser.parse_args()
     import httpx
 
@@ -84,17 +149,18 @@ def main() -> None:
         output = make_output(root, args.items)
         print(f"output of {args.items:,} items written in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        command = [sys.executable, "-m", "babelforge", "review", "serve", str(output), "--port", "8790", "--no-browser"]
+        url = f"http://127.0.0.1:{free_port()}"
+        port = url.rsplit(":", 1)[1]
+        command = [sys.executable, "-m", "babelforge", "review", "serve", str(output), "--port", port, "--no-browser"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         try:
             while True:
                 try:
-                    httpx.get("http://127.0.0.1:8790/api/session", timeout=1)
+                    httpx.get(f"{url}/api/session", timeout=1)
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
             print(f"first start (imports {args.items:,} items into SQLite): {time.perf_counter() - started:.1f} s")
-            url = "http://127.0.0.1:8790"
             page = time.perf_counter()
             for path in ("/", "/static/review.js", "/static/review.css", "/api/session"):
                 httpx.get(url + path).raise_for_status()
@@ -115,6 +181,10 @@ def main() -> None:
                     f"over {len(times)} items"
                 )
             print(f"worst p95 {worst:.1f} ms per item: target < 200 ms -> ratio {200 / worst:.1f}x under")
+            if args.annotators:
+                from babelforge.review import default_db
+
+                concurrent(url, default_db(output), args.annotators, args.concurrent_decisions)
         finally:
             process.kill()
 

@@ -22,14 +22,10 @@ from fastapi.staticfiles import StaticFiles
 
 from babelforge.errors import ReviewError
 from babelforge.review.access import LOOPBACK_NAMES, HostName
-from babelforge.review.guard import COOKIE, RequestGuard
+from babelforge.review.guard import GuardMiddleware, RequestGuard
 from babelforge.review.schema import MAX_NAME, Decision, check_decision_spans, validation_detail
 from babelforge.review.store import ReviewStore, UnknownItemError
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 LARGEST_ITEM = 2**62  # beyond SQLite's integers; a larger number is a 422, not an overflow
 Item = Annotated[int, Path(ge=0, le=LARGEST_ITEM)]  # module level: routes' string annotations resolve here
 
@@ -67,24 +63,8 @@ def create_app(store: ReviewStore, options: ReviewOptions):
     guidelines_html = render_markdown(options.guidelines)
     facets = store.facets()  # items never change after import: once per server
     labels = sorted(set(options.labels) | set(facets["labels"]))
-    guard = options.guard()
 
-    @app.middleware("http")
-    async def guarded(request: Request, call_next):
-        refusal = guard.refuse(request)
-        if refusal is not None:
-            response = JSONResponse({"detail": refusal.detail}, refusal.status)
-        else:
-            token = guard.token_of(request)
-            request.state.owner = guard.owner(token)
-            response = await call_next(request)
-            if token and request.query_params.get("token") == token:  # the printed link: remember it
-                response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(GuardMiddleware, guard=options.guard())
 
     @app.exception_handler(ReviewError)
     async def bad_input(request: Request, error: ReviewError):

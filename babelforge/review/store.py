@@ -198,11 +198,12 @@ class ReviewStore:
         return [row[0] for row in reversed(rows)]
 
     def progress(self, annotator: str) -> dict[str, int]:
-        total, open_items = self._query("SELECT COUNT(*), COALESCE(SUM(open), 0) FROM items")[0]
+        # two counts on the covering index (open, n): SUM(open) would read every row, per request
+        total, done = self._query("SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM items WHERE open = 0)")[0]
         mine = self._query(
             "SELECT COUNT(DISTINCT item) FROM decisions WHERE annotator = ? AND decision != 'skip'", (annotator,)
         )[0][0]
-        return {"total": total, "done": total - open_items, "mine": mine}
+        return {"total": total, "done": done, "mine": mine}
 
     def facets(self) -> dict[str, list]:
         """Values the page offers as filters."""

@@ -6,7 +6,8 @@ import pytest
 from kit.hard_scripts import XSS
 
 from babelforge.review import open_review
-from babelforge.review.app import CSP, ReviewOptions, create_app
+from babelforge.review.app import ReviewOptions, create_app
+from babelforge.review.guard import CSP
 
 LOCAL = "http://127.0.0.1:8765"
 
