@@ -17,7 +17,7 @@ Usage counts tokens with ``count_tokens`` (default: whitespace words) and the an
 request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``.
 The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``, ``GET
 /batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET
-/files/ID/content``.
+/files/ID/content``; ``batch_api = False`` answers 404 there instead.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class FakeOpenAIServer(LoopbackServer):
         self.count_tokens: Callable[[str], int] = count_words
         self.mode = "ok"
         self.batch_polls = 1
+        self.batch_api = True
         self.requests: list[dict] = []
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
@@ -96,6 +97,7 @@ class FakeOpenAIServer(LoopbackServer):
             self.count_tokens = count_words
             self.mode = "ok"
             self.batch_polls = 1
+            self.batch_api = True
             self.slow_seconds = self._slow_default
 
     def chat_paths(self) -> list[dict]:
@@ -156,6 +158,8 @@ class FakeOpenAIServer(LoopbackServer):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.path.endswith("/files"):
+                    if not server.batch_api:
+                        return self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
                     return self._upload(raw)
                 body = json.loads(raw or b"{}")
                 with server._lock:

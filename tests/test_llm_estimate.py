@@ -1,0 +1,124 @@
+"""Cost before running: the estimate against what the ledger then spends, and the confirm_above gate."""
+
+import pytest
+
+from babelforge.errors import BabelforgeError
+from babelforge.llm.estimate import StepCost, confirm_costs, cost_lines, estimate_step_costs
+from babelforge.llm.ledger import SharedBudget
+from babelforge.llm.tokens import token_counter
+from babelforge.manifest import load_manifest
+from babelforge.pipeline import work_dir_for
+from babelforge.runner import run_manifest
+
+PAIRS = "tatoeba-eng-swh.tsv"
+
+
+@pytest.fixture(scope="module")
+def tokenizer(minilm_path) -> str:
+    """A real tokenizer that ships offline (English WordPiece: Swahili costs it more tokens a word)."""
+    return str(minilm_path / "tokenizer.json")
+
+
+def pairs(data_dir) -> list[tuple[str, str]]:
+    return [tuple(line.split("\t")) for line in (data_dir / PAIRS).read_text().splitlines()]
+
+
+def xl_manifest(tmp_path, lines: list[str], server, tokenizer: str, name: str, **llm) -> dict:
+    (tmp_path / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    options = {"tokenizer": tokenizer, "price_in": 0.5, "price_out": 1.5, "max_budget": 100.0, **llm}
+    return {
+        "name": name,
+        "sources": [{"kind": "text", "path": str(tmp_path / f"{name}.txt"), "language": "en"}],
+        "steps": [{"instruct": {"mode": "xl_instruct", "model": f"openai:{name}@{server.base_url}",
+                                "response_language": "en", "llm": options}}],
+        "output": {"path": str(tmp_path / name), "kind": "chat"},
+        "executor": {"local": {"tasks": 2, "workers": 1}},
+    }  # fmt: skip
+
+
+def spent_by_the_run(manifest, monkeypatch, tmp_path) -> float:
+    """The run's ledger (the budget file every task shares), from a cache of its own."""
+    monkeypatch.setenv("BABELFORGE_HOME", str(tmp_path / "run-home"))
+    run_manifest(manifest, keep_work=True)
+    step = manifest.step_settings[0]
+    path = step.llm.for_run(work_dir_for(manifest.output.path)).budget_file(step.model)
+    return SharedBudget(path).totals()[0]
+
+
+def estimate(manifest, monkeypatch, tmp_path, **kwargs):
+    monkeypatch.setenv("BABELFORGE_HOME", str(tmp_path / "estimate-home"))
+    (cost,) = estimate_step_costs(manifest, **kwargs)
+    return cost
+
+
+def test_the_estimate_of_english_prompts_is_within_10_percent(
+    data_dir, tmp_path, write_manifest, llm_server, tokenizer, monkeypatch
+):
+    counter = token_counter("anything", tokenizer)
+    llm_server.count_tokens = counter.count
+    llm_server.reply = lambda request: request["messages"][-1]["content"]  # answers as long as the question
+    english = [e for e, _ in pairs(data_dir)]
+    manifest = load_manifest(write_manifest(xl_manifest(tmp_path, english, llm_server, tokenizer, "english")))
+    cost = estimate(manifest, monkeypatch, tmp_path, sample=20)
+    assert llm_server.requests == []  # nothing was sent to estimate
+    assert cost.records == 40
+    assert cost.requests == 40
+    assert cost.tokenizer == f"tokenizer:{tokenizer}"
+    actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
+    assert cost.cost_usd == pytest.approx(actual, rel=0.10)
+
+
+def test_the_estimate_of_swahili_prompts_with_a_pilot_is_within_10_percent(
+    data_dir, tmp_path, write_manifest, llm_server, tokenizer, monkeypatch
+):
+    counter = token_counter("anything", tokenizer)
+    english_of = {s: e for e, s in pairs(data_dir)}
+    llm_server.count_tokens = counter.count
+    llm_server.reply = lambda request: english_of.get(request["messages"][-1]["content"], "?")
+    swahili = [s for _, s in pairs(data_dir)]
+    words = sum(len(s.split()) for s in swahili)
+    assert sum(counter.count(s) for s in swahili) / words > 1.3 * sum(
+        counter.count(e) for e, _ in pairs(data_dir)
+    ) / sum(len(e.split()) for e, _ in pairs(data_dir))  # more tokens a word than English
+    manifest = load_manifest(write_manifest(xl_manifest(tmp_path, swahili, llm_server, tokenizer, "swahili")))
+    cost = estimate(manifest, monkeypatch, tmp_path, sample=20, pilot=5)
+    assert "measured on 5 pilot" in cost.output
+    assert len(llm_server.chat_paths()) == 5
+    actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
+    assert cost.cost_usd == pytest.approx(actual, rel=0.10)
+
+
+def test_a_manifest_without_llm_steps_has_no_estimate(data_dir, tmp_path, write_manifest):
+    spec = {
+        "name": "plain",
+        "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en", "limit": 3}],
+        "output": {"path": str(tmp_path / "out"), "kind": "ner"},
+    }
+    assert estimate_step_costs(load_manifest(write_manifest(spec))) == []
+
+
+def cost(usd: float, above: float | None) -> StepCost:
+    return StepCost(2, "instruct", "m", "http://x/v1", 10, 10, 10, 0, 100, 100, usd, "characters/4", False,
+                    "assumed", confirm_above=above)  # fmt: skip
+
+
+def test_confirm_above_refuses_without_a_terminal_in_one_line():
+    with pytest.raises(BabelforgeError, match=r"steps\[2\].instruct ~12.00 USD > confirm_above 10.00") as found:
+        confirm_costs([cost(12.0, 10.0)], interactive=False)
+    assert "\n" not in str(found.value)
+    confirm_costs([cost(9.0, 10.0), cost(50.0, None)], interactive=False)  # under the line, or no line
+
+
+def test_confirm_above_asks_on_a_terminal():
+    asked = []
+    confirm_costs([cost(12.0, 10.0)], interactive=True, ask=lambda q: asked.append(q) or "y")
+    assert "Run anyway?" in asked[0]
+    with pytest.raises(BabelforgeError, match="run cancelled"):
+        confirm_costs([cost(12.0, 10.0)], interactive=True, ask=lambda q: "")
+
+
+def test_cost_lines_print_one_line_a_step_and_a_total():
+    lines = cost_lines([cost(1.0, None), cost(2.5, None)])
+    assert len(lines) == 3
+    assert "~1.0000 USD" in lines[0]
+    assert lines[-1] == "llm total: ~3.5000 USD"
