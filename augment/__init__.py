@@ -60,7 +60,7 @@ class CodeMixSettings(StepSettings):
             aligner(self.aligner)  # a bad spec fails now
         return CodeMixStep(
             self.method, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed,
-            self.lexicon, self.aligner, self.model, self.judge, self.llm,
+            self.lexicon, self.aligner, self.model, self.judge, self.llm.for_run(ctx.work_dir),
         )  # fmt: skip
 
 
@@ -113,7 +113,8 @@ class InstructSettings(StepSettings):
         templates = {resolve(k).code: v for k, v in self.templates.items()}
         return InstructStep(
             self.mode, templates, self.model, self.response_language, self.seed,
-            dict(self.proportions) if self.proportions else None, self.lexicon, self.shots, self.cmi, self.llm,
+            dict(self.proportions) if self.proportions else None, self.lexicon, self.shots, self.cmi,
+            self.llm.for_run(ctx.work_dir),
         )  # fmt: skip
 
 
