@@ -1,4 +1,9 @@
-"""The dataset card: a README.md whose YAML header the Hub and ``datasets`` read."""
+"""The dataset card: a README.md whose YAML header the Hub and ``datasets`` read.
+
+The card quotes the manifest (name, description, license, attributions) with its values expanded, as
+a reader expects; the value of an environment variable named like a secret never appears in it (see
+:func:`babelforge.provenance.secret_environment`).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,8 @@ TEMPLATE = """---
 {description}
 
 Forged with babelforge {version} from the manifest `{manifest_name}` (version {manifest_version});
-`provenance.json` beside this card records the manifest, input hashes, package versions and every count.
+`provenance.json` beside this card records the manifest (environment variables as `${{VAR}}` references),
+input hashes, package versions and every count.
 
 ## Contents
 
@@ -79,7 +85,9 @@ def card_data(manifest, rows: int, split_rows: dict[str, int], dataset_info: dic
 
 def render_card(manifest, data, summary: dict[str, Any], version: str) -> str:
     """The whole README.md."""
-    return TEMPLATE.format(
+    from babelforge.provenance import scrub, secret_environment
+
+    text = TEMPLATE.format(
         card_data=data.to_yaml(),
         pretty_name=manifest.name,
         description=manifest.description or f"A {manifest.output.kind} dataset.",
@@ -90,6 +98,7 @@ def render_card(manifest, data, summary: dict[str, Any], version: str) -> str:
         steps=_steps(summary),
         sources=_sources(manifest),
     )
+    return scrub(text, secret_environment())
 
 
 def _contents(summary: dict[str, Any]) -> str:

@@ -40,7 +40,13 @@ class MissingDependencyError(BabelforgeError, ImportError):
 
     def __init__(self, what: str, packages: Iterable[str], extra: str):
         names = ", ".join(packages)
-        super().__init__(f'{what} needs {names}: pip install "babelforge[{extra}]"')
+        self.extra = extra
+        super().__init__(f"{what} needs {names}: {install_command(extra)}")
+
+
+def install_command(extra: str) -> str:
+    """How to install an extra, in a clone (the README's way) and from PyPI."""
+    return f'pip install -e ".[{extra}]" (in a clone) or pip install "babelforge[{extra}]"'
 
 
 class InputFormatError(BabelforgeError, ValueError):
@@ -56,6 +62,20 @@ class OutputError(BabelforgeError):
     """An output folder that is missing, incomplete or cannot be written."""
 
 
+def brief(text: str, limit: int = 300) -> str:
+    """The first non-empty line of ``text``, cut at a word boundary with an ellipsis when over ``limit``.
+
+    For quoting another program's error (the Hub, a server) inside one line of ours.
+    """
+    line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    if not line[limit].isspace() and any(c.isspace() for c in cut):
+        cut = cut.rsplit(None, 1)[0]  # the word the limit fell inside goes whole
+    return cut.rstrip(" ,;:.") + "…"
+
+
 def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` choices close to ``value``, closest first (case-insensitive)."""
     by_lower = {c.lower(): c for c in choices}
@@ -64,3 +84,7 @@ def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
 
 class ReviewError(BabelforgeError, ValueError):
     """A review database, decision or exchange file that cannot be used as given."""
+
+
+class Interrupted(BabelforgeError):
+    """The user stopped a run (Ctrl-C); its finished tasks are kept for the next attempt."""

@@ -11,13 +11,17 @@ A manifest names sources, languages, an ordered list of steps, the output and th
     output: {path: out/quickstart, kind: ner}
     executor: {local: {tasks: 2}}
 
-Strings may use ``${VAR}`` or ``${VAR:-default}`` to read the environment. Source paths are relative to
-the manifest's folder; the output path to the working directory. Unknown keys, unknown step kinds,
-unknown languages and missing files are all reported together by :func:`check_manifest`.
+Strings may use ``${VAR}`` or ``${VAR:-default}`` to read the environment; ``$${VAR}`` is a literal
+``${VAR}``. The loaded manifest keeps the mapping as written (:attr:`ManifestBase.as_written`) and
+which strings read the environment (:attr:`ManifestBase.env_references`), so that provenance can
+record references instead of values. Source paths are relative to the manifest's folder; the output
+path to the working directory. Unknown keys, unknown step kinds, unknown languages and missing files
+are all reported together by :func:`check_manifest`.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import types
@@ -32,6 +36,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -45,7 +50,8 @@ from babelforge.registry import StepSettings, step_kinds
 from babelforge.sources import SOURCE_MODELS, Source
 
 EXECUTORS = ("local", "ray", "slurm")
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+#: ``${VAR}``, ``${VAR:-default}``; with a second ``$`` in front, the same text taken literally.
+_ENV = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class Problem(NamedTuple):
@@ -56,6 +62,13 @@ class Problem(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class EnvReference(NamedTuple):
+    """A manifest string that read the environment: the string as written, and the variables it read."""
+
+    written: str
+    names: tuple[str, ...]
 
 
 class ManifestError(BabelforgeError):
@@ -167,6 +180,21 @@ class ManifestBase(_Strict):
     review: ReviewSettings = ReviewSettings()
     on_error: Literal["fail", "skip"] = Field("fail", description="default for sources that do not say")
 
+    _written: dict | None = PrivateAttr(None)
+    _env_references: dict[tuple, EnvReference] = PrivateAttr(default_factory=dict)
+
+    @property
+    def as_written(self) -> dict[str, Any]:
+        """The manifest as its file holds it (``${VAR}`` unexpanded); for a manifest not read from a
+        file (one read back from provenance), its settings."""
+        return self._written if self._written is not None else self.model_dump(mode="json")
+
+    @property
+    def env_references(self) -> dict[tuple, EnvReference]:
+        """The strings whose value came from the environment, by location (``("steps", 2, "translate",
+        "model")``): never write their values out, write the references."""
+        return dict(self._env_references)
+
     @property
     def step_settings(self) -> list[StepSettings]:
         return [next(iter(entry.__dict__.values())) for entry in self.steps]  # type: ignore[attr-defined]
@@ -229,12 +257,19 @@ def check_manifest(
     if not isinstance(data, dict):
         return None, [Problem(str(path), f"a manifest is a mapping of keys, got {type(data).__name__}")]
     problems: list[Problem] = []
-    data = _interpolate(data, "", problems)
+    references: dict[tuple, EnvReference] = {}
+    written = copy.deepcopy(data)
+    data = _interpolate(data, (), problems, references)
     if output:
         data.setdefault("output", {})["path"] = output
+        references.pop(("output", "path"), None)
     if executor:
         data.setdefault("executor", {})["use"] = executor
-    return _validate(data, path.parent, problems)
+    manifest, problems = _validate(data, path.parent, problems)
+    if manifest is not None:
+        manifest._written = written
+        manifest._env_references = references
+    return manifest, problems
 
 
 def _validate(data: dict, base_dir: Path, problems: list[Problem]) -> tuple[ManifestBase | None, list[Problem]]:
@@ -250,26 +285,39 @@ def _validate(data: dict, base_dir: Path, problems: list[Problem]) -> tuple[Mani
     return (None if problems else manifest), _dedupe(problems)
 
 
-def _interpolate(value: Any, where: str, problems: list[Problem]) -> Any:
+def _interpolate(value: Any, loc: tuple, problems: list[Problem], references: dict[tuple, EnvReference]) -> Any:
+    """``value`` with ``${VAR}`` expanded in every string; ``references`` gains each string that read a
+    variable set in the environment (a default taken is the manifest's own text, not the environment's)."""
     if isinstance(value, dict):
-        return {k: _interpolate(v, _join(where, k), problems) for k, v in value.items()}
+        return {k: _interpolate(v, (*loc, k), problems, references) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
+        return [_interpolate(v, (*loc, i), problems, references) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
+    read: list[str] = []
 
     def substitute(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
+        escaped, name, default = match.groups()
+        if escaped:
+            return match.group(0)[1:]
         if name in os.environ:
+            read.append(name)
             return os.environ[name]
         if default is not None:
             return default
         problems.append(
-            Problem(where, f"environment variable ${{{name}}} is not set (set it, or write ${{{name}:-default}})")
+            Problem(
+                _path(list(loc)),
+                f"environment variable ${{{name}}} is not set (set it, write ${{{name}:-default}}, "
+                f"or $${{{name}}} for the text itself)",
+            )
         )
         return match.group(0)
 
-    return _ENV.sub(substitute, value)
+    expanded = _ENV.sub(substitute, value)
+    if read:
+        references[loc] = EnvReference(value, tuple(dict.fromkeys(read)))
+    return expanded
 
 
 def _join(where: str, key: Any) -> str:
@@ -337,6 +385,16 @@ def _step_problems(steps: Any) -> list[Problem]:
     return problems
 
 
+def error_location(error: dict) -> tuple:
+    """Where a pydantic error is, as a location in the manifest's own mapping (union tags removed)."""
+    loc = list(error["loc"])
+    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_MODELS:
+        del loc[2]  # the discriminator's tag
+    if len(loc) > 3 and loc[0] == "steps" and loc[2] == loc[3]:
+        del loc[2]  # the tagged-union member repeats the kind
+    return tuple(loc)
+
+
 def _problem(error: dict) -> Problem | None:
     loc = list(error["loc"])
     if error["type"] == "extra_forbidden" or (
@@ -346,10 +404,7 @@ def _problem(error: dict) -> Problem | None:
     if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["sources"]:
         got = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
         return Problem(_path(loc) + ".kind", _choice_message("source kind", got, SOURCE_MODELS))
-    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_MODELS:
-        del loc[2]  # the discriminator's tag
-    if len(loc) > 3 and loc[0] == "steps" and loc[2] == loc[3]:
-        del loc[2]  # the tagged-union member repeats the kind
+    loc = list(error_location(error))
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     if error["type"] == "missing":

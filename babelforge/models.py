@@ -2,9 +2,11 @@
 
 A model is a Hugging Face id (``facebook/nllb-200-distilled-600M``) or a local folder. Resolution
 looks in the local folder, then the Hugging Face cache, then the Hub, and fails fast with an error
-that names the model and says how to get it when none of them has it. CTranslate2 conversions are
-cached under ``$BABELFORGE_HOME/ct2`` (default ``~/.cache/babelforge``), one folder per model,
-revision and quantization, written atomically.
+that names the model and says how to get it when none of them has it. Steps check their models when
+they are built (:func:`check_model`) without failing, so that ``babelforge run --dry-run`` shows the
+plan with a missing model marked; a run calls :func:`require_models` before any work starts.
+CTranslate2 conversions are cached under ``$BABELFORGE_HOME/ct2`` (default ``~/.cache/babelforge``),
+one folder per model, revision and quantization, written atomically.
 
 Nothing here imports torch, transformers or ctranslate2 at module import.
 """
@@ -15,10 +17,11 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from babelforge.errors import BabelforgeError, MissingDependencyError
+from babelforge.errors import BabelforgeError, MissingDependencyError, brief
 
 QUANTIZATIONS = ("default", "int8", "int8_float16", "int8_float32", "float16", "bfloat16", "float32")
 #: Model types CTranslate2's Transformers converter handles, and the family that decides language tags.
@@ -26,7 +29,15 @@ FAMILIES = {"marian": "marian", "m2m_100": "m2m100", "nllb": "nllb", "t5": "t5",
 
 
 class ModelNotFoundError(BabelforgeError):
-    """A model that is neither a local folder, nor cached, nor reachable on the Hub."""
+    """A model that is neither a local folder, nor cached, nor reachable on the Hub.
+
+    ``name`` is the model, ``why`` a few words for a plan line (``not cached, hub unreachable``) and
+    ``fix`` how to get it.
+    """
+
+    def __init__(self, name: str, message: str, why: str, fix: str):
+        self.name, self.why, self.fix = name, why, fix
+        super().__init__(message)
 
 
 def babelforge_home() -> Path:
@@ -70,7 +81,8 @@ def resolve_model(name: str, revision: str | None = None) -> ResolvedModel:
     if local.is_dir():
         return ResolvedModel(name, local.resolve(), f"local:{_folder_digest(local)}")
     if local.is_absolute() or name.startswith((".", "~")):
-        raise ModelNotFoundError(f"model folder {name!r} does not exist: check the path")
+        fix = "check the path"
+        raise ModelNotFoundError(name, f"model folder {name!r} does not exist: {fix}", "no such folder", fix)
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
@@ -80,18 +92,86 @@ def resolve_model(name: str, revision: str | None = None) -> ResolvedModel:
         try:
             path = snapshot_download(name, revision=revision, etag_timeout=5)
         except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as error:
-            raise ModelNotFoundError(_not_found_message(name, error)) from None
+            raise _not_found(name, error) from None
     path = Path(path)
     return ResolvedModel(name, path, path.name)
 
 
-def _not_found_message(name: str, error: Exception) -> str:
-    reason = str(error).splitlines()[0][:200]
-    return (
-        f"model {name!r} is not a local folder, not in the Hugging Face cache, and could not be fetched "
-        f"from the Hub ({reason}). Get it where the Hub is reachable with `hf download {name}` (then copy "
-        "the cache, or point the manifest at the downloaded folder), or check the id's spelling"
+def _not_found(name: str, error: Exception) -> ModelNotFoundError:
+    """The error for a Hub id found nowhere, saying why the Hub did not have it (in full words)."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    text = str(error)
+    if isinstance(error, GatedRepoError):
+        why, hub = "gated on the Hub", "the Hub refused it (gated: accept its terms on its page, then log in)"
+    elif isinstance(error, RepositoryNotFoundError):
+        why, hub = "not on the Hub", "the Hub has no such model (or it is private: log in with `hf auth login`)"
+    elif "outgoing traffic has been disabled" in text:
+        why, hub = "not cached, hub offline", "the Hub is switched off here (HF_HUB_OFFLINE)"
+    elif "internet connection" in text or "ConnectError" in text or "ConnectTimeout" in text:
+        why, hub = "not cached, hub unreachable", f"the Hub is unreachable ({brief(text, 120)})"
+    else:
+        why, hub = "not cached, hub refused", f"it could not be fetched from the Hub ({brief(text, 200)})"
+    fix = (
+        f"get it with `hf download {name}` where the Hub is reachable (then copy the cache here, or name the "
+        "downloaded folder in the manifest), or check the id's spelling"
     )
+    message = f"model {name!r} is not a local folder, not in the Hugging Face cache, and {hub}: {fix}"
+    return ModelNotFoundError(name, message, why, fix)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """Whether a model a step names is at hand: ``resolved`` when it is, else the ``error`` a run raises."""
+
+    name: str
+    resolved: ResolvedModel | None = None
+    error: ModelNotFoundError | None = None
+
+    def describe(self) -> str:
+        """One plan line: ``model NAME: found (revision ...)`` or ``model NAME: MISSING (why): how to get it``."""
+        if self.error is not None:
+            return f"model {self.name}: MISSING ({self.error.why}): {self.error.fix}"
+        return f"model {self.name}: found (revision {self.resolved.revision})"
+
+    def require(self) -> ResolvedModel:
+        """The resolved model.
+
+        Raises:
+            ModelNotFoundError: naming the model and how to get it, when it is missing.
+        """
+        if self.error is not None:
+            raise self.error
+        return self.resolved
+
+
+def check_model(name: str, revision: str | None = None) -> ModelCheck:
+    """Look for ``name`` as :func:`resolve_model` does, without raising: what a step keeps from its ``build()``."""
+    try:
+        return ModelCheck(name, resolved=resolve_model(name, revision))
+    except ModelNotFoundError as error:
+        return ModelCheck(name, error=error)
+
+
+def require_models(plan_or_steps) -> None:
+    """Fail before any work when a step of the plan names a model that is missing.
+
+    Args:
+        plan_or_steps: a compiled :class:`~babelforge.pipeline.Plan`, or steps; each step's
+            ``model_checks`` (from :func:`check_model`) are looked at.
+
+    Raises:
+        ModelNotFoundError: for the first missing model, naming it and how to get it.
+    """
+    for check in model_checks(plan_or_steps):
+        check.require()
+
+
+def model_checks(plan_or_steps) -> list[ModelCheck]:
+    """The model checks of every step of a plan (or of the given steps), in order."""
+    passes = getattr(plan_or_steps, "passes", None)
+    steps: Iterable = [step for p in passes for step in p.steps] if passes is not None else plan_or_steps
+    return [check for step in steps for check in getattr(step, "model_checks", ())]
 
 
 def _folder_digest(folder: Path) -> str:

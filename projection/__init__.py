@@ -39,17 +39,20 @@ class TranslateSettings(StepSettings):
     llm: LLMOptions = Field(default_factory=LLMOptions, description="for openai:MODEL@BASE_URL models")
 
     def build(self, ctx):
-        from babelforge.models import resolve_model
+        from babelforge.models import check_model
         from babelforge.projection.ct2 import Decoding
         from babelforge.projection.llm_translate import is_llm_spec
         from babelforge.projection.translate import TranslateStep
 
         decoding = Decoding(self.beam_size, self.max_decoding_length, self.length_penalty, self.quantization)
-        resolved = None if is_llm_spec(self.model) else resolve_model(self.model)  # fail fast, before any task
+        check = None if is_llm_spec(self.model) else check_model(self.model)  # a run requires it before any task
         memory = "default" if self.memory else None
-        return TranslateStep(
-            self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, resolved, self.llm
-        )
+        step = TranslateStep(
+            self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, check and check.resolved,
+            self.llm,
+        )  # fmt: skip
+        step.model_checks = [check] if check else []
+        return step
 
 
 @register_step("project")
@@ -71,16 +74,16 @@ class ProjectSettings(StepSettings):
     keep_partial: bool = Field(False, description="keep records with some spans lost (default: drop them)")
 
     def build(self, ctx):
+        from babelforge.projection.llm_translate import is_llm_spec
         from babelforge.projection.methods import make_projector
         from babelforge.projection.project import ProjectStep
 
-        resolved = None
-        from babelforge.projection.llm_translate import is_llm_spec
-
+        check = None
         if self.model and self.method in ("constrained", "markers", "ensemble") and not is_llm_spec(self.model):
-            from babelforge.models import resolve_model
+            from babelforge.models import check_model
 
-            resolved = resolve_model(self.model)  # fail fast, before any task starts
+            check = check_model(self.model)  # a run requires it before any task starts
+        resolved = check and check.resolved
         options = dict(
             embedder=self.embedder,
             aligner=self.aligner,
@@ -91,4 +94,6 @@ class ProjectSettings(StepSettings):
             resolved=resolved,
         )
         make_projector(self.method, **options)  # a bad spec fails now, not in a task
-        return ProjectStep(self.method, options, self.keep_partial)
+        step = ProjectStep(self.method, options, self.keep_partial)
+        step.model_checks = [check] if check else []
+        return step

@@ -39,6 +39,12 @@ class ProjectStep(RecordStep):
             resolved = options["resolved"]
             self.models = [{"name": options["model"], "revision": resolved.revision, "engine": "ctranslate2"}]
 
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        from babelforge.models import require_models
+
+        require_models([self])  # a model found missing when the step was built stops the task before a record
+        yield from super().run(data, rank, world_size)
+
     @property
     def projector(self):
         if self._projector is None:

@@ -47,6 +47,12 @@ class TranslateStep(RecordStep):
             self.models = [{"name": model, "revision": resolved.revision, "engine": "ctranslate2", **decoding.__dict__}]
         self._translators: dict[str, CTranslate2Translator | LLMTranslator] = {}
 
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        from babelforge.models import require_models
+
+        require_models([self])  # a model found missing when the step was built stops the task before a record
+        yield from super().run(data, rank, world_size)
+
     def _translator(self, source: str) -> CTranslate2Translator | LLMTranslator:
         if source not in self._translators:
             self._translators[source] = make_translator(

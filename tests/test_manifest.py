@@ -121,3 +121,44 @@ def test_validate_command_exits_2_without_traceback(write_manifest, data_dir):
         [sys.executable, "-m", "babelforge", "validate", str(QUICKSTART)], capture_output=True, text=True
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def test_interpolation_defaults_literals_and_lists(write_manifest, data_dir, monkeypatch):
+    monkeypatch.setenv("BF_TARGET", "yor_Latn")
+    monkeypatch.delenv("BF_UNSET", raising=False)
+    settings = base(
+        data_dir,
+        description="for ${BF_TARGET}, literally $${BF_UNSET} and $${BF_TARGET:-x}",
+        languages={"source": "en", "targets": ["${BF_TARGET}", "${BF_UNSET:-hau_Latn}"]},
+    )
+    manifest, problems = check_manifest(write_manifest(settings))
+    assert problems == []
+    assert manifest.languages.targets == ["yor_Latn", "hau_Latn"]
+    assert manifest.description == "for yor_Latn, literally ${BF_UNSET} and ${BF_TARGET:-x}"
+
+
+def test_the_manifest_as_written_and_its_environment_references_are_kept(write_manifest, data_dir, monkeypatch):
+    monkeypatch.setenv("BF_TARGET", "yor_Latn")
+    monkeypatch.delenv("BF_UNSET", raising=False)
+    settings = base(
+        data_dir,
+        description="plain $${BF_TARGET}",
+        languages={"source": "en", "targets": ["${BF_TARGET}", "${BF_UNSET:-hau_Latn}"]},
+    )
+    manifest = load_manifest(write_manifest(settings), output="elsewhere")
+    assert manifest.as_written["languages"]["targets"] == ["${BF_TARGET}", "${BF_UNSET:-hau_Latn}"]
+    assert manifest.as_written["output"]["path"] == "out/t"  # as the file says; the override is the run's
+    # a default or an escape reads nothing from the environment: only the first target is a reference
+    assert {loc: ref.names for loc, ref in manifest.env_references.items()} == {
+        ("languages", "targets", 0): ("BF_TARGET",)
+    }
+
+
+def test_an_unset_variable_names_the_ways_out(write_manifest, data_dir, monkeypatch):
+    monkeypatch.delenv("BF_UNSET", raising=False)
+    _, problems = check_manifest(write_manifest(base(data_dir, description="x ${BF_UNSET} y")))
+    (problem,) = problems
+    assert problem.path == "description"
+    assert "${BF_UNSET} is not set" in problem.message
+    assert "${BF_UNSET:-default}" in problem.message
+    assert "$${BF_UNSET}" in problem.message

@@ -16,13 +16,18 @@ def publish(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be uploaded, upload nothing."),
     message: str | None = typer.Option(None, "--message", "-m", help="Commit message."),
 ) -> None:
-    """Publish a dataset folder to the Hugging Face Hub (card, data, provenance) in one commit."""
+    """Publish a dataset folder to the Hugging Face Hub (card, data, provenance) in one commit.
+
+    The folder must be a complete babelforge output, and no file of it may hold the value of an
+    environment variable that looks like a secret (HF_TOKEN, *_API_KEY, *_PASSWORD ...).
+    """
     from babelforge.outputs import OutputFolder
-    from babelforge.publish import publish_output
+    from babelforge.publish import check_publishable, publish_output, publishable_files
 
     folder = OutputFolder.open(output)
-    files = folder.files()
+    files = publishable_files(folder)
     if dry_run:
+        check_publishable(folder)
         total = sum((folder.path / f).stat().st_size for f in files)
         for f in files:
             out.print(f"  {f}  ({(folder.path / f).stat().st_size:,} bytes)", highlight=False)
