@@ -1,16 +1,18 @@
 """Manifest ``sources``: where records come from, one settings model per reader kind.
 
-Each model validates its own settings (paths exist, languages resolve) and builds its reader, a
-datatrove step from :mod:`babelforge.builders.readers`. Paths are relative to the manifest's folder.
+Each model validates its own settings (paths exist, languages resolve, files look like their kind)
+and builds its reader, a datatrove step from :mod:`babelforge.builders.readers`. Paths are relative
+to the manifest's folder.
 """
 
 from __future__ import annotations
 
+import codecs
 import glob
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from babelforge.langs import LanguageCode
 
@@ -47,8 +49,35 @@ class FieldMap(BaseModel):
     split: str | None = None
 
 
+def known_encoding(value: str) -> str:
+    """``value`` if Python knows it as a text encoding, else an error with examples."""
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {value!r}: use a Python codec name, e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"
+        ) from None
+    return value
+
+
 class SourceBase(BaseModel):
-    """Settings every source shares."""
+    """Settings every source shares.
+
+    ``on_error`` decides what bad input does. ``fail`` (the default): the first malformed line,
+    undecodable byte or unreadable file stops the run with one line naming the file, line and what
+    was expected. ``skip``: each is counted under a reason (``malformed_input``, ``undecodable``,
+    ``unreadable_file``; the rejects keep the details) and the run goes on.
+
+    Validation (``babelforge validate``, and ``babelforge run`` before any work) lists each source's
+    files and sniffs their first bytes: they must decode in ``encoding`` and look like the kind (a
+    JSON object line for jsonl, ``PAR1`` for parquet, ``{`` for squad, tab-separated columns for tsv,
+    token and tag columns for conll). A file that fails is a manifest problem under ``on_error: fail``;
+    under ``skip`` it is only a warning from ``validate`` and the run counts it as one
+    ``unreadable_file`` drop naming the file, so that one bad file among many does not stop a run.
+
+    A large file is read by several tasks at once, each from a byte range cut at record boundaries
+    (lines; blank lines for conll; row groups for parquet); compressed files are read whole.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str | None = Field(None, description="name recorded in each record's lineage; default: the file stem")
@@ -56,6 +85,7 @@ class SourceBase(BaseModel):
     language: LanguageCode | None = None
     split: str = "train"
     on_error: Literal["fail", "skip"] = "fail"
+    encoding: str = Field("utf-8", description="text encoding of the files (not used by parquet and hf sources)")
     limit: int = Field(-1, description="read at most this many records per task (-1: all)")
     attribution: str | None = Field(None, description="credit for the data, copied into the dataset card")
 
@@ -63,6 +93,28 @@ class SourceBase(BaseModel):
     @classmethod
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
         return existing_path(value, info)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        return known_encoding(value)
+
+    @model_validator(mode="after")
+    def _files_look_right(self, info: ValidationInfo) -> SourceBase:
+        """No files is always a problem; under ``on_error: fail``, so is a file that does not look like its kind."""
+        if (info.context or {}).get("recorded"):
+            return self
+        problems = self.file_problems(sniff=self.on_error == "fail")
+        if problems:
+            more = f" (and {len(problems) - 1} more file(s) like it)" if len(problems) > 1 else ""
+            raise ValueError(problems[0] + more)
+        return self
+
+    def file_problems(self, sniff: bool = True) -> list[str]:
+        """One line per file that is missing, unreadable or (``sniff``) does not look like this kind."""
+        from babelforge.builders.readers.files import source_problems
+
+        return source_problems(self, sniff)
 
     @property
     def display_name(self) -> str:
@@ -77,24 +129,35 @@ class SourceBase(BaseModel):
 
 
 class Translation(BaseModel):
-    """A parallel side: the same sentences in another language, file for file and sentence for sentence."""
+    """A parallel side: the same sentences in another language, file for file and sentence for sentence.
+
+    An undecodable byte in a translation file always stops the run (skipping a line would pair every
+    later sentence with the wrong translation).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     path: str
     language: LanguageCode
     format: Literal["conll", "text"] = Field("conll", description="CoNLL (tags ignored) or one sentence per line")
+    encoding: str = Field("utf-8", description="text encoding of the translation files")
 
     @field_validator("path")
     @classmethod
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
         return existing_path(value, info)
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        return known_encoding(value)
+
 
 class ConllSource(SourceBase):
     """CoNLL-style token-per-line files: blank lines between sentences, ``-DOCSTART-`` and ``#`` comments skipped.
 
     With ``translation``, each sentence also gets its translation (``target_text``) from parallel files,
-    ready for a ``project`` step (annotation projection over a parallel corpus).
+    ready for a ``project`` step (annotation projection over a parallel corpus). Such a source reads
+    each file whole in one task (pairs are found by order); without one, large files are split.
     """
 
     kind: Literal["conll"]
@@ -190,7 +253,10 @@ class SquadSource(SourceBase):
 
 
 class HubSource(_MappedSource):
-    """A Hugging Face dataset by Hub id (or a local dataset folder), config and split."""
+    """A Hugging Face dataset by Hub id (or a local dataset folder), config and split.
+
+    Its files are not sniffed (``datasets`` reads them); rows that do not fit ``fields`` follow ``on_error``.
+    """
 
     kind: Literal["hf"]
     path: str = Field(description="Hub dataset id, or a local folder that datasets.load_dataset reads")
@@ -204,6 +270,9 @@ class HubSource(_MappedSource):
         base = Path((info.context or {}).get("base_dir", "."))
         local = Path(value) if Path(value).is_absolute() else base / value
         return str(local.resolve()) if local.exists() else value  # otherwise a Hub id
+
+    def file_problems(self, sniff: bool = True) -> list[str]:
+        return []
 
     def reader(self, index: int) -> PipelineStep:
         from babelforge.builders.readers import HubReader
@@ -224,3 +293,19 @@ Source = Annotated[
     ConllSource | JsonlSource | ParquetSource | TextSource | TsvSource | HubSource | SquadSource,
     Field(discriminator="kind"),
 ]
+
+
+def file_warnings(sources: list[SourceBase]) -> list[tuple[str, str]]:
+    """``(where, message)`` for each file of a source with ``on_error: skip`` that does not look like its kind.
+
+    Such files are not manifest problems (the run counts each as one ``unreadable_file`` drop), but
+    ``babelforge validate`` shows them.
+    """
+    found = []
+    for index, source in enumerate(sources):
+        if source.on_error == "skip":
+            for problem in source.file_problems():
+                found.append(
+                    (f"sources[{index}]", f"{problem} (on_error: skip, so the run counts it as unreadable_file)")
+                )
+    return found

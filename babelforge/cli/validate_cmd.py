@@ -10,10 +10,15 @@ from babelforge.cli.console import err, out
 
 
 def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file.", show_default=False)) -> None:
-    """Check a manifest: exit 0 when valid, else exit 2 with one line per problem."""
+    """Check a manifest: exit 0 when valid, else exit 2 with one line per problem.
+
+    Source files are sniffed too: one that does not look like its kind is a problem, or a warning
+    for a source with ``on_error: skip`` (the run then counts it as an unreadable file).
+    """
     from rich.markup import escape
 
     from babelforge.manifest import check_manifest
+    from babelforge.sources import file_warnings
 
     result, problems = check_manifest(manifest)
     if problems:
@@ -21,6 +26,8 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
             err.print(f"[red]{escape(problem.path)}[/]: {escape(problem.message)}", highlight=False, soft_wrap=True)
         err.print(f"{manifest}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(2)
+    for where, message in file_warnings(result.sources):
+        err.print(f"[yellow]warning[/] {escape(where)}: {escape(message)}", highlight=False, soft_wrap=True)
     steps = ", ".join(s.kind for s in result.step_settings) or "none"
     out.print(
         f"{manifest}: valid ({len(result.sources)} source(s); steps: {steps}; output: {result.output.kind})",

@@ -3,7 +3,9 @@
 A subclass writes one hook, :meth:`RecordStep.process` (one record in, the record or a :class:`Drop`
 out), or :meth:`RecordStep.process_batch` for batched model calls. The base counts records in, kept
 and dropped per reason into datatrove's stats (so they reach the run summary and
-``provenance.json``), and writes dropped records to a rejects shard when the output asks for it.
+``provenance.json``), and writes dropped records to a rejects shard when the output asks for it:
+``rejects/NN-STEP-RANK.jsonl``, ``NN`` the step's position in the manifest, so two steps of one kind
+keep separate files.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ class RecordStep(PipelineStep):
     def __init__(self) -> None:
         super().__init__()
         self.rejects_folder: str | None = None
+        #: The step's position in the manifest's ``steps`` (1-based), set by the compiler; it prefixes
+        #: the rejects file's name.
+        self.rejects_position: int | None = None
 
     def process(self, doc: Document) -> Document | Drop:
         """Return ``doc`` (changed or not) or a :class:`Drop` with a reason."""
@@ -55,7 +60,8 @@ class RecordStep(PipelineStep):
         return [self.process(doc) for doc in docs]
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        rejects = RejectsFile(self.rejects_folder, self.name, rank)
+        position = None if self.rejects_position is None else f"{self.rejects_position:02d}"
+        rejects = RejectsFile(self.rejects_folder, self.name, rank, position)
         try:
             for batch in _batches(data or (), self.batch_size):
                 self.stat_update("in", value=len(batch))
@@ -94,10 +100,22 @@ def _batches(data: Iterable[Document], size: int) -> Iterator[list[Document]]:
 
 
 class RejectsFile:
-    """Dropped records of one step and rank as JSON lines, opened on the first reject."""
+    """Dropped records of one step and rank as JSON lines, opened on the first reject.
 
-    def __init__(self, folder: str | None, step: str, rank: int):
-        self.path = os.path.join(folder, f"{slug(step)}-{rank:05d}.jsonl") if folder else None
+    The file is ``FOLDER/[POSITION-]STEP-RANK.jsonl``. Rows go to a hidden temporary file that
+    replaces the named one on :meth:`close`, so a task that is run again replaces its rejects
+    instead of adding to them, and a task that died leaves no half-written file under the name.
+
+    Args:
+        folder: where rejects go (``None``: nowhere; writes are ignored).
+        step: the step's name.
+        rank: the task's rank.
+        position: the step's place in the manifest (``"03"``, ``"source0"``), to tell same-named steps apart.
+    """
+
+    def __init__(self, folder: str | None, step: str, rank: int, position: str | None = None):
+        name = f"{position}-{slug(step)}" if position else slug(step)
+        self.path = os.path.join(folder, f"{name}-{rank:05d}.jsonl") if folder else None
         self._file = None
 
     def write(self, doc: Document, drop: Drop) -> None:
@@ -111,12 +129,19 @@ class RejectsFile:
             return
         if self._file is None:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._file = open(self._partial, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = None
+            os.replace(self._partial, self.path)
+
+    @property
+    def _partial(self) -> str:
+        folder, name = os.path.split(self.path)
+        return os.path.join(folder, f".{name}.partial")
 
 
 def slug(name: str) -> str:

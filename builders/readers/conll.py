@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
-from collections.abc import Iterator
-from itertools import zip_longest
+from collections.abc import Iterable, Iterator
+from itertools import chain, zip_longest
 
 from datatrove.data import Document, DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader, open_text_file, with_compression
+from babelforge.builders.readers.base import RecordReader
+from babelforge.builders.readers.decoding import decode_chunks, raw_chunks
+from babelforge.builders.readers.files import EXTENSIONS, list_source_files, open_decompressed
+from babelforge.builders.readers.ranges import ByteRange, next_block_start
 from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.records import SPANS, TARGET_LANGUAGE, TARGET_TEXT, TOKEN_OFFSETS
 from babelforge.spans import join_tokens, split_tag, tags_to_spans
+from babelforge.steps.base import Drop
 
-CHUNK_CHARS = 1 << 22
 _SENTENCE = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")  # a run of non-blank lines
+#: Stands in for an undecodable line (followed by its byte offset): a lone surrogate never decodes from bytes.
+_UNDECODABLE = "\udcff"
 
 
 class ConllReader(RecordReader):
@@ -27,7 +31,10 @@ class ConllReader(RecordReader):
     be BIO, IOB1 or BIOES. The text is the tokens joined by single spaces.
 
     Sentences are parsed a block at a time (list comprehensions over the block's lines); a block
-    that does not parse cleanly goes through a line-by-line path that names the bad line.
+    that does not parse cleanly goes through a line-by-line path that names the bad line. A large
+    file is split across tasks at blank lines; a source with a ``translation`` reads each file whole
+    (its sentences pair up with the translation's in order). A sentence with an undecodable line is
+    dropped whole (``undecodable``) when the source skips bad input.
 
     Example (manifest)::
 
@@ -35,19 +42,23 @@ class ConllReader(RecordReader):
           - {kind: conll, path: data/en.conll, language: en, tag_column: 3}
     """
 
-    extensions = with_compression(".conll", ".conll02", ".conll03", ".conllu", ".bio", ".iob", ".iob2", ".tsv", ".txt")
+    extensions = EXTENSIONS["conll"]
+    boundary = staticmethod(next_block_start)
 
-    def read_file(self, filepath: str) -> DocumentsPipeline:
+    def splittable(self, path: str) -> bool:
+        return self.source.translation is None and super().splittable(path)
+
+    def read_range(self, part: ByteRange) -> DocumentsPipeline:
         self._valid_tags = {"O"}
-        translation = self.source.translation
+        filepath, translation = part.path, self.source.translation
+        sentences = self._sentences(self.text_chunks(part), filepath)
         if translation is None:
-            for line, tokens, tags in self._sentences(self.open_text(filepath), filepath):
+            for line, tokens, tags in sentences:
                 if tokens is not None:
                     yield self._document(tokens, tags, filepath, line)
             return
         target_file = self._translation_file(filepath)
-        targets = self._translations(target_file)
-        for (line, tokens, tags), target in zip_longest(self._sentences(self.open_text(filepath), filepath), targets):
+        for (line, tokens, tags), target in zip_longest(sentences, self._translations(target_file)):
             if line is None or target is None:
                 raise InputFormatError(filepath, line or 0, f"as many sentences as its translation {target_file}")
             if tokens is not None:
@@ -55,19 +66,20 @@ class ConllReader(RecordReader):
                 doc.metadata[TARGET_TEXT], doc.metadata[TARGET_LANGUAGE] = target, translation.language
                 yield doc
 
-    def _sentences(
-        self, f, filepath: str, counted: bool = True
-    ) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
-        """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed.
+    def stand_in(self, line: int, offset: int, raw: bytes, problem: str) -> str:
+        """A marker line: the sentence that holds it is dropped whole (see :meth:`_parse_slow`)."""
+        return f"{_UNDECODABLE}{offset}"
 
-        ``counted``: whether the characters read advance the progress position (not for translations).
-        """
-        for first_line, block in _sentence_blocks(f, self if counted else None):
+    def _sentences(
+        self, chunks: Iterable[tuple[int, str]], filepath: str
+    ) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
+        """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed."""
+        for first_line, block in _sentence_blocks(chunks):
             parsed = self._parse_fast(block)
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)
-            if isinstance(parsed, str):
-                self.count_drop("malformed_input", parsed, block)
+            if isinstance(parsed, Drop):
+                self.count_drop(parsed.reason, parsed.detail, block)
                 yield first_line, None, None
             elif parsed[0]:
                 yield first_line + parsed[2], parsed[0], parsed[1]
@@ -84,11 +96,23 @@ class ConllReader(RecordReader):
         return targets[sources.index(filepath)]
 
     def _translations(self, path: str) -> Iterator[str]:
-        with open_text_file(path) as f:
-            if self.source.translation.format == "text":
-                yield from (line.strip() for line in f if line.strip())
+        """The translation's sentences in order; an undecodable line stops the run (pairs must stay aligned)."""
+        translation = self.source.translation
+
+        def undecodable(line: int, offset: int, raw: bytes) -> str:
+            expected = f"{translation.encoding} text, but byte {offset} does not decode (set translation.encoding)"
+            raise InputFormatError(path, line, expected)
+
+        with open_decompressed(path) as f:
+            chunks = (
+                (first, text)
+                for first, _, text in decode_chunks(raw_chunks(f, 0, None), 1, translation.encoding, undecodable)
+            )
+            if translation.format == "text":
+                for _, text in chunks:
+                    yield from (line.strip() for line in text.split("\n") if line.strip())
                 return
-            for _, tokens, _ in self._sentences(f, path, counted=False):
+            for _, tokens, _ in self._sentences(chunks, path):
                 yield " ".join(tokens) if tokens is not None else ""
 
     def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
@@ -117,8 +141,10 @@ class ConllReader(RecordReader):
             self._valid_tags.add(tag)
         return True
 
-    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | str:
+    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | Drop:
         """Parse line by line; return the first problem (when skipping bad input) instead of a sentence."""
+        if _UNDECODABLE in block:
+            return self._undecodable(block, filepath, first_line)
         tokens, tags, skipped, problem = [], [], 0, ""
         for offset, line in enumerate(block.split("\n")):
             if not tokens and (line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line))):
@@ -135,7 +161,14 @@ class ConllReader(RecordReader):
                 continue
             tokens.append(token)
             tags.append(tag)
-        return problem or (tokens, tags, skipped)
+        return Drop("malformed_input", problem) if problem else (tokens, tags, skipped)
+
+    def _undecodable(self, block: str, filepath: str, first_line: int) -> Drop:
+        lines = block.split("\n")
+        at = next(i for i, line in enumerate(lines) if line.startswith(_UNDECODABLE))
+        offset = lines[at][len(_UNDECODABLE) :]
+        where = f"{self.data_folder.resolve_paths(filepath)}:{first_line + at}"
+        return Drop("undecodable", f"{where}: byte {offset} is not {self.source.encoding} text")
 
     def _parses(self, line: str) -> bool:
         columns = line.split(self.source.delimiter)
@@ -158,29 +191,22 @@ class ConllReader(RecordReader):
 
 
 def _files(path: str, extensions: tuple[str, ...]) -> list[str]:
-    if os.path.isdir(path):
-        found = (os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
-        return sorted(f for f in found if f.lower().endswith(extensions) and "/." not in f)
-    return sorted(glob.glob(path))
+    folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
+    return [os.path.join(folder, name) for name in list_source_files(path, extensions)]
 
 
-def _sentence_blocks(f, reader: RecordReader | None) -> Iterator[tuple[int, str]]:
-    """``(first line number, block)`` for each run of non-blank lines, read in large chunks."""
-    line, carry = 1, ""
-    with f:
-        while True:
-            chunk = f.read(CHUNK_CHARS)
-            if reader is not None:
-                reader.position += len(chunk)
-            text = carry + (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk)
-            cut = text.rfind("\n\n") + 1 if chunk else len(text)
-            done, carry = text[:cut], text[cut:]
-            position = 0
-            for match in _SENTENCE.finditer(done):
-                line += done.count("\n", position, match.start())
-                block = match.group().rstrip("\n")
-                yield line, block
-                position = match.start()
-            line += done.count("\n", position)
-            if not chunk:
-                return
+def _sentence_blocks(chunks: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """``(first line number, block)`` for each run of non-blank lines, from ``(first line, text)`` chunks."""
+    line, carry, started = 1, "", False
+    for first, chunk in chain(chunks, [(0, None)]):
+        if not started:
+            line, started = first or 1, True
+        text = carry if chunk is None else carry + (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk)
+        cut = len(text) if chunk is None else text.rfind("\n\n") + 1
+        done, carry = text[:cut], text[cut:]
+        position = 0
+        for match in _SENTENCE.finditer(done):
+            line += done.count("\n", position, match.start())
+            yield line, match.group().rstrip("\n")
+            position = match.start()
+        line += done.count("\n", position)

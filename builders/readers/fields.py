@@ -68,16 +68,25 @@ def _get(row: dict, field: str | None) -> Any:
 
 def _spans(value: Any, text: str, field: str) -> list[Span]:
     if not isinstance(value, list):
-        raise FieldError(f"a list of spans in '{field}'")
-    spans = []
-    for item in value:
-        start, end, label = (
-            (item.get("start"), item.get("end"), item.get("label")) if isinstance(item, dict) else tuple(item)[:3]
+        raise FieldError(f"a list of spans in '{field}', got {value!r}")
+    return [_span(item, len(text), field) for item in value]
+
+
+def _span(item: Any, length: int, field: str) -> Span:
+    """One span from ``{start, end, label}`` or ``[start, end, label]``; booleans are not offsets."""
+    if isinstance(item, dict):
+        start, end, label = item.get("start"), item.get("end"), item.get("label")
+    elif isinstance(item, list | tuple) and len(item) == 3:
+        start, end, label = item
+    else:
+        raise FieldError(
+            f"spans in '{field}' as {{start, end, label}} objects or [start, end, label] lists, got {item!r}"
         )
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-            raise FieldError(f"spans in '{field}' with 0 <= start < end <= {len(text)}, got {item!r}")
-        spans.append(Span(start, end, str(label)))
-    return spans
+    if type(start) is not int or type(end) is not int or not 0 <= start < end <= length:
+        raise FieldError(f"spans in '{field}' with 0 <= start < end <= {length}, got {item!r}")
+    if not isinstance(label, str | int) or isinstance(label, bool) or label == "":
+        raise FieldError(f"spans in '{field}' with a label (a non-empty string), got {item!r}")
+    return Span(start, end, str(label))
 
 
 def _messages(value: Any, field: str) -> list[dict[str, str]]:

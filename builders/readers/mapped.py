@@ -7,13 +7,17 @@ import json
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseReader
 
-from babelforge.builders.readers.base import RecordReader, iter_lines, new_record, with_compression
+from babelforge.builders.readers.base import RecordReader, new_record
 from babelforge.builders.readers.fields import FieldError, row_to_record
+from babelforge.builders.readers.files import EXTENSIONS
+from babelforge.builders.readers.ranges import ByteRange
 from babelforge.errors import BabelforgeError, InputFormatError
 
 
 class JsonlRecordReader(RecordReader):
     """One JSON object per line; ``fields`` says which keys hold the text, spans, tokens and tags.
+
+    A large file is split across tasks at line ends.
 
     Example (manifest)::
 
@@ -24,47 +28,82 @@ class JsonlRecordReader(RecordReader):
             fields: {text: sentence, spans: entities}
     """
 
-    extensions = with_compression(".jsonl", ".json", ".ndjson")
+    extensions = EXTENSIONS["jsonl"]
 
-    def read_file(self, filepath: str) -> DocumentsPipeline:
-        with self.open_text(filepath) as f:
-            for lineno, line in enumerate(iter_lines(f, self), 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    text, metadata = row_to_record(row, self.source.fields, self.source.language)
-                except json.JSONDecodeError as error:
-                    problem = self.malformed(filepath, lineno, f"one JSON object per line ({error.msg})", line.strip())
-                    self.count_drop("malformed_input", problem, line)
-                    continue
-                except FieldError as error:
-                    self.count_drop("malformed_input", self.malformed(filepath, lineno, str(error)), line)
-                    continue
-                yield self.make_document(text, filepath, lineno, **metadata)
+    def read_range(self, part: ByteRange) -> DocumentsPipeline:
+        filepath, fields, language = part.path, self.source.fields, self.source.language
+        for lineno, line in self.lines(part):
+            if not line.strip():
+                continue
+            try:
+                text, metadata = row_to_record(json.loads(line), fields, language)
+            except json.JSONDecodeError as error:
+                problem = self.malformed(filepath, lineno, f"one JSON object per line ({error.msg})", line.strip())
+                self.count_drop("malformed_input", problem, line)
+                continue
+            except RecursionError:
+                problem = self.malformed(filepath, lineno, "a JSON object nested less deeply", line.strip())
+                self.count_drop("malformed_input", problem, line)
+                continue
+            except FieldError as error:
+                self.count_drop("malformed_input", self.malformed(filepath, lineno, str(error)), line)
+                continue
+            yield self.make_document(text, filepath, lineno, **metadata)
 
 
 class ParquetRecordReader(RecordReader):
-    """Parquet files read in batches; ``fields`` as for JSON Lines. Errors name the row number."""
+    """Parquet files read in batches; ``fields`` as for JSON Lines. Errors name the row number.
 
-    extensions = (".parquet",)
+    A large file is split across tasks by row groups (a row group goes to the task whose byte
+    range holds its first byte).
+    """
 
-    def read_file(self, filepath: str) -> DocumentsPipeline:
+    extensions = EXTENSIONS["parquet"]
+
+    def splittable(self, path: str) -> bool:
+        return True
+
+    def read_range(self, part: ByteRange) -> DocumentsPipeline:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        with self.data_folder.open(filepath, "rb") as f:
-            parquet = pq.ParquetFile(f)
-            row_number = 0
-            for batch in parquet.iter_batches(batch_size=1024):
-                for row in batch.to_pylist():
-                    row_number += 1
-                    try:
-                        text, metadata = row_to_record(row, self.source.fields, self.source.language)
-                    except FieldError as error:
-                        self.count_drop("malformed_input", self.malformed(filepath, row_number, str(error)), str(row))
-                        continue
-                    self.position += len(text)
-                    yield self.make_document(text, filepath, row_number, **metadata)
+        with self.open_bytes(part.path) as f:
+            try:
+                parquet = pq.ParquetFile(f)
+                yield from self._row_groups(parquet, part)
+            except pa.ArrowException as error:
+                if part.start == 0:
+                    self.unreadable(part.path, f"not a readable Parquet file ({error})")
+
+    def _row_groups(self, parquet, part: ByteRange) -> DocumentsPipeline:
+        metadata, row_number = parquet.metadata, 0
+        for index in range(metadata.num_row_groups):
+            group = metadata.row_group(index)
+            if part.start <= _group_start(group, part.size) < part.end:
+                yield from self._rows(parquet, index, part.path, row_number)
+                self.position += sum(group.column(c).total_compressed_size for c in range(group.num_columns))
+            row_number += group.num_rows
+
+    def _rows(self, parquet, index: int, filepath: str, row_number: int) -> DocumentsPipeline:
+        for batch in parquet.iter_batches(batch_size=1024, row_groups=[index]):
+            for row in batch.to_pylist():
+                row_number += 1
+                try:
+                    text, metadata = row_to_record(row, self.source.fields, self.source.language)
+                except FieldError as error:
+                    self.count_drop("malformed_input", self.malformed(filepath, row_number, str(error)), str(row))
+                    continue
+                yield self.make_document(text, filepath, row_number, **metadata)
+
+
+def _group_start(group, size: int) -> int:
+    """The first byte of a row group (its first column chunk's first page), kept inside the file."""
+    starts = []
+    for c in range(group.num_columns):
+        column = group.column(c)
+        dictionary = column.dictionary_page_offset if column.has_dictionary_page else None
+        starts.append(dictionary if dictionary is not None else column.data_page_offset)
+    return min(max(min(starts, default=0), 0), max(size - 1, 0))
 
 
 class HubReader(BaseReader):

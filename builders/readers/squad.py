@@ -13,7 +13,9 @@ import json
 
 from datatrove.data import DocumentsPipeline
 
-from babelforge.builders.readers.base import RecordReader, with_compression
+from babelforge.builders.readers.base import RecordReader
+from babelforge.builders.readers.files import EXTENSIONS
+from babelforge.builders.readers.ranges import ByteRange
 from babelforge.records import QUESTION, SPANS, TITLE
 from babelforge.spans import Span
 
@@ -21,44 +23,77 @@ ANSWER = "ANSWER"
 
 
 class SquadReader(RecordReader):
-    """Questions of a SQuAD JSON file, numbered from 1 in file order (the number stands for a line)."""
+    """Questions of a SQuAD JSON file, numbered from 1 in file order (the number stands for a line).
 
-    extensions = with_compression(".json")
+    Each file is read whole by one task. A file that does not decode or parse, or has no ``data``
+    list, is reported (``on_error: fail``) or counted once under ``unreadable_file`` with its name.
+    """
 
-    def read_file(self, filepath: str) -> DocumentsPipeline:
-        with self.open_text(filepath) as f:
+    extensions = EXTENSIONS["squad"]
+
+    def splittable(self, path: str) -> bool:
+        return False
+
+    def read_range(self, part: ByteRange) -> DocumentsPipeline:
+        articles = self._articles(part.path)
+        number = 0
+        for article in articles or ():
+            paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
+            if not isinstance(paragraphs, list):
+                self.count_drop(
+                    "malformed_input", self.malformed(part.path, number + 1, "articles with a paragraphs list")
+                )
+                continue
+            for paragraph in paragraphs:
+                for qa in _questions(paragraph):
+                    number += 1
+                    document = self._question(article, paragraph, qa, part.path, number)
+                    if document is not None:
+                        yield document
+
+    def _articles(self, filepath: str) -> list | None:
+        """The file's ``data`` list; ``None`` (counted, or raised) when the file does not decode or parse."""
+        with self.open_bytes(filepath) as f:
             raw = f.read()
         self.position += len(raw)
         try:
-            articles = json.loads(raw)["data"]
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            self.malformed(filepath, 1, 'a SQuAD JSON object with a "data" list', str(error)[:80])
-            return
-        number = 0
-        for article in articles:
-            for paragraph in article.get("paragraphs", []):
-                context = paragraph.get("context", "")
-                for qa in paragraph.get("qas", []):
-                    number += 1
-                    spans, problem = self._answers(context, qa.get("answers", []))
-                    if problem or not isinstance(qa.get("question"), str) or not context:
-                        expected = "a context, a question, and answers whose text occurs in the context"
-                        self.count_drop("malformed_input", self.malformed(filepath, number, expected, problem))
-                        continue
-                    document = self.make_document(
-                        context,
-                        filepath,
-                        number,
-                        **{SPANS: spans, QUESTION: qa["question"], TITLE: article.get("title", "")},
-                    )
-                    if qa.get("id"):
-                        document.id = str(qa["id"])
-                    yield document
+            articles = json.loads(raw.decode(self.source.encoding))["data"]
+        except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
+            problem = (
+                f"line {line}: byte {error.start} is not {self.source.encoding} text (set the source's 'encoding')"
+            )
+        except json.JSONDecodeError as error:
+            problem = f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
+        except (KeyError, TypeError, RecursionError):
+            problem = 'expected a SQuAD JSON object with a "data" list'
+        else:
+            if isinstance(articles, list):
+                return articles
+            problem = f'expected a SQuAD JSON object with a "data" list, got {type(articles).__name__}'
+        self.unreadable(filepath, problem)
+        return None
+
+    def _question(self, article: dict, paragraph, qa, filepath: str, number: int):
+        context = paragraph.get("context", "") if isinstance(paragraph, dict) else ""
+        spans, problem = self._answers(context, qa.get("answers", [])) if isinstance(qa, dict) else ([], "")
+        if problem or not isinstance(qa, dict) or not isinstance(qa.get("question"), str) or not context:
+            expected = "a context, a question, and answers whose text occurs in the context"
+            self.count_drop("malformed_input", self.malformed(filepath, number, expected, problem))
+            return None
+        document = self.make_document(
+            context, filepath, number, **{SPANS: spans, QUESTION: qa["question"], TITLE: article.get("title", "")}
+        )
+        if qa.get("id"):
+            document.id = str(qa["id"])
+        return document
 
     def _answers(self, context: str, answers: list) -> tuple[list[Span], str]:
         spans: set[Span] = set()
+        if not isinstance(answers, list):
+            return [], f"answers {answers!r}"
         for answer in answers:
-            text, start = answer.get("text"), answer.get("answer_start")
+            text, start = (answer.get("text"), answer.get("answer_start")) if isinstance(answer, dict) else (None, None)
             if not isinstance(text, str) or not text or not isinstance(start, int):
                 return [], f"answer {answer!r}"
             if context[start : start + len(text)] != text:
@@ -69,6 +104,12 @@ class SquadReader(RecordReader):
                 start = found
             spans.add(Span(start, start + len(text), ANSWER))
         return sorted(spans), ""
+
+
+def _questions(paragraph) -> list:
+    """A paragraph's questions; ``[None]`` (one malformed question) when the paragraph has no list of them."""
+    questions = paragraph.get("qas", []) if isinstance(paragraph, dict) else None
+    return questions if isinstance(questions, list) else [None]
 
 
 def _nearest(context: str, text: str, near: int) -> int | None:

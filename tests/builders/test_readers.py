@@ -197,13 +197,13 @@ def test_hub_reader_fails_clearly_for_an_unreachable_dataset():
 
 
 def test_conll_chunking_keeps_sentences_and_line_numbers(data_dir, monkeypatch, tmp_path):
-    from babelforge.builders.readers import conll
+    from babelforge.builders.readers import decoding
 
     text = (data_dir / "europarl-en.conll").read_text().replace("\n\n", "\n  \n\n", 3)
     path = tmp_path / "crlf.conll"
     path.write_bytes(text.replace("\n", "\r\n").encode())
     whole, _ = read({"kind": "conll", "path": str(path), "language": "en"})
-    monkeypatch.setattr(conll, "CHUNK_CHARS", 97)
+    monkeypatch.setattr(decoding, "CHUNK_BYTES", 97)
     chunked, _ = read({"kind": "conll", "path": str(path), "language": "en"})
     assert [(d.text, d.id, d.metadata["spans"]) for d in chunked] == [
         (d.text, d.id, d.metadata["spans"]) for d in whole

@@ -1,0 +1,244 @@
+"""The files a source reads, and whether each one starts as its kind expects.
+
+Light on purpose (no datatrove): ``babelforge validate`` lists and sniffs every source file through
+here, and the readers list and sniff through the same functions, so both agree.
+
+The sniff reads the first :data:`HEAD_BYTES` of a file (decompressed) and checks that they decode
+in the source's encoding, hold no NUL byte, and look like the format (a JSON object line for jsonl,
+``{`` for squad, tab-separated columns for tsv, token and tag columns for conll, the ``PAR1`` magic
+at both ends for parquet). It cannot see damage further in; the readers count or report that.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import lzma
+import os
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babelforge.sources import SourceBase
+
+HEAD_BYTES = 1 << 14
+#: What a compressed stream raises when it is damaged or ends early (zstd's error is added when present).
+CODEC_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, lzma.LZMAError)
+try:  # pragma: no cover - depends on the optional zstandard package
+    from zstandard import ZstdError
+
+    CODEC_ERRORS += (ZstdError,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def with_compression(*endings: str) -> tuple[str, ...]:
+    """``endings`` plus their ``.gz``, ``.bz2``, ``.xz`` and ``.zst`` forms."""
+    return tuple(e + c for e in endings for c in ("", ".gz", ".bz2", ".xz", ".zst"))
+
+
+#: When a source's path is a folder, the file endings read from it, per source kind.
+EXTENSIONS = {
+    "conll": with_compression(".conll", ".conll02", ".conll03", ".conllu", ".bio", ".iob", ".iob2", ".tsv", ".txt"),
+    "jsonl": with_compression(".jsonl", ".json", ".ndjson"),
+    "parquet": (".parquet",),
+    "text": with_compression(".txt", ".text", ".md"),
+    "tsv": with_compression(".tsv", ".txt"),
+    "squad": with_compression(".json"),
+}
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes newlines and ASCII as single ASCII bytes (so files can be cut at newlines).
+
+    True for UTF-8 (with or without a signature), the Latin and Windows code pages, Shift-JIS, GBK;
+    false for UTF-16 and UTF-32.
+    """
+    name = codecs.lookup(encoding).name
+    if name == "utf-8-sig":
+        return True
+    return "\n\r\t {}".encode(name) == b"\n\r\t {}" and not name.startswith(("utf-16", "utf-32"))
+
+
+def folder_and_pattern(path: str) -> tuple[str, str | None]:
+    """A source path as (folder, glob pattern); a folder has no pattern and is read recursively."""
+    if os.path.isdir(path):
+        return path, None
+    return os.path.dirname(path) or ".", os.path.basename(path)
+
+
+def list_source_files(path: str, extensions: tuple[str, ...]) -> list[str]:
+    """The files of a source path, sorted, relative to its folder.
+
+    A folder gives every file under it that ends in one of ``extensions`` (hidden ones left out);
+    a file or glob pattern gives the files it matches.
+    """
+    folder, pattern = folder_and_pattern(path)
+    if pattern is None:
+        found = (os.path.join(root, name) for root, _, names in os.walk(folder) for name in names)
+        relative = (os.path.relpath(f, folder) for f in found)
+        return sorted(f for f in relative if f.lower().endswith(extensions) and not _hidden(f))
+    matches = glob.glob(os.path.join(glob.escape(folder), pattern), recursive=True)
+    return sorted(os.path.relpath(m, folder) for m in matches if os.path.isfile(m))
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.split(os.sep))
+
+
+def open_decompressed(path: str):
+    """Open a local or remote file as bytes, decompressing by its ending."""
+    from fsspec import open as fs_open
+
+    return fs_open(path, "rb", compression="infer").open()
+
+
+def source_problems(source: SourceBase, sniff_files: bool = True) -> list[str]:
+    """One line per problem with the files of ``source``: none there, or (``sniff_files``) one that
+    does not start as its kind expects (see :func:`sniff`)."""
+    folder, _ = folder_and_pattern(source.path)
+    files = list_source_files(source.path, EXTENSIONS.get(source.kind, ()))
+    if not files:
+        endings = ", ".join(e for e in EXTENSIONS.get(source.kind, ()) if "." not in e[1:])
+        where = f"no input files at {source.path} for a {source.kind} source"
+        return [f"{where} (a folder gives its files ending in {endings}, compressed or not)"]
+    problems = []
+    for name in files if sniff_files else ():
+        path = os.path.abspath(os.path.join(folder, name))
+        problem = sniff(source, path, open_decompressed)
+        if problem:
+            problems.append(f"{path}: {problem}")
+    return problems
+
+
+def sniff(source: SourceBase, path: str, opener: Callable[[str], object]) -> str | None:
+    """Why the file at ``path`` does not look like a ``source.kind`` file, or ``None`` when it does.
+
+    Args:
+        source: the source settings (kind, encoding, columns).
+        path: the file, as ``opener`` takes it.
+        opener: opens ``path`` for reading bytes, decompressed.
+    """
+    try:
+        if source.kind == "parquet":
+            return _parquet(path, opener)
+        with opener(path) as f:
+            head = _read_head(f)
+    except PermissionError:
+        return "cannot be read (permission denied): check the file's permissions"
+    except FileNotFoundError:
+        return "is gone (deleted since it was listed?)"
+    except CODEC_ERRORS as error:
+        return f"cannot be read ({type(error).__name__}: {error}): a damaged or truncated file?"
+    whole = len(head) < HEAD_BYTES
+    text, problem = _decode_head(head, source, whole)
+    return problem or _LOOKS[source.kind](text, whole, source)
+
+
+def _read_head(f) -> bytes:
+    head = b""
+    while len(head) < HEAD_BYTES and (more := f.read(HEAD_BYTES - len(head))):
+        head += more
+    return head
+
+
+def _decode_head(head: bytes, source: SourceBase, whole: bool) -> tuple[str, str | None]:
+    encoding = source.encoding
+    nul = head.find(b"\x00") if ascii_compatible(encoding) else -1
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+    except UnicodeDecodeError as error:
+        if 0 <= nul < error.start:
+            return "", _binary(f"byte {nul}", source.kind)
+        return "", (
+            f"byte {error.start} (0x{head[error.start]:02x}) is not {encoding} text: is this a {source.kind} file? "
+            "If it is text in another encoding, set the source's 'encoding' (e.g. latin-1)"
+        )
+    if "\x00" in text:
+        return "", _binary(f"byte {nul}" if nul >= 0 else f"character {text.find(chr(0))}", source.kind)
+    return text, None
+
+
+def _binary(where: str, kind: str) -> str:
+    return f"{where} is a NUL byte: this is binary data, not a {kind} text file"
+
+
+def _first_lines(text: str, whole: bool, skip: Callable[[str], bool] = lambda line: False):
+    """(number, line) for each complete non-blank line of the head that ``skip`` does not pass over."""
+    lines = text.splitlines()
+    if not whole and lines and not text.endswith(("\n", "\r")):
+        lines.pop()  # cut off by the head's end: not judged
+    for number, line in enumerate(lines, 1):
+        if line.strip() and not skip(line):
+            yield number, line
+
+
+def _jsonl(text: str, whole: bool, source) -> str | None:
+    if text.startswith("\ufeff"):
+        return "starts with a byte-order mark: set the source's 'encoding' to utf-8-sig"
+    stripped = text.lstrip()
+    if stripped and not stripped.startswith("{"):
+        line = text[: len(text) - len(stripped)].count("\n") + 1
+        return f"line {line} does not start a JSON object ({stripped[:40]!r}): a jsonl source holds one per line"
+    return None
+
+
+def _squad(text: str, whole: bool, source) -> str | None:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped and not stripped.startswith("{"):
+        return f"does not start with '{{' ({stripped[:40]!r}): a squad source is one JSON object with a 'data' list"
+    return None
+
+
+def _tsv(text: str, whole: bool, source) -> str | None:
+    for number, line in _first_lines(text, whole):
+        if line.count("\t") < max(source.source_column, source.target_column):
+            columns = f"{source.source_column} and {source.target_column}"
+            return f"line {number} has too few tabs ({line[:40]!r}): a tsv source holds tab-separated columns {columns}"
+        return None
+    return None
+
+
+def _conll(text: str, whole: bool, source) -> str | None:
+    from babelforge.spans import split_tag
+
+    def comment(line: str) -> bool:
+        return line.startswith(("#", "-DOCSTART-"))
+
+    for number, line in _first_lines(text, whole, comment):
+        columns = line.split(source.delimiter)
+        try:
+            split_tag(columns[source.tag_column])
+            if len(columns) < 2 or not columns[source.token_column]:
+                raise ValueError(line)
+        except (IndexError, ValueError):
+            delimiter = "whitespace" if source.delimiter is None else repr(source.delimiter)
+            return (
+                f"line {number} ({line[:40]!r}) has no token in column {source.token_column} and tag in column "
+                f"{source.tag_column} separated by {delimiter}: is this a conll file?"
+            )
+        return None
+    return None
+
+
+def _text(text: str, whole: bool, source) -> str | None:
+    return None
+
+
+def _parquet(path: str, opener) -> str | None:
+    with opener(path) as f:
+        head = f.read(4)
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return None
+        f.seek(max(0, size - 4))
+        tail = f.read(4)
+    if head != b"PAR1":
+        return f"does not start with the Parquet magic bytes b'PAR1' (got {head!r}): is this a parquet file?"
+    if tail != b"PAR1" or size < 12:
+        return f"does not end with the Parquet footer b'PAR1' (got {tail!r}): a truncated file?"
+    return None
+
+
+_LOOKS = {"conll": _conll, "jsonl": _jsonl, "parquet": None, "squad": _squad, "text": _text, "tsv": _tsv}
