@@ -2,10 +2,12 @@
 
 1. ``Host`` names this server (:func:`babelforge.review.access.host_allowed`): else 400. This is what
    defeats DNS rebinding, token or not.
-2. A state-changing request (POST, PUT, PATCH, DELETE) comes from the page's own origin: its ``Origin``
-   names the same host and port as ``Host``, or, without ``Origin``, ``Sec-Fetch-Site`` is
-   ``same-origin`` or ``none``; else 403. Browsers send ``Origin`` on every cross-origin POST, so a
-   request with neither header comes from a program (curl, a script), which is not a forgery.
+2. A state-changing request (POST, PUT, PATCH, DELETE), and any request to ``/api/`` (``GET /api/next``
+   claims an item), comes from the page's own origin: its ``Origin`` names the same host and port as
+   ``Host``, or, without ``Origin``, ``Sec-Fetch-Site`` is ``same-origin`` or ``none``; else 403.
+   Browsers send ``Origin`` on every cross-origin POST and ``Sec-Fetch-Site`` on every request, so a
+   request with neither header comes from a program (curl, a script), which is not a forgery. The
+   page itself (``/``) may be linked from anywhere.
 3. With tokens, the request carries one (``Authorization: Bearer``, ``?token=``, or the cookie that the
    page's first load sets): else 401. A per-annotator token makes its owner the request's annotator.
 4. A state-changing request has a JSON body (``Content-Type: application/json``, else 415) with a
@@ -66,8 +68,9 @@ class RequestGuard:
         host = request.headers.get("host", "")
         if not host_allowed(host, self.hosts):
             return Refusal(400, f"Host {host[:100]!r} is not this server: open it by its address (or --allowed-host)")
-        if request.method in UNSAFE and not _same_origin(request, host):
-            return Refusal(403, "cross-origin request refused: only the review page itself may change decisions")
+        api = request.url.path.startswith("/api/")  # even a GET claims an item: no cross-site <img> either
+        if (request.method in UNSAFE or api) and not _same_origin(request, host):
+            return Refusal(403, "cross-origin request refused: only the review page itself may use the API")
         if self.tokens and not self.token_of(request):
             return Refusal(401, "missing or wrong token: open the link printed by `review serve`")
         if request.method in UNSAFE:

@@ -99,7 +99,7 @@ def _warn(host: str, loopback: bool, token: str | None, annotator_tokens: dict, 
             "make them with `python -c 'import secrets; print(secrets.token_urlsafe())'`",
             file=sys.stderr,
         )
-    names = sorted(f"{n}:{p}" if p else f"{n} (any port)" for n, p in hosts)
+    names = sorted(f"{_url_host(n)}:{p}" if p else f"{_url_host(n)} (any port)" for n, p in hosts)
     print(f"answers requests addressed to: {', '.join(names)} (add more with --allowed-host)", file=sys.stderr)
 
 

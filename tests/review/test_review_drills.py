@@ -42,6 +42,9 @@ def test_a_cross_origin_write_is_refused(review_output):
         assert post(client, 1, ACCEPT, Origin="null").status_code == 403
         assert post(client, 1, ACCEPT, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
         assert post(client, 1, ACCEPT, **{"Sec-Fetch-Site": "same-site"}).status_code == 403
+        cross_site = {"Sec-Fetch-Site": "cross-site"}  # an <img src=".../api/next"> on another site
+        assert client.get("/api/next", params={"annotator": "ann"}, headers=cross_site).status_code == 403
+        assert client.get("/", headers=cross_site).status_code == 200  # a link to the page is fine
         form = client.post("/api/items/1/decision", data=ACCEPT)  # a plain HTML form's body
         assert form.status_code == 415
         assert ReviewStore(default_db(review_output)).decisions() == []
