@@ -3,8 +3,8 @@
 Every text in the data is untrusted. The page only ever sets it as text (never as HTML), and every
 response carries a Content-Security-Policy that forbids inline scripts, so an injected ``<script>``
 is shown, not run. Every request first passes :class:`~babelforge.review.guard.RequestGuard`: a
-``Host`` that names this server, the page's own origin on writes, the token when there is one, a JSON
-body. Every decision body is checked field by field (:mod:`babelforge.review.schema`).
+``Host`` that names this server, the page's own origin on the API and on writes, the token when there
+is one, a JSON body. Every decision body is checked field by field (:mod:`babelforge.review.schema`).
 
 This module needs the ``review`` extra (FastAPI); the store and the reports do not.
 """
