@@ -67,8 +67,8 @@ class ConllReader(RecordReader):
                 yield doc
 
     def stand_in(self, line: int, offset: int, raw: bytes, problem: str) -> str:
-        """A marker line: the sentence that holds it is dropped whole (see :meth:`_parse_slow`)."""
-        return f"{_UNDECODABLE}{offset}"
+        """A marker line, one column wide: the sentence that holds it is dropped whole (see :meth:`_undecodable`)."""
+        return f"{_UNDECODABLE}{offset}{_UNDECODABLE}{raw.hex()}"
 
     def _sentences(
         self, chunks: Iterable[tuple[int, str]], filepath: str
@@ -79,7 +79,8 @@ class ConllReader(RecordReader):
             if parsed is None:
                 parsed = self._parse_slow(block, filepath, first_line)
             if isinstance(parsed, Drop):
-                self.count_drop(parsed.reason, parsed.detail, block)
+                shown = self._undecodable(block, filepath, first_line)[1] if _UNDECODABLE in block else block
+                self.count_drop(parsed.reason, parsed.detail, shown)
                 yield first_line, None, None
             elif parsed[0]:
                 yield first_line + parsed[2], parsed[0], parsed[1]
@@ -144,7 +145,7 @@ class ConllReader(RecordReader):
     def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | Drop:
         """Parse line by line; return the first problem (when skipping bad input) instead of a sentence."""
         if _UNDECODABLE in block:
-            return self._undecodable(block, filepath, first_line)
+            return self._undecodable(block, filepath, first_line)[0]
         tokens, tags, skipped, problem = [], [], 0, ""
         for offset, line in enumerate(block.split("\n")):
             if not tokens and (line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line))):
@@ -163,12 +164,16 @@ class ConllReader(RecordReader):
             tags.append(tag)
         return Drop("malformed_input", problem) if problem else (tokens, tags, skipped)
 
-    def _undecodable(self, block: str, filepath: str, first_line: int) -> Drop:
-        lines = block.split("\n")
-        at = next(i for i, line in enumerate(lines) if line.startswith(_UNDECODABLE))
-        offset = lines[at][len(_UNDECODABLE) :]
-        where = f"{self.data_folder.resolve_paths(filepath)}:{first_line + at}"
-        return Drop("undecodable", f"{where}: byte {offset} is not {self.source.encoding} text")
+    def _undecodable(self, block: str, filepath: str, first_line: int) -> tuple[Drop, str]:
+        """The drop for a sentence with an undecodable line, and the sentence with its bad lines shown escaped."""
+        lines, problem = block.split("\n"), ""
+        for at, line in enumerate(lines):
+            if line.startswith(_UNDECODABLE):
+                offset, raw = line[1:].split(_UNDECODABLE)
+                lines[at] = bytes.fromhex(raw).decode(self.source.encoding, "backslashreplace")
+                where = f"{self.data_folder.resolve_paths(filepath)}:{first_line + at}"
+                problem = problem or f"{where}: byte {offset} is not {self.source.encoding} text"
+        return Drop("undecodable", problem), "\n".join(lines)
 
     def _parses(self, line: str) -> bool:
         columns = line.split(self.source.delimiter)

@@ -180,14 +180,16 @@ def _jsonl(text: str, whole: bool, source) -> str | None:
     stripped = text.lstrip()
     if stripped and not stripped.startswith("{"):
         line = text[: len(text) - len(stripped)].count("\n") + 1
-        return f"line {line} does not start a JSON object ({stripped[:40]!r}): a jsonl source holds one per line"
+        shown = stripped.splitlines()[0][:40]
+        return f"line {line} does not start a JSON object ({shown!r}): a jsonl source holds one per line"
     return None
 
 
 def _squad(text: str, whole: bool, source) -> str | None:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped and not stripped.startswith("{"):
-        return f"does not start with '{{' ({stripped[:40]!r}): a squad source is one JSON object with a 'data' list"
+        shown = stripped.splitlines()[0][:40]
+        return f"does not start with '{{' ({shown!r}): a squad source is one JSON object with a 'data' list"
     return None
 
 
