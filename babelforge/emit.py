@@ -63,10 +63,7 @@ def emit(
     manifest = plan.manifest
     files = shard_files(plan.shards_dir)
     if not files:
-        reasons = ", ".join(f"{k} {v}" for k, v in drops.items()) or "none counted"
-        raise OutputError(
-            f"no record reached the output (drops: {reasons}); nothing was written to {manifest.output.path}"
-        )
+        raise OutputError(f"{_why_empty(steps, drops)}; nothing was written to {manifest.output.path}")
     kind = manifest.output.kind
     labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else [])
     names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
@@ -87,6 +84,16 @@ def emit(
     _write_metadata(plan, staging, features, split_info, summary, timings)
     workspace.publish(staging)
     return summary
+
+
+def _why_empty(steps: list[dict], drops: dict[str, int]) -> str:
+    """Why no row reached the output: empty inputs, or every record dropped (and where)."""
+    readers = [s for s in steps if s.get("type") == "reader"]
+    if readers and not any(s["counts"].get("read") or s["drops"] for s in readers):
+        names = ", ".join(s["name"] for s in readers)
+        return f"the input held no records ({names}: 0 read); check the source paths and files"
+    reasons = ", ".join(f"{k} {v:,}" for k, v in drops.items()) or "none counted"
+    return f"no record reached the output (drops: {reasons})"
 
 
 def _labels_in(files: dict[str, list[Path]]) -> list[str]:

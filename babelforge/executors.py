@@ -38,6 +38,9 @@ class _QuietTasks:
         with contextlib.redirect_stderr(io.StringIO()), _record_stream_gc():
             return super()._run_for_rank(rank, local_rank, node_rank)
 
+    def save_executor_as_json(self, indent: int = 4) -> None:
+        """Not written: datatrove's ``executor.json`` holds every setting expanded, environment values included."""
+
 
 @contextlib.contextmanager
 def _record_stream_gc():

@@ -22,6 +22,7 @@ from typing import Any
 
 from babelforge.errors import Interrupted, OutputError
 from babelforge.inputs import changes, input_files, snapshot
+from babelforge.models import require_models
 from babelforge.pipeline import Plan, compile_manifest, fingerprint
 from babelforge.progress import StepProgress, read_progress
 from babelforge.workspace import KEPT_ON_RESET, Workspace
@@ -102,9 +103,10 @@ def run_manifest(
     from babelforge.stats import collect_step_counts, drops_by_reason
 
     plan = compile_manifest(manifest)
+    require_models(plan)  # a missing model stops the run here, before anything is written
     workspace = Workspace(manifest.output.path, protected=(*protected, *input_files(manifest)), overwrite=overwrite)
     with workspace.open():
-        notes = [workspace.lock.note] if workspace.lock.note else []
+        notes = list(workspace.notes)
         _, why = prepare_work_dir(plan, workspace, verify_inputs)
         if why:
             notes.append(f"started afresh: {'; '.join(why)}")
@@ -126,7 +128,14 @@ def run_manifest(
         step_dicts = [s.to_dict() for s in steps]
         timings = {"execute": executed - started}
         timings.update({f"step {s.name}": s.seconds for s in steps})
-        summary = emit(plan, step_dicts, drops_by_reason(steps), timings, workspace=workspace)
+        try:
+            summary = emit(plan, step_dicts, drops_by_reason(steps), timings, workspace=workspace)
+        except OSError as error:
+            raise OutputError(
+                f"could not write the output: {error.strerror or error} ({error.filename or workspace.work_dir}); "
+                "nothing was published and any earlier output is untouched: free space (or fix permissions) "
+                "and run the same command again, finished tasks are kept"
+            ) from None
         timings["emit"] = time.perf_counter() - executed
         workspace.close(remove_work=not keep_work)
     return RunResult(workspace.output, summary, timings, resumed, bool(why), notes)

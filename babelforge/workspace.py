@@ -8,6 +8,7 @@ while still holding the lock, so a run that starts next never sees it half-remov
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import uuid
@@ -38,6 +39,7 @@ class Workspace:
         self.protected, self.overwrite, self.option = list(protected), overwrite, option
         self.attempt = uuid.uuid4().hex[:12]
         self.lock = RunLock(self.work_dir, self.output)
+        self.notes: list[str] = []
 
     @property
     def attempt_dir(self) -> Path:
@@ -59,7 +61,22 @@ class Workspace:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.lock.acquire()
         write_marker(self.work_dir, "work", output=str(self.output))
+        self.notes = [self.lock.note] if self.lock.note else []
+        self._recover()
         return self
+
+    def _recover(self) -> None:
+        """Mend what a run killed at its very end left: an output moved aside, a work folder half-removed."""
+        for trash in self.output.parent.glob(f"{glob.escape(self.work_dir.name)}.done-*"):
+            if inspect_path(trash, "work").state == "ours":
+                shutil.rmtree(trash, ignore_errors=True)
+        if self.output.exists() or self.output.is_symlink():
+            return
+        for replaced in sorted(self.work_dir.glob("attempts/*/replaced")):
+            if inspect_path(replaced, "output").state == "ours":
+                os.replace(replaced, self.output)
+                self.notes.append(f"restored {self.output}: an earlier run was stopped while replacing it")
+                return
 
     def reset(self) -> None:
         """Discard the work of earlier attempts (the lock and the marker stay)."""

@@ -10,8 +10,9 @@ that is in memory), writes it to ``index-LANG.faiss``, then searches the other s
 against it, one ``DIRECTION-SHARD.npz`` of neighbours per shard. A killed run starts again where it
 stopped: an index or a shard's neighbours that were written are read back, not recomputed. Files are
 written beside and renamed into place, so nothing half-written is ever read. ``stages.json`` holds
-what the files depend on (languages, sizes, index kind, neighbours); when that changes, the stage
-files are cleared.
+what the files depend on (languages, sizes, index kind, neighbours, and each embedding chunk's path,
+size and modification time); when that changes, the stage files are cleared. The run's work folder,
+where all of this lives, is itself discarded when an input file changes (:mod:`babelforge.inputs`).
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ class MiningStages:
         return index
 
     def _check_stage_files(self) -> None:
-        chunks = {language: [path for path, _ in found] for language, found in self.chunks.items()}
+        # each chunk by path, size and modification time: a rewritten chunk invalidates what was built on it
+        chunks = {language: [[path, *_identity(path)] for path, _ in found] for language, found in self.chunks.items()}
         wanted = {"source": self.source, "target": self.target, "sizes": self.sizes, "index": self.index,
                   "candidates": self.candidates, "chunks": chunks}  # fmt: skip
         record = self.folder / "stages.json"
@@ -160,6 +162,11 @@ class MiningStages:
                 stale.unlink()
         self.folder.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(wanted))
+
+
+def _identity(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _on_cpu(faiss, index):

@@ -95,8 +95,12 @@ def export(
     db: Path = typer.Argument(..., help="A review database.", show_default=False),
     output: Path = typer.Option(..., "--output", "-o", help="Folder to write.", show_default=False),
     to: str = typer.Option("babelforge", "--format", help=f"One of: {', '.join(FORMATS)}."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder babelforge did not make."),
 ) -> None:
-    """Write the reviewed dataset (accepted rows, corrected spans), or the items for another tool."""
+    """Write the reviewed dataset (accepted rows, corrected spans), or the items for another tool.
+
+    The folder must be new, empty or an earlier babelforge export, unless --overwrite.
+    """
     from babelforge.errors import ReviewError
 
     if to not in FORMATS:
@@ -105,14 +109,14 @@ def export(
     if to == "babelforge":
         from babelforge.review.export import export_reviewed
 
-        summary = export_reviewed(store, output)
+        summary = export_reviewed(store, output, overwrite=overwrite)
         kept = sum(n for by_language in summary["rows"].values() for n in by_language.values())
         dropped = ", ".join(f"{k} {v}" for k, v in summary["drops"].items()) or "none"
         out.print(f"[green]wrote[/] {output}: {kept:,} reviewed row(s); dropped: {dropped}", highlight=False)
         return
     from babelforge.review.adapters import export_items
 
-    path = export_items(store, to, output)
+    path = export_items(store, to, output, overwrite=overwrite)
     out.print(f"[green]wrote[/] {path}", highlight=False)
 
 

@@ -17,6 +17,7 @@ Formats written:
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -151,10 +152,19 @@ def _record_id(record: dict) -> str:
     return "?"
 
 
-def export_items(store, fmt: str, folder: str | Path) -> Path:
-    """Write every item of ``store`` for tool ``fmt``; return the main file."""
+def export_items(store, fmt: str, folder: str | Path, overwrite: bool = False) -> Path:
+    """Write every item of ``store`` for tool ``fmt`` into ``folder``; return the main file.
+
+    ``folder`` must be new, empty or an earlier export (babelforge's marker), unless ``overwrite``.
+    """
+    from babelforge.ownership import claim_folder, write_marker
+
+    claim = claim_folder(folder, "export", protected=[store.path], overwrite=overwrite)
     folder = Path(folder)
+    if claim.state == "foreign":  # only with overwrite
+        shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
     folder.mkdir(parents=True, exist_ok=True)
+    write_marker(folder, "export", format=fmt)
     items = [store.item(n) for n in store.item_numbers()]
     labels = sorted({s[2] for item in items for s in item["spans"]} | set(store.meta().get("labels") or []))
     rows = [WRITERS[fmt](item) for item in items]

@@ -20,13 +20,27 @@ from babelforge.review.store import ReviewStore
 from babelforge.spans import Span, join_tokens, spans_to_tags, tokenize
 
 
-def export_reviewed(store: ReviewStore, output: str | Path) -> dict[str, Any]:
-    """Write the accepted items of ``store`` as an output folder at ``output``; return the emit summary."""
+def export_reviewed(store: ReviewStore, output: str | Path, overwrite: bool = False) -> dict[str, Any]:
+    """Write the accepted items of ``store`` as an output folder at ``output``; return the emit summary.
+
+    ``output`` follows the rules of a run's output (:mod:`babelforge.workspace`): a new path, an empty
+    folder or babelforge's own output, else refused unless ``overwrite``; the database is never replaced.
+    """
+    from babelforge.workspace import Workspace
+
+    workspace = Workspace(output, protected=[store.path], overwrite=overwrite)
+    with workspace.open():
+        summary = _export(store, output, workspace)
+        workspace.close(remove_work=True)
+    return summary
+
+
+def _export(store: ReviewStore, output: str | Path, workspace) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from babelforge.emit import emit
-    from babelforge.pipeline import Pass, Plan, work_dir_for
+    from babelforge.pipeline import Pass, Plan
     from babelforge.shards import shard_schema
 
     started = time.perf_counter()
@@ -39,8 +53,7 @@ def export_reviewed(store: ReviewStore, output: str | Path) -> dict[str, Any]:
     for n, outcome in results.items():
         if outcome.decision == "accept":
             splits[items[n]["split"]].append(reviewed_row(items[n], outcome, kind, manifest.output.tag_scheme))
-    work = work_dir_for(output)
-    plan = Plan(manifest, work, [Pass("review", [], 1)], input_size=len(results))
+    plan = Plan(manifest, workspace.work_dir, [Pass("review", [], 1)], input_size=len(results))
     schema = shard_schema(kind)
     for split, rows in splits.items():
         (plan.shards_dir / split).mkdir(parents=True, exist_ok=True)
@@ -65,7 +78,7 @@ def export_reviewed(store: ReviewStore, output: str | Path) -> dict[str, Any]:
         "acceptance": acceptance(results, items),
         "annotators": sorted({a for o in results.values() for a in o.annotators}),
     }
-    return emit(plan, [step], drops, {"review": time.perf_counter() - started}, review=account)
+    return emit(plan, [step], drops, {"review": time.perf_counter() - started}, review=account, workspace=workspace)
 
 
 def _manifest(meta: dict, output: str | Path):

@@ -77,3 +77,21 @@ def test_corrections_reach_every_span_kind(kind, row, spans, expected):
     item = item_from_row({"id": "r", "language": "eng_Latn", "lineage": "[]", **row}, kind, "train")
     out = reviewed_row(item, Outcome("accept", spans, ["ann"], {"ann": "accept"}), kind)
     assert {k: out[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("fmt", ["babelforge", "doccano"])
+def test_export_refuses_a_folder_it_did_not_make_and_replaces_its_own(review_output, tmp_path, fmt):
+    store, _ = open_review(review_output)
+    store.decide(store.item_numbers()[0], "ann", "accept")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    args = ["review", "export", str(store.path), "--format", fmt, "--output"]
+    refused = CliRunner().invoke(app, [*args, str(mine)])
+    assert refused.exit_code != 0 and "did not make" in str(refused.exception)
+    assert (mine / "notes.txt").read_text() == "keep"
+    first = CliRunner().invoke(app, [*args, str(tmp_path / "export")])
+    again = CliRunner().invoke(app, [*args, str(tmp_path / "export")])
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    database = CliRunner().invoke(app, [*args, str(store.path.parent), "--overwrite"])
+    assert database.exit_code != 0 and store.path.exists()

@@ -1,0 +1,49 @@
+"""Output paths that are not babelforge's to write: refused with one line, every user file kept."""
+
+import pytest
+from kit.faults import REFUSED_OUTPUTS, Project, refused_output
+
+
+@pytest.mark.parametrize(("name", "args"), REFUSED_OUTPUTS, ids=[name for name, _ in REFUSED_OUTPUTS])
+def test_refused_output_paths(tmp_path, name, args):
+    outcome = refused_output(tmp_path, name, args, files=1, lines=20)
+    assert outcome.ok, outcome
+    assert "exit 2, one line: True" in outcome.outcome
+
+
+def test_a_run_replaces_its_own_earlier_output_and_an_empty_folder(tmp_path):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    (project.root / "out" / "ds").mkdir(parents=True)
+    assert project.run("run", "m.yaml").code == 0
+    project.write_input("a.jsonl", 30, tag="-again")
+    second = project.run("run", "m.yaml")
+    assert second.code == 0, second.err
+    assert project.published() == project.expected()
+
+
+def test_overwrite_replaces_a_foreign_folder_when_asked(tmp_path):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    (project.root / "old").mkdir()
+    (project.root / "old" / "x.txt").write_text("mine")
+    assert project.run("run", "m.yaml", "--output", "old").code == 2
+    assert (project.root / "old" / "x.txt").exists()
+    result = project.run("run", "m.yaml", "--output", "old", "--overwrite")
+    assert result.code == 0, result.err
+    assert project.published(project.root / "old") == project.expected()
+
+
+def test_a_symlinked_output_is_refused_even_with_overwrite(tmp_path):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    (project.root / "link").symlink_to(project.data)
+    result = project.run("run", "m.yaml", "--output", "link", "--overwrite")
+    assert result.code == 2 and "symbolic link" in result.err
+    assert len(list(project.data.iterdir())) == 1
+
+
+def test_a_foreign_work_folder_is_refused(tmp_path):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    (project.root / "out" / "ds.work").mkdir(parents=True)
+    (project.root / "out" / "ds.work" / "mine.txt").write_text("x")
+    result = project.run("run", "m.yaml")
+    assert result.code == 2 and "its work folder" in result.err and len(result.error_lines) == 1
+    assert (project.root / "out" / "ds.work" / "mine.txt").exists()
