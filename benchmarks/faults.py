@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from kit import faults  # noqa: E402
+from kit import faults
 
 
 def bad_inputs() -> list[tuple[str, bytes]]:

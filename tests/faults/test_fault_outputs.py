@@ -36,7 +36,8 @@ def test_a_symlinked_output_is_refused_even_with_overwrite(tmp_path):
     project = Project(tmp_path, files=1, lines=20, tasks=1)
     (project.root / "link").symlink_to(project.data)
     result = project.run("run", "m.yaml", "--output", "link", "--overwrite")
-    assert result.code == 2 and "symbolic link" in result.err
+    assert result.code == 2
+    assert "symbolic link" in result.err
     assert len(list(project.data.iterdir())) == 1
 
 
@@ -45,5 +46,7 @@ def test_a_foreign_work_folder_is_refused(tmp_path):
     (project.root / "out" / "ds.work").mkdir(parents=True)
     (project.root / "out" / "ds.work" / "mine.txt").write_text("x")
     result = project.run("run", "m.yaml")
-    assert result.code == 2 and "its work folder" in result.err and len(result.error_lines) == 1
+    assert result.code == 2
+    assert "its work folder" in result.err
+    assert len(result.error_lines) == 1
     assert (project.root / "out" / "ds.work" / "mine.txt").exists()

@@ -88,10 +88,13 @@ def test_export_refuses_a_folder_it_did_not_make_and_replaces_its_own(review_out
     (mine / "notes.txt").write_text("keep")
     args = ["review", "export", str(store.path), "--format", fmt, "--output"]
     refused = CliRunner().invoke(app, [*args, str(mine)])
-    assert refused.exit_code != 0 and "did not make" in str(refused.exception)
+    assert refused.exit_code != 0
+    assert "did not make" in str(refused.exception)
     assert (mine / "notes.txt").read_text() == "keep"
     first = CliRunner().invoke(app, [*args, str(tmp_path / "export")])
     again = CliRunner().invoke(app, [*args, str(tmp_path / "export")])
-    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
     database = CliRunner().invoke(app, [*args, str(store.path.parent), "--overwrite"])
-    assert database.exit_code != 0 and store.path.exists()
+    assert database.exit_code != 0
+    assert store.path.exists()
