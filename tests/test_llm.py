@@ -133,3 +133,82 @@ def test_a_killed_run_resends_no_completed_request(llm_server, tmp_path):
     assert sorted(set(prompts)) == sorted(f"prompt {i}" for i in range(12))
     resent = [p for p in set(prompts) if prompts.count(p) > 1]
     assert len(resent) <= len(before) - finished  # only what was in flight at the kill went out twice
+
+
+def test_tokens_are_counted_with_a_named_tokenizer_file(minilm_path):
+    from babelforge.llm.tokens import PER_MESSAGE, PER_REQUEST, token_counter
+
+    counter = token_counter("some-model", str(minilm_path / "tokenizer.json"))
+    assert counter.exact
+    assert counter.count("water") == 1  # not padded to the tokenizer's fixed length
+    assert counter.count("Alinileta kahawa.") > counter.count("He brought me.")
+    messages = [{"role": "user", "content": "water"}]
+    assert counter.count_messages(messages) == 1 + PER_MESSAGE + PER_REQUEST
+    assert counter.bound_messages(messages) >= counter.count_messages(messages)
+
+
+def test_without_a_tokenizer_tokens_are_characters_over_4_and_bounded_by_bytes():
+    from babelforge.llm.tokens import token_counter
+
+    counter = token_counter("unknown-model", "no/such-tokenizer")
+    assert not counter.exact
+    assert "not found offline" in counter.name
+    assert counter.count("x" * 40) == 10
+    amharic = [{"role": "user", "content": "ሰላም ነው"}]
+    assert counter.bound_messages(amharic) >= len("ሰላም ነው".encode())
+
+
+def test_endpoints_are_one_however_their_url_is_spelled():
+    from babelforge.llm.cache import normalise_url, request_key
+
+    assert normalise_url("HTTPS://Api.Example.com:443/v1/") == "https://api.example.com/v1"
+    assert normalise_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+    messages = [{"role": "user", "content": "x"}]
+
+    def key(url):
+        return request_key(url, "m", messages, {}, None)
+
+    assert key("http://a/v1") == key("http://A:80/v1/")
+    assert key("http://a/v1") != key("http://b/v1")
+
+
+def test_retry_after_reads_seconds_and_dates():
+    import email.utils
+
+    from babelforge.llm.backoff import parse_retry_after, retry_delay
+
+    assert parse_retry_after("3600") == 3600
+    assert parse_retry_after("soon") is None
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 < parse_retry_after(later) <= 31
+    assert retry_delay(0, 1.0, 2.0, retry_after=3600) == 2.0
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"<html>502</html>", "not JSON"),
+        (b'{"choices": [{}]}', "choices[0].message"),
+        (b'{"choices": "oops"}', "'choices' is str"),
+        (b'{"choices": []}', "'choices' is list"),
+        (b"[1, 2]", "not an object"),
+        (b'{"error": {"message": "quota"}}', "carrying an error"),
+        (b'{"choices": [{"message": {"content": 7}}]}', "not a string"),
+    ],
+)
+def test_malformed_bodies_are_named_not_raised(body, why):
+    from babelforge.llm.answers import Malformed, read_completion
+
+    found = read_completion(body)
+    assert isinstance(found, Malformed)
+    assert why in found.detail
+
+
+def test_usage_is_taken_only_when_both_counts_are_counts():
+    from babelforge.llm.answers import read_completion
+
+    message = {"choices": [{"message": {"content": "ok"}}]}
+    assert read_completion({**message, "usage": {"prompt_tokens": 3, "completion_tokens": 1}}).has_usage
+    for usage in ({"prompt_tokens": None, "completion_tokens": 1}, {"prompt_tokens": True, "completion_tokens": 1},
+                  {"prompt_tokens": -1, "completion_tokens": 1}, "lots", None):  # fmt: skip
+        assert not read_completion({**message, "usage": usage}).has_usage

@@ -81,9 +81,9 @@ def test_the_estimate_of_swahili_prompts_with_a_pilot_is_within_10_percent(
         counter.count(e) for e, _ in pairs(data_dir)
     ) / sum(len(e.split()) for e, _ in pairs(data_dir))  # more tokens a word than English
     manifest = load_manifest(write_manifest(xl_manifest(tmp_path, swahili, llm_server, tokenizer, "swahili")))
-    cost = estimate(manifest, monkeypatch, tmp_path, sample=20, pilot=5)
-    assert "measured on 5 pilot" in cost.output
-    assert len(llm_server.chat_paths()) == 5
+    cost = estimate(manifest, monkeypatch, tmp_path, sample=40, pilot=10)
+    assert "measured on 10 pilot" in cost.output
+    assert len(llm_server.chat_paths()) == 10
     actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
     assert cost.cost_usd == pytest.approx(actual, rel=0.10)
 
@@ -103,7 +103,7 @@ def cost(usd: float, above: float | None) -> StepCost:
 
 
 def test_confirm_above_refuses_without_a_terminal_in_one_line():
-    with pytest.raises(BabelforgeError, match=r"steps\[2\].instruct ~12.00 USD > confirm_above 10.00") as found:
+    with pytest.raises(BabelforgeError, match=r"steps\[2\].instruct ~12.0000 USD > confirm_above 10.0000") as found:
         confirm_costs([cost(12.0, 10.0)], interactive=False)
     assert "\n" not in str(found.value)
     confirm_costs([cost(9.0, 10.0), cost(50.0, None)], interactive=False)  # under the line, or no line

@@ -75,4 +75,4 @@ def estimate(
 
     costs = estimate_step_costs(load_manifest(manifest), sample=sample, pilot=pilot)
     for line in cost_lines(costs) or ["no LLM step in this manifest"]:
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, markup=False)

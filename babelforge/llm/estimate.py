@@ -60,9 +60,14 @@ class StepCost:
         return (
             f"llm {self.label} ({self.model} at {self.endpoint}): ~{self.requests:,} request(s) "
             f"({self.cached:,} cached) for {self.records:,} record(s), ~{self.prompt_tokens:,} prompt + "
-            f"~{self.completion_tokens:,} completion tokens, ~{self.cost_usd:.4f} USD "
-            f"[tokens: {self.tokenizer}{tokens}; output {self.output}; from {self.sampled} sampled record(s)]"
+            f"~{self.completion_tokens:,} completion tokens, ~{usd(self.cost_usd)} USD "
+            f"(tokens: {self.tokenizer}{tokens}; output {self.output}; from {self.sampled} sampled record(s))"
         )
+
+
+def usd(amount: float) -> str:
+    """``12.3457``, or six decimals below a cent (``0.000042``)."""
+    return f"{amount:,.4f}" if amount >= 0.01 or amount == 0 else f"{amount:.6f}"
 
 
 def estimate_step_costs(manifest: ManifestBase, sample: int = 50, pilot: int = 0, seed: int = 0) -> list[StepCost]:
@@ -91,7 +96,7 @@ def cost_lines(costs: list[StepCost]) -> list[str]:
     """Printable lines: one per step and a total."""
     lines = [cost.line() for cost in costs]
     if len(costs) > 1:
-        lines.append(f"llm total: ~{sum(c.cost_usd for c in costs):.4f} USD")
+        lines.append(f"llm total: ~{usd(sum(c.cost_usd for c in costs))} USD")
     return lines
 
 
@@ -109,7 +114,7 @@ def confirm_costs(costs: list[StepCost], interactive: bool | None = None, ask=in
     over = [c for c in costs if c.confirm_above is not None and c.cost_usd > c.confirm_above]
     if not over:
         return
-    what = "; ".join(f"{c.label} ~{c.cost_usd:.2f} USD > confirm_above {c.confirm_above:.2f}" for c in over)
+    what = "; ".join(f"{c.label} ~{usd(c.cost_usd)} USD > confirm_above {usd(c.confirm_above)}" for c in over)
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:

@@ -17,13 +17,15 @@ tokenizer is found, in order:
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 #: Tokens a chat request adds per message and once per request (role markers, priming).
 PER_MESSAGE, PER_REQUEST = 4, 3
+TIKTOKEN_WAIT_S = 15.0
 OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage")
 
 
@@ -74,7 +76,10 @@ def token_counter(model: str, tokenizer: str | None = None) -> TokenCounter:
             return found
     if model.lower().startswith(OPENAI_PREFIXES) and (found := _tiktoken_model(model)) is not None:
         return found
-    return _hf_tokenizer(model) or chars_counter()
+    found = _hf_tokenizer(model) or chars_counter()
+    if tokenizer and not found.exact:
+        return replace(found, name=f"{found.name}, tokenizer {tokenizer!r} not found offline")
+    return found
 
 
 def _tiktoken_model(model: str) -> TokenCounter | None:
@@ -88,12 +93,24 @@ def _tiktoken_model(model: str) -> TokenCounter | None:
 
 
 def _tiktoken_encoding(name: str) -> TokenCounter | None:
-    try:
-        import tiktoken
+    """tiktoken's encoding, or ``None``: not installed, unknown, or its BPE file not had in time
+    (tiktoken downloads it on first use, with no timeout of its own: an offline machine must not hang)."""
+    found: list = []
 
-        encoding = tiktoken.get_encoding(name)
-    except Exception:  # noqa: BLE001 - not installed, unknown, or its BPE file cannot be downloaded offline
+    def load() -> None:
+        try:
+            import tiktoken
+
+            found.append(tiktoken.get_encoding(name))
+        except Exception:  # noqa: BLE001 - any failure means: no tiktoken here
+            pass
+
+    loader = threading.Thread(target=load, name="babelforge-tiktoken", daemon=True)
+    loader.start()
+    loader.join(TIKTOKEN_WAIT_S)
+    if not found:
         return None
+    encoding = found[0]
     return TokenCounter(f"tiktoken:{name}", True, lambda text: len(encoding.encode(text, disallowed_special=())))
 
 
@@ -106,6 +123,8 @@ def _hf_tokenizer(name: str) -> TokenCounter | None:
         from tokenizers import Tokenizer
 
         loaded = Tokenizer.from_file(str(path))
+        loaded.no_padding()  # a saved tokenizer may pad or cut every text to a fixed length: count it all
+        loaded.no_truncation()
     except Exception:  # noqa: BLE001 - not installed or not a tokenizer file: fall through to the next way
         return None
     return TokenCounter(f"tokenizer:{name}", True, lambda text: len(loaded.encode(text, add_special_tokens=False)))
