@@ -88,7 +88,12 @@ def estimate_step_costs(manifest: ManifestBase, sample: int = 50, pilot: int = 0
     steps = [(i, s) for i, s in enumerate(manifest.step_settings) if _is_llm(s)]
     if not steps:
         return []
-    records, docs = _sample(manifest, sample, seed)
+    try:
+        records, docs = _sample(manifest, sample, seed)
+    except Exception as error:  # noqa: BLE001 - a source that cannot be read here leaves no estimate, said so
+        records, docs = 0, []
+        unread = f"the sources could not be read ({type(error).__name__}: {error})"
+        return [_estimate(i, settings, ctx, docs, records, pilot, unread) for i, settings in steps]
     return [_estimate(i, settings, ctx, docs, records, pilot) for i, settings in steps]
 
 
@@ -171,7 +176,7 @@ def _sample(manifest: ManifestBase, size: int, seed: int):
     return seen, kept
 
 
-def _estimate(index: int, settings, ctx, docs, records: int, pilot: int) -> StepCost:
+def _estimate(index: int, settings, ctx, docs, records: int, pilot: int, unread: str = "") -> StepCost:
     from babelforge.llm.options import parse_spec
     from babelforge.llm.recording import recording
     from babelforge.llm.tokens import token_counter
@@ -182,6 +187,8 @@ def _estimate(index: int, settings, ctx, docs, records: int, pilot: int) -> Step
     client = options.real_client(settings.model)
     base = dict(index=index, kind=settings.kind, model=model, endpoint=client.base_url, records=records,
                 tokenizer=counter.name, exact_tokens=counter.exact, confirm_above=options.confirm_above)  # fmt: skip
+    if unread:
+        return _empty(base, unread)
     try:
         with recording() as recorder:
             built = settings.build(ctx)
@@ -241,7 +248,10 @@ def _calibrate(client, counter, requests: list, pilot: int) -> tuple[float, floa
         return 1.0, 1.0, "assumed as long as the text sent"
     tried = requests[:pilot]
     before = client.ledger.to_dict()
-    answers = client.complete_many(tried)
+    try:
+        answers = client.complete_many(tried)
+    except BabelforgeError as error:  # a budget too small even for the pilot
+        return 1.0, 1.0, f"assumed as long as the text sent (no pilot: {error})"
     after = client.ledger.to_dict()
     fresh = [(r, a) for r, a in zip(tried, answers, strict=True) if _ok(a) and not a.cached]
     billed = after["requests"] - before["requests"]

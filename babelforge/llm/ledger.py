@@ -38,6 +38,13 @@ class _MemoryBudget:
         self._next = 0
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def reserve(self, amount: float, limit: float) -> tuple[int | None, float, float]:
         with self._lock:
             held = sum(self.reservations.values())
