@@ -196,7 +196,7 @@ class LLMClient:
             outcome = None
             async with self.limit:
                 if self.breaker.admit():  # asked with a slot held: what is in flight has been counted
-                    token = await self._reserve(worst[2])
+                    token = await self._reserve_or_step_aside(worst[2])
                     outcome = await self._post(http, messages, params)
                     self._settle(token, outcome, messages, worst)
             if outcome is None:
@@ -238,6 +238,13 @@ class LLMClient:
                 return False
         await asyncio.sleep(delay)
         return True
+
+    async def _reserve_or_step_aside(self, amount: float) -> int:
+        try:
+            return await self._reserve(amount)
+        except BudgetExceededError:
+            self.breaker.neutral()  # were this the breaker's probe, another may go
+            raise
 
     async def _reserve(self, amount: float) -> int:
         while (token := self.ledger.reserve(amount)) is None:
