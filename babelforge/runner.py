@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from babelforge.errors import Interrupted, OutputError
+from babelforge.errors import BabelforgeError, Interrupted, OutputError
 from babelforge.inputs import changes, input_files, snapshot
 from babelforge.models import require_models
 from babelforge.pipeline import Plan, compile_manifest, fingerprint
@@ -187,6 +187,13 @@ def _execute(plan: Plan, use: str, watch) -> None:
     _reset_logging()
     if watch is not None:
         watch(plan, read_progress(str(plan.progress_dir)))
+    if errors and isinstance(errors[0], OSError) and not isinstance(errors[0], BabelforgeError):
+        error = errors[0]
+        raise OutputError(
+            f"a task could not read or write its files: {error.strerror or error} "
+            f"({error.filename or plan.work_dir}); nothing was published: fix the cause (free space, "
+            "permissions) and run the same command again, finished tasks are kept"
+        ) from None
     if errors:
         raise errors[0]
 

@@ -34,11 +34,13 @@ def test_overwrite_replaces_a_foreign_folder_when_asked(tmp_path):
 
 def test_a_symlinked_output_is_refused_even_with_overwrite(tmp_path):
     project = Project(tmp_path, files=1, lines=20, tasks=1)
-    (project.root / "link").symlink_to(project.data)
+    (project.root / "elsewhere").mkdir()
+    (project.root / "elsewhere" / "x.txt").write_text("mine")
+    (project.root / "link").symlink_to(project.root / "elsewhere")
     result = project.run("run", "m.yaml", "--output", "link", "--overwrite")
     assert result.code == 2
     assert "symbolic link" in result.err
-    assert len(list(project.data.iterdir())) == 1
+    assert (project.root / "elsewhere" / "x.txt").read_text() == "mine"
 
 
 def test_a_foreign_work_folder_is_refused(tmp_path):

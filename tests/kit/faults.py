@@ -76,7 +76,8 @@ class Project:
 
     def write_input(self, name: str, lines: int, tag: str = "") -> None:
         stem = name.split(".")[0]
-        rows = (json.dumps({"text": f"{stem}{tag} row {i} " + "w" * (i % 17)}) for i in range(lines))
+        noise = (hashlib.sha1(f"{stem}{tag}{i}".encode()).hexdigest() for i in range(lines))  # not compressible
+        rows = (json.dumps({"text": f"{stem}{tag} row {i} {hex_}"}) for i, hex_ in enumerate(noise))
         (self.data / name).write_text("\n".join(rows) + "\n")
 
     def write_manifest(self, name: str, steps: list, **source) -> Path:
@@ -131,7 +132,8 @@ class Project:
         for path in sorted((output / "data").glob("*/*.parquet")):
             texts += pq.read_table(path, columns=["text"]).column("text").to_pylist()
         info = json.loads((output / "dataset_info.json").read_text())
-        claimed = sum(split["num_examples"] for split in info["splits"].values())
+        splits = info["splits"]
+        claimed = sum(s["num_examples"] for s in (splits.values() if isinstance(splits, dict) else splits))
         assert claimed == len(texts), f"{output} claims {claimed} rows but holds {len(texts)}"
         return sorted(texts)
 
@@ -259,7 +261,7 @@ def refused_output(root: Path, name: str, args: list[str], **sizes) -> Outcome:
     return Outcome(f"--output: {name}", f"exit {result.code}, one line: {clear}", 0, 0, result.tracebacks, missing)
 
 
-def full_disk(root: Path, size: str = "600k", **sizes) -> Outcome:
+def full_disk(root: Path, size: str = "256k", **sizes) -> Outcome:
     """The output on a small tmpfs that fills up: a clear error, no partial output; then room, and a rerun."""
     project = Project(root, **sizes)
     disk = project.root / "disk"
