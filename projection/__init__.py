@@ -49,7 +49,7 @@ class TranslateSettings(StepSettings):
         memory = "default" if self.memory else None
         step = TranslateStep(
             self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, check and check.resolved,
-            self.llm,
+            self.llm.for_run(ctx.work_dir),
         )  # fmt: skip
         step.model_checks = [check] if check else []
         return step
