@@ -71,7 +71,8 @@ class Plan:
         return self.work_dir / "logs" / self.passes[index].name
 
     def describe(self) -> list[str]:
-        """Human-readable lines: passes, steps with the metadata they read and write, output."""
+        """Human-readable lines: passes, steps with the metadata they read and write and the models they
+        name (found, or missing and how to get them), output."""
         m = self.manifest
         lines = [f"manifest {m.name} v{m.version}: {len(m.sources)} source(s), {len(m.step_settings)} step(s)"]
         for i, p in enumerate(self.passes):
@@ -82,8 +83,14 @@ class Plan:
                     continue
                 io = _reads_writes(step)
                 lines.append(f"  {step.type.split(' - ')[-1].lower():<8} {step.name}{io}")
+                lines += [f"           {check.describe()}" for check in getattr(step, "model_checks", ())]
         lines.append(f"output: {m.output.path} ({m.output.kind}, {m.output.format}, config {m.output.config!r})")
         lines.append(f"executor: {m.executor.use}; work folder: {self.work_dir}")
+        from babelforge.models import model_checks
+
+        missing = sorted({check.name for check in model_checks(self) if check.error is not None})
+        if missing:
+            lines.append(f"missing model(s): {', '.join(missing)}: a run stops before any work until they are at hand")
         return lines
 
 
@@ -116,6 +123,9 @@ def compile_manifest(manifest: ManifestBase, work_dir: Path | None = None) -> Pl
     tasks = getattr(manifest.executor, manifest.executor.use).tasks
     progress = str(work_dir / "progress")
     readers = tuple(source.reader(i) for i, source in enumerate(manifest.sources))
+    for reader in readers if manifest.output.write_rejects else ():
+        if hasattr(reader, "rejects_folder"):  # a file reader: rejects/sourceN-...
+            reader.rejects_folder = str(work_dir / "rejects")
     steps: list = list(readers)
     steps.append(ProgressTap(progress, 0, "read", readers))
     passes: list[Pass] = []
@@ -131,6 +141,7 @@ def compile_manifest(manifest: ManifestBase, work_dir: Path | None = None) -> Pl
                 steps = [_pass_reader(work_dir, len(passes) - 1)]
             if hasattr(step, "rejects_folder") and manifest.output.write_rejects:
                 step.rejects_folder = str(work_dir / "rejects")
+                step.rejects_position = index  # rejects/NN-STEP-RANK.jsonl: same-kind steps keep apart
             steps.append(step)
         steps.append(ProgressTap(progress, index, settings.kind, readers))
         index += 1

@@ -38,6 +38,7 @@ def _register() -> None:
         eval_cmd,
         inspect_cmd,
         lexicon_cmd,
+        llm_cmd,
         metrics_cmd,
         models_cmd,
         publish_cmd,
@@ -57,6 +58,7 @@ def _register() -> None:
     app.add_typer(lexicon_cmd.app, name="lexicon")
     app.add_typer(train_cmd.app, name="train")
     app.add_typer(review_cmd.app, name="review")
+    app.add_typer(llm_cmd.app, name="llm")
     app.command("export-trainer")(train_cmd.export_trainer)
 
 

@@ -46,12 +46,19 @@ def run(
         raise BabelforgeError("--output names one folder: give it with one manifest only")
     loaded = [load_manifest(m, output=output, executor=executor.value if executor else None) for m in manifests]
     if dry_run:
+        from babelforge.llm.estimate import cost_lines, estimate_step_costs
+
         for one in loaded:
             for line in compile_manifest(one).describe():
                 out.print(line, highlight=False)
+            for line in cost_lines(estimate_step_costs(one)):
+                out.print(line, highlight=False, markup=False)
         return
+    from babelforge.llm.estimate import check_llm_costs
     from babelforge.runner import run_manifest
 
+    for one in loaded:
+        check_llm_costs(one)  # asks (or refuses) before any run when an LLM step sets llm.confirm_above
     for path, one in zip(manifests, loaded, strict=True):
         if len(manifests) > 1:
             out.rule(f"{path}", style="dim")
