@@ -86,10 +86,15 @@ class RecordReader(BaseDiskReader):
         """Whether a task may start reading ``path`` in the middle (not compressed, newline-safe encoding)."""
         return not is_compressed(path) and ascii_compatible(self.source.encoding)
 
-    def assignment(self, world_size: int) -> list[list[ByteRange]]:
-        """The byte ranges each of ``world_size`` tasks reads: a function of the listing and sizes only."""
-        files = [InputFile(f, self.data_folder.size(f), self.splittable(f)) for f in self.list_input_files()]
-        return assign_ranges(files, world_size)
+    def assignment(self, world_size: int, files: list[str] | None = None) -> list[list[ByteRange]]:
+        """The byte ranges each of ``world_size`` tasks reads: a function of the listing and sizes only.
+
+        Args:
+            world_size: the number of tasks.
+            files: the listing, when the caller has it (default: :meth:`list_input_files`).
+        """
+        listing = self.list_input_files() if files is None else files
+        return assign_ranges([InputFile(f, self.data_folder.size(f), self.splittable(f)) for f in listing], world_size)
 
     def open_bytes(self, path: str):
         """Open one of this source's files as bytes, decompressing by its ending (``.gz``, ``.xz`` ...)."""
@@ -148,11 +153,12 @@ class RecordReader(BaseDiskReader):
         if data:
             yield from data
         self._rank, self._rejects = rank, None
-        if rank == 0 and not self.list_input_files():
+        files = self.list_input_files()
+        if rank == 0 and not files:
             raise BabelforgeError(f"no input files at {self.source.path} for source {self.source_name!r}")
         read, own, resumed = 0, 0.0, time.perf_counter()
         try:
-            for doc in self.read_ranges(self.assignment(world_size)[rank]):
+            for doc in self.read_ranges(self.assignment(world_size, files)[rank]):
                 own += time.perf_counter() - resumed  # the reader's own time, not the steps after it
                 read += 1
                 yield doc
