@@ -6,7 +6,8 @@ Layout of ``OUTPUT/``::
     README.md                                       dataset card with a YAML header (configs, dataset_info)
     dataset_info.json                               the same Features and split sizes, as JSON
     provenance.json                                 manifest, input hashes, versions, counts, timings
-    rejects/<step>-<rank>.jsonl                     dropped records, when output.write_rejects is set
+    rejects/NN-STEP-RANK.jsonl                      dropped records, when output.write_rejects is set
+    rejects/sourceN-READER-RANK.jsonl               (NN: the step's position; readers by source)
 
 Everything is written into the attempt's own staging folder first and moved into place with one
 rename, so an interrupted run never leaves an ``OUTPUT/`` that looks complete; the hidden
@@ -80,7 +81,7 @@ def emit(
     if review is not None:
         summary["review"] = review
     if (plan.work_dir / "rejects").is_dir():
-        shutil.copytree(plan.work_dir / "rejects", staging / "rejects")
+        shutil.copytree(plan.work_dir / "rejects", staging / "rejects", ignore=shutil.ignore_patterns(".*.partial"))
     _write_metadata(plan, staging, features, split_info, summary, timings)
     workspace.publish(staging)
     return summary

@@ -4,6 +4,8 @@ At its first attempt a run records every input file it will read (sources, trans
 that step settings name, such as lexicons) with its size and modification time, and a SHA-256 of
 its content where that is cheap (small files; every file with ``--verify-inputs``). A later attempt
 compares: a file that changed, appeared or disappeared makes the run start afresh, naming the file.
+The assignment of files and byte ranges to tasks is recorded beside it (:func:`assignment`), a pure
+function of the files, their sizes and the task count.
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ def snapshot(manifest, verify: bool = False) -> dict[str, dict[str, Any]]:
             entry["sha256"] = file_sha256(path)
         record[str(path)] = entry
     return record
+
+
+def assignment(manifest) -> list[list[list]]:
+    """Per source, the byte ranges (or row groups) each task reads: ``[[path, start, end, size], ...]`` per task."""
+    tasks = getattr(manifest.executor, manifest.executor.use).tasks
+    found = []
+    for index, source in enumerate(manifest.sources):
+        reader = source.reader(index)
+        ranges = reader.assignment(tasks) if hasattr(reader, "assignment") else []
+        found.append([[list(piece) for piece in task] for task in ranges])
+    return found
 
 
 def changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:

@@ -76,6 +76,9 @@ class ManifestError(BabelforgeError):
 
     def __init__(self, source: str, problems: list[Problem]):
         self.problems = problems
+        if len(problems) == 1:  # one problem, one line
+            super().__init__(f"{source}: {problems[0]}")
+            return
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from babelforge.errors import BabelforgeError, Interrupted, OutputError
-from babelforge.inputs import changes, input_files, snapshot
+from babelforge.inputs import assignment, changes, input_files, snapshot
 from babelforge.models import require_models
 from babelforge.pipeline import Plan, compile_manifest, fingerprint
 from babelforge.progress import StepProgress, read_progress
@@ -66,7 +66,11 @@ def prepare_work_dir(
         why.append("the earlier attempt left no record of its inputs")
     if why:
         workspace.reset()
-    stamp.write_text(json.dumps(current | {"inputs": identity}, indent=1))
+    record = current | {"inputs": identity, "assignment": assignment(plan.manifest)}
+    if recorded is not None and not why and recorded.get("assignment") != record["assignment"]:
+        why.append("the inputs were cut into tasks differently")
+        workspace.reset()
+    stamp.write_text(json.dumps(record, indent=1))
     return finished_tasks(plan), why
 
 

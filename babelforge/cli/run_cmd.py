@@ -56,8 +56,11 @@ def run(
         return
     from babelforge.llm.estimate import check_llm_costs
     from babelforge.runner import run_manifest
+    from babelforge.sources import file_warnings
 
     for one in loaded:
+        for where, message in file_warnings(one.sources):  # bad files a source skips (on_error: skip)
+            out.print(f"warning: {where}: {message}", highlight=False, markup=False)
         check_llm_costs(one)  # asks (or refuses) before any run when an LLM step sets llm.confirm_above
     for path, one in zip(manifests, loaded, strict=True):
         if len(manifests) > 1:
