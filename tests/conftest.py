@@ -6,6 +6,7 @@ each tiny model once per run.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ import tempfile  # noqa: E402
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Conversions and translation memories go to a throwaway folder, never the user's cache.
 os.environ["BABELFORGE_HOME"] = tempfile.mkdtemp(prefix="babelforge-home-")
+atexit.register(shutil.rmtree, os.environ["BABELFORGE_HOME"], ignore_errors=True)
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
