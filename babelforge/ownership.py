@@ -34,7 +34,9 @@ class Claim:
 def write_marker(folder: Path, role: str, **details) -> None:
     """Mark ``folder`` as babelforge's own (``role``: ``output``, ``work`` or ``export``)."""
     record = {"role": role, "babelforge": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **details}
-    (folder / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    partial = folder / f"{MARKER}.{os.getpid()}.partial"
+    partial.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    os.replace(partial, folder / MARKER)  # whole or absent: a run starting beside this one never reads half of it
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -57,8 +59,8 @@ def inspect_path(path: Path, role: str) -> Claim:
     marker = read_marker(path)
     if marker is not None and marker.get("role") == role:
         return Claim(path, "ours")
-    if marker is None and not any(path.iterdir()):
-        return Claim(path, "empty")
+    if marker is None and not any(p for p in path.iterdir() if not p.name.startswith(MARKER)):
+        return Claim(path, "empty")  # (a marker being written by a run starting beside this one counts as empty)
     return Claim(path, "foreign")
 
 

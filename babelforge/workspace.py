@@ -54,16 +54,26 @@ class Workspace:
             OutputBusyError: when another run holds the lock.
         """
         claim_folder(self.output, "output", protected=self.protected, overwrite=self.overwrite, option=self.option)
+        for attempt in range(3):
+            try:
+                self._claim_work_dir()
+                break
+            except FileNotFoundError:  # a run that just finished moved its work folder aside: claim anew
+                if attempt == 2:
+                    raise
+        self.notes = [self.lock.note] if self.lock.note else []
+        self._recover()
+        return self
+
+    def _claim_work_dir(self) -> None:
         work = claim_folder(self.work_dir, "work", protected=self.protected, overwrite=self.overwrite,
                             option=f"{self.option} (its work folder)")  # fmt: skip
         if work.state == "foreign":  # only with --overwrite
             shutil.rmtree(self.work_dir) if self.work_dir.is_dir() else self.work_dir.unlink()
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.lock.acquire()
+        # the marker before the lock file: a run starting beside this one sees a folder that is ours
         write_marker(self.work_dir, "work", output=str(self.output))
-        self.notes = [self.lock.note] if self.lock.note else []
-        self._recover()
-        return self
+        self.lock.acquire()
 
     def _recover(self) -> None:
         """Mend what a run killed at its very end left: an output moved aside, a work folder half-removed."""
