@@ -205,7 +205,8 @@ def concurrent_runs(root: Path, runs: int = 2, **sizes) -> Outcome:
     one_line = all(len(r.error_lines) == 1 and "another run is writing" in r.err for r in refused)
     outcome = f"exit codes {codes}; refusals one clear line: {one_line}"
     if not one_line:
-        outcome += f" ({next(r.err for r in refused if 'another run is writing' not in r.err)[-300:]!r})"
+        odd = next(r for r in refused if len(r.error_lines) != 1 or "another run is writing" not in r.err)
+        outcome += f" ({odd.err[-300:]!r})"
     partial = int(not one_line or codes.count(0) != 1)
     return Outcome(f"{runs} concurrent runs", outcome, lost(project.expected(), _published_safely(project)),
                    partial, sum(r.tracebacks for r in results))  # fmt: skip
