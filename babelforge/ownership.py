@@ -118,7 +118,9 @@ def _what_is_there(path: Path, role: str) -> str:
     entries = sorted(p.name for p in path.iterdir())
     shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
     count = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
-    return f"is a folder babelforge did not make ({count}: {shown})"
+    older = {"provenance.json", "dataset_info.json"} <= set(entries) or "fingerprint.json" in entries
+    hint = ", though it looks like one an earlier babelforge made before outputs carried a marker" if older else ""
+    return f"is a folder babelforge did not make ({count}: {shown}){hint}"
 
 
 def _fix(path: Path, option: str) -> str:
