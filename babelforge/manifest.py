@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import types
 import typing
 from functools import cache
 from pathlib import Path
@@ -44,24 +43,15 @@ from pydantic import (
     field_validator,
 )
 
-from babelforge.errors import BabelforgeError, did_you_mean
+from babelforge.errors import BabelforgeError
 from babelforge.langs import LanguageCode
+from babelforge.manifest_problems import Problem, cross_checks, dedupe, path_of, problem_of, unknown_keys
 from babelforge.registry import StepSettings, step_kinds
-from babelforge.sources import SOURCE_MODELS, Source
+from babelforge.sources import Source
 
 EXECUTORS = ("local", "ray", "slurm")
 #: ``${VAR}``, ``${VAR:-default}``; with a second ``$`` in front, the same text taken literally.
 _ENV = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class Problem(NamedTuple):
-    """One thing wrong with a manifest: where (``steps[1].translate.target``) and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 class EnvReference(NamedTuple):
@@ -84,7 +74,7 @@ class ManifestError(BabelforgeError):
 
 
 class _Strict(BaseModel):
-    # Unknown keys are reported by _unknown_keys with a did-you-mean; pydantic ignores them.
+    # Unknown keys are reported by manifest_problems.unknown_keys with a did-you-mean; pydantic ignores them.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
@@ -277,15 +267,15 @@ def check_manifest(
 
 def _validate(data: dict, base_dir: Path, problems: list[Problem]) -> tuple[ManifestBase | None, list[Problem]]:
     model = manifest_model()
-    problems.extend(_unknown_keys(model, data, ""))
+    problems.extend(unknown_keys(model, data, "", top=True))
     try:
         manifest = model.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as error:
-        problems.extend(p for p in map(_problem, error.errors()) if p is not None)
+        problems.extend(p for p in map(problem_of, error.errors()) if p is not None)
         manifest = None
     if manifest is not None:
-        problems.extend(_cross_checks(manifest))
-    return (None if problems else manifest), _dedupe(problems)
+        problems.extend(cross_checks(manifest))
+    return (None if problems else manifest), dedupe(problems)
 
 
 def _interpolate(value: Any, loc: tuple, problems: list[Problem], references: dict[tuple, EnvReference]) -> Any:
@@ -310,7 +300,7 @@ def _interpolate(value: Any, loc: tuple, problems: list[Problem], references: di
             return default
         problems.append(
             Problem(
-                _path(list(loc)),
+                path_of(list(loc)),
                 f"environment variable ${{{name}}} is not set (set it, write ${{{name}:-default}}, "
                 f"or $${{{name}}} for the text itself)",
             )
@@ -321,142 +311,3 @@ def _interpolate(value: Any, loc: tuple, problems: list[Problem], references: di
     if read:
         references[loc] = EnvReference(value, tuple(dict.fromkeys(read)))
     return expanded
-
-
-def _join(where: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{where}[{key}]"
-    return f"{where}.{key}" if where else str(key)
-
-
-def _unknown_keys(model: type[BaseModel], data: Any, where: str) -> list[Problem]:
-    if not isinstance(data, dict):
-        return []
-    fields = model.model_fields
-    problems = []
-    for key, value in data.items():
-        if key not in fields:
-            guess = did_you_mean(str(key), fields)
-            hint = f"did you mean {guess[0]!r}? " if guess else ""
-            problems.append(Problem(_join(where, key), f"unknown key {key!r}: {hint}valid: {', '.join(fields)}"))
-        elif key == "steps" and issubclass(model, ManifestBase):
-            problems.extend(_step_problems(value))
-        else:
-            problems.extend(_nested_unknown_keys(fields[key].annotation, value, _join(where, key)))
-    return problems
-
-
-def _nested_unknown_keys(annotation: Any, value: Any, where: str) -> list[Problem]:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Annotated:
-        return _nested_unknown_keys(args[0], value, where)
-    if origin is list and isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in _nested_unknown_keys(args[0], item, f"{where}[{i}]")]
-    if origin in (typing.Union, types.UnionType):
-        if isinstance(value, dict) and value.get("kind") in SOURCE_MODELS and _has_sources(args):
-            return _unknown_keys(SOURCE_MODELS[value["kind"]], value, where)
-        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        return _unknown_keys(models[0], value, where) if len(models) == 1 else []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _unknown_keys(annotation, value, where)
-    return []
-
-
-def _has_sources(args: tuple) -> bool:
-    return any(a in SOURCE_MODELS.values() for a in args)
-
-
-def _step_problems(steps: Any) -> list[Problem]:
-    if not isinstance(steps, list):
-        return []
-    kinds = step_kinds()
-    problems = []
-    for i, entry in enumerate(steps):
-        where = f"steps[{i}]"
-        if not isinstance(entry, dict) or len(entry) != 1:
-            problems.append(
-                Problem(where, f"a step is one 'kind: {{settings}}' mapping, got {entry!r}; kinds: {', '.join(kinds)}")
-            )
-            continue
-        kind, settings = next(iter(entry.items()))
-        if kind not in kinds:
-            guess = did_you_mean(str(kind), kinds)
-            hint = f"did you mean {guess[0]!r}? " if guess else ""
-            problems.append(Problem(where, f"unknown step kind {kind!r}: {hint}valid: {', '.join(kinds)}"))
-            continue
-        problems.extend(_unknown_keys(kinds[kind], settings or {}, f"{where}.{kind}"))
-    return problems
-
-
-def error_location(error: dict) -> tuple:
-    """Where a pydantic error is, as a location in the manifest's own mapping (union tags removed)."""
-    loc = list(error["loc"])
-    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_MODELS:
-        del loc[2]  # the discriminator's tag
-    if len(loc) > 3 and loc[0] == "steps" and loc[2] == loc[3]:
-        del loc[2]  # the tagged-union member repeats the kind
-    return tuple(loc)
-
-
-def _problem(error: dict) -> Problem | None:
-    loc = list(error["loc"])
-    if error["type"] == "extra_forbidden" or (
-        error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["steps"]
-    ):
-        return None  # reported with a did-you-mean by _unknown_keys and _step_problems
-    if error["type"] in {"union_tag_invalid", "union_tag_not_found"} and loc[:1] == ["sources"]:
-        got = error.get("input", {}).get("kind") if isinstance(error.get("input"), dict) else None
-        return Problem(_path(loc) + ".kind", _choice_message("source kind", got, SOURCE_MODELS))
-    loc = list(error_location(error))
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if error["type"] == "missing":
-        message = "required, but missing"
-    elif error["type"] == "literal_error":
-        valid = error.get("ctx", {}).get("expected", "")
-        message = f"bad value {value!r}: valid: {valid}"
-    elif isinstance(value, str | int | float) and repr(value) not in message and str(value) not in message:
-        message = f"{message} (got {value!r})"
-    return Problem(_path(loc), message)
-
-
-def _choice_message(what: str, got: Any, choices: Any) -> str:
-    guess = did_you_mean(str(got), choices) if got else []
-    hint = f"did you mean {guess[0]!r}? " if guess else ""
-    return f"unknown {what} {got!r}: {hint}valid: {', '.join(choices)}"
-
-
-def _path(loc: list) -> str:
-    where = ""
-    for part in loc:
-        where = _join(where, part)
-    return where or "(manifest)"
-
-
-def _cross_checks(manifest: ManifestBase) -> list[Problem]:
-    problems = []
-    kind = manifest.output.kind
-    from_steps = frozenset().union(*(s.produces for s in manifest.step_settings))
-    for i, source in enumerate(manifest.sources):
-        if kind not in source.record_kinds() | from_steps:
-            problems.append(
-                Problem(
-                    f"sources[{i}]",
-                    f"a {source.kind!r} source with these fields cannot feed output.kind {kind!r} "
-                    f"(it gives: {', '.join(sorted(source.record_kinds() | from_steps))})",
-                )
-            )
-        if source.language is None and not (getattr(source, "fields", None) and source.fields.language):
-            problems.append(
-                Problem(
-                    f"sources[{i}].language", "required: name the language (e.g. 'hau_Latn'), or a field that holds it"
-                )
-            )
-    names = [s.display_name for s in manifest.sources]
-    for name in {n for n in names if names.count(n) > 1}:
-        problems.append(Problem("sources", f"two sources are named {name!r}: give each a distinct 'name'"))
-    return problems
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))

@@ -152,7 +152,8 @@ def _unreadable(data: dict, replaced: dict[tuple, str]) -> list[tuple]:
         return []
     from pydantic import ValidationError
 
-    from babelforge.manifest import error_location, manifest_model
+    from babelforge.manifest import manifest_model
+    from babelforge.manifest_problems import error_location
 
     try:
         manifest_model().model_validate(data, context={"recorded": True})
