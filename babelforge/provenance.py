@@ -17,7 +17,6 @@ variable whose name says it is a secret (``HF_TOKEN``, ``OPENAI_API_KEY``, ...) 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -69,17 +68,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def input_hashes(manifest) -> dict[str, str]:
     """SHA-256 of every input file, by path."""
     import glob
+
+    from babelforge.inputs import file_sha256
 
     hashes = {}
     for source in manifest.sources:

@@ -56,7 +56,7 @@ class RunLock:
                 "wait for it to finish, or stop it; two runs never share an output"
             ) from None
         previous = read_holder(self.work_dir)
-        if previous and previous.get("host") == socket.gethostname() and not _alive(previous.get("pid")):
+        if previous and previous.get("host") == socket.gethostname() and not process_alive(previous.get("pid")):
             self.note = f"took over the lock of a run that stopped without releasing it ({describe(previous)})"
         _write_holder(self.work_dir)
         return self
@@ -94,7 +94,8 @@ def _write_holder(work_dir: Path) -> None:
     os.replace(partial, work_dir / HOLDER)
 
 
-def _alive(pid) -> bool:
+def process_alive(pid) -> bool:
+    """Whether process ``pid`` runs on this host (one we may not signal counts as running)."""
     if not isinstance(pid, int):
         return False
     try:

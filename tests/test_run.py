@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import kit.steps  # noqa: F401 - registers the test_barrier step kind
 import pyarrow.parquet as pq
 import pytest
 
 from babelforge.manifest import load_manifest
 from babelforge.pipeline import compile_manifest
-from babelforge.registry import StepSettings, register_step
 from babelforge.runner import run_manifest
-from babelforge.steps import RecordStep
 
 REPO = Path(__file__).parent.parent
 QUICKSTART = REPO / "manifests" / "quickstart.yaml"
@@ -199,22 +198,6 @@ def test_resume_keeps_finished_shards_untouched(tmp_path, big_corpus, write_mani
     assert result.resumed_tasks == 1
     assert shard.stat().st_mtime_ns == before
     assert sum(result.summary["rows"]["train"].values()) == 4 * 150 * 60
-
-
-class Passthrough(RecordStep):
-    name = "barrier_passthrough"
-
-    def process(self, doc):
-        self.note(doc, saw="all")
-        return doc
-
-
-@register_step("test_barrier")
-class BarrierSettings(StepSettings):
-    barrier = True
-
-    def build(self, ctx):
-        return Passthrough()
 
 
 def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_dir):

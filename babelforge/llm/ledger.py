@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babelforge.errors import BabelforgeError
+from babelforge.runlock import process_alive
 
 #: A reservation older than this (its process gone unseen, on another host) is counted as spent.
 STALE_S = 6 * 3600
@@ -139,23 +140,13 @@ class SharedBudget:
         Old ones from elsewhere count as spent at their worst case (they may have been billed)."""
         host = socket.gethostname()
         for token, pid in db.execute("SELECT id, pid FROM reserved WHERE host = ?", (host,)).fetchall():
-            if not _alive(pid):
+            if not process_alive(pid):
                 db.execute("DELETE FROM reserved WHERE id = ?", (token,))
         stale = time.time() - STALE_S
         old = db.execute("SELECT COALESCE(SUM(usd), 0) FROM reserved WHERE at < ?", (stale,)).fetchone()[0]
         if old:
             db.execute("UPDATE spent SET usd = usd + ?", (old,))
             db.execute("DELETE FROM reserved WHERE at < ?", (stale,))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass

@@ -86,27 +86,10 @@ def plant(point: str) -> None:
     points[point]()
 
 
-def register_barrier() -> None:
-    from babelforge.registry import StepSettings, register_step
-    from babelforge.steps import RecordStep
-
-    class Passthrough(RecordStep):
-        name = "barrier_passthrough"
-
-        def process(self, doc):
-            return doc
-
-    @register_step("test_barrier")
-    class BarrierSettings(StepSettings):
-        barrier = True
-
-        def build(self, ctx):
-            return Passthrough()
-
-
 if __name__ == "__main__":
     point, args = sys.argv[1], sys.argv[2:]
-    register_barrier()
+    import kit.steps  # noqa: F401 - registers the test_barrier step kind
+
     plant(point)
     sys.argv = ["babelforge", *args]
     from babelforge.cli import main
