@@ -98,15 +98,25 @@ def _why_empty(steps: list[dict], drops: dict[str, int]) -> str:
 
 
 def _labels_in(files: dict[str, list[Path]]) -> list[str]:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     tags: set[str] = set()
     for paths in files.values():
         for path in paths:
-            column = pq.read_table(path, columns=["ner_tags"]).column("ner_tags")
-            tags.update(pc.unique(pc.list_flatten(column)).to_pylist())
+            tags.update(_tags_in(path))
     return sorted({label for tag in tags if (label := split_tag(tag)[1])})
+
+
+def _tags_in(path: Path) -> list[str]:
+    """A shard's distinct tags: from its footer (:data:`~babelforge.shards.NER_TAGS_KEY`), else from its rows."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from babelforge.shards import NER_TAGS_KEY
+
+    written = (pq.read_metadata(path).metadata or {}).get(NER_TAGS_KEY)
+    if written is not None:
+        return json.loads(written)
+    column = pq.read_table(path, columns=["ner_tags"]).column("ner_tags")
+    return pc.unique(pc.list_flatten(column)).to_pylist()
 
 
 def _write_split(folder: Path, split: str, paths: list[Path], features, names: list[str] | None):
@@ -116,9 +126,10 @@ def _write_split(folder: Path, split: str, paths: list[Path], features, names: l
     by_language: dict[str, int] = defaultdict(int)
     num_bytes = num_rows = 0
     for i, path in enumerate(paths):
-        table = pq.read_table(path)
-        if names is not None:
-            table = _tags_to_ids(table, names)
+        if names is not None:  # tags as dictionary ids: each distinct tag is looked up once per row group
+            table = _tags_to_ids(pq.read_table(path, read_dictionary=_NER_TAG_VALUES), names)
+        else:
+            table = pq.read_table(path)
         table = table.select(list(features)).cast(features.arrow_schema)
         target = folder / f"{split}-{i:05d}-of-{len(paths):05d}.parquet"
         pq.write_table(table, target)
@@ -129,20 +140,44 @@ def _write_split(folder: Path, split: str, paths: list[Path], features, names: l
     return dict(sorted(by_language.items())), {"num_bytes": num_bytes, "num_examples": num_rows}
 
 
+#: The Parquet paths of ``ner_tags`` values (as pyarrow names list elements now, and as it did before).
+_NER_TAG_VALUES = ["ner_tags.list.element", "ner_tags.list.item"]
+
+
 def _tags_to_ids(table, names: list[str]):
+    """Replace the ``ner_tags`` strings (plain or dictionary-encoded) with their index in ``names``.
+
+    Raises:
+        OutputError: naming the tags that are not in ``names``.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = table.column("ner_tags").combine_chunks()
-    ids = pc.index_in(column.flatten(), value_set=pa.array(names))
-    if ids.null_count:
-        unknown = sorted(set(pc.filter(column.flatten(), pc.is_null(ids)).to_pylist()))
+    value_set = pa.array(names)
+    lists = [_chunk_ids(chunk, value_set) for chunk in table.column("ner_tags").chunks]
+    if any(chunk.values.null_count for chunk in lists):
+        values = pc.list_flatten(table.column("ner_tags")).cast(pa.string())
+        unknown = sorted(set(pc.filter(values, pc.is_null(pc.index_in(values, value_set=value_set))).to_pylist()))
         raise OutputError(
             f"tags {unknown} are not in output.labels ({', '.join(names)}): "
             "add their labels, or map them away with a map_labels step"
         )
-    lists = pa.ListArray.from_arrays(column.offsets, ids.cast(pa.int64()))
-    return table.set_column(table.schema.get_field_index("ner_tags"), "ner_tags", lists)
+    column = pa.chunked_array(lists, type=pa.list_(pa.int64()))
+    return table.set_column(table.schema.get_field_index("ner_tags"), "ner_tags", column)
+
+
+def _chunk_ids(chunk, value_set):
+    """One chunk of a list<string> (or list<dictionary>) column as list<int64> ids into ``value_set``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = chunk.flatten()  # only this chunk's own values, also when it is a slice
+    if pa.types.is_dictionary(values.type):
+        ids = pc.index_in(values.dictionary, value_set=value_set).take(values.indices)
+    else:
+        ids = pc.index_in(values, value_set=value_set)
+    offsets = pc.subtract(chunk.offsets, chunk.offsets[0])
+    return pa.ListArray.from_arrays(offsets, ids.cast(pa.int64()))
 
 
 def _write_metadata(plan, staging: Path, features, split_info: dict, summary: dict, timings: dict) -> None:

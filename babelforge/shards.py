@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import time
 from collections import defaultdict
@@ -35,6 +36,8 @@ from babelforge.records import (
 from babelforge.spans import Span, spans_to_tags, tokenize
 
 FLUSH_ROWS = 10_000
+#: Footer key of an NER shard: the JSON list of its distinct tags other than ``O`` (emit reads the labels there).
+NER_TAGS_KEY = b"babelforge.ner_tags"
 
 
 def shard_schema(kind: str):
@@ -119,12 +122,14 @@ class ShardWriter(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self._remove_stale(rank)
         self._seconds = 0.0
+        self._add_kind = getattr(self, f"_add_{self.kind}")
         columns: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self._tags_by_split: dict[str, set[str]] = defaultdict(set)
         writers: dict[str, Any] = {}
         try:
             for doc in data or ():
                 started = time.perf_counter()
-                split = self._split_of(doc)
+                split = self._split = self._split_of(doc)
                 self._add_row(columns[split], doc)
                 if len(columns[split]["id"]) >= FLUSH_ROWS:
                     self._flush(writers, columns, split, rank)
@@ -132,6 +137,11 @@ class ShardWriter(PipelineStep):
                 yield doc
             for split in list(columns):
                 self._flush(writers, columns, split, rank)
+            if self.kind == "ner":
+                for split, writer in writers.items():
+                    writer.add_key_value_metadata(
+                        {NER_TAGS_KEY: json.dumps(sorted(self._tags_by_split[split] - {"O"}))}
+                    )
             self.stats.time_stats.update(self._seconds)
         finally:
             for writer in writers.values():
@@ -167,7 +177,10 @@ class ShardWriter(PipelineStep):
         schema = shard_schema(self.kind)
         rows = len(columns[split]["id"])
         self.stat_update("written", f"split:{split}", value=rows)
-        table = pa.table({name: columns[split][name] for name in schema.names}, schema=schema)
+        arrays = {name: columns[split][name] for name in schema.names}
+        for name in _SPACE_JOINED.get(self.kind, ()):
+            arrays[name] = _split_at_spaces(arrays[name])
+        table = pa.table(arrays, schema=schema)
         if split not in writers:
             os.makedirs(os.path.join(self.folder, split), exist_ok=True)
             writers[split] = pq.ParquetWriter(self._path(split, rank) + ".partial", schema)
@@ -179,23 +192,34 @@ class ShardWriter(PipelineStep):
         row["id"].append(doc.id)
         row["language"].append(md.get(LANGUAGE))
         row["source"].append(md.get(SOURCE))
-        getattr(self, f"_add_{self.kind}")(row, doc)
+        self._add_kind(row, doc)
         row["lineage"].append(lineage_json(md))
 
     def _add_ner(self, row: dict[str, list], doc: Document) -> None:
-        spans = [Span(*s) for s in doc.metadata.get(SPANS, ())]
-        offsets = doc.metadata.get(TOKEN_OFFSETS) or tokenize(doc.text, spans)
-        tagged = spans_to_tags(spans, offsets, self.tag_scheme)
-        if tagged.kept_aside:
-            self.stat_update("spans_kept_aside", value=len(tagged.kept_aside))
-            doc.metadata.setdefault("lineage", []).append(
-                {"step": self.name, "kept_aside": [list(s) for s in tagged.kept_aside]}
-            )
-        tokens = doc.text.split(" ")  # fast path: the text is its tokens joined by single spaces
-        if len(tokens) != len(offsets) or (tokens and len(tokens[-1]) != offsets[-1][1] - offsets[-1][0]):
-            tokens = [doc.text[start:end] for start, end in offsets]
+        """Tokens and tags, each as one space-joined string where that splits back exactly (see :func:`_joined`)."""
+        text, spans = doc.text, doc.metadata.get(SPANS) or ()
+        if spans:
+            spans = [Span(*s) for s in spans]
+        offsets = doc.metadata.get(TOKEN_OFFSETS) or tokenize(text, spans)
+        if spans:
+            tagged = spans_to_tags(spans, offsets, self.tag_scheme)
+            if tagged.kept_aside:
+                self.stat_update("spans_kept_aside", value=len(tagged.kept_aside))
+                doc.metadata.setdefault("lineage", []).append(
+                    {"step": self.name, "kept_aside": [list(s) for s in tagged.kept_aside]}
+                )
+            tags = _joined(tagged.tags)
+            self._tags_by_split[self._split].update(tagged.tags)
+        else:
+            tags = "O" + " O" * (len(offsets) - 1) if offsets else []
+        # fast path: the text is its tokens joined by single spaces (the count of spaces and the last token agree)
+        last = offsets[-1] if offsets else None
+        if last and text.count(" ") + 1 == len(offsets) and len(text) - 1 - text.rfind(" ") == last[1] - last[0]:
+            tokens = text
+        else:
+            tokens = _joined([text[start:end] for start, end in offsets])
         row["tokens"].append(tokens)
-        row["ner_tags"].append(tagged.tags)
+        row["ner_tags"].append(tags)
 
     def _add_spans(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)
@@ -242,6 +266,29 @@ class ShardWriter(PipelineStep):
         row["target_text"].append(md.get(TARGET_TEXT))
         row["target_language"].append(md.get(TARGET_LANGUAGE))
         row["score"].append(md.get("score"))
+
+
+#: Columns of list<string> that rows hold as one space-joined string where possible (split in Arrow at flush).
+_SPACE_JOINED = {"ner": ("tokens", "ner_tags")}
+
+
+def _joined(items: list[str]) -> str | list[str]:
+    """``items`` as one string joined by spaces when splitting it at spaces gives them back, else the list.
+
+    That holds unless an item has a space of its own (or there are none): the count of spaces tells.
+    """
+    joined = " ".join(items)
+    return joined if items and joined.count(" ") == len(items) - 1 else items
+
+
+def _split_at_spaces(values: list):
+    """A list<string> Arrow array from :func:`_joined` values: split in Arrow when all are strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if all(type(value) is str for value in values):
+        return pc.split_pattern(pa.array(values, pa.string()), " ")
+    return pa.array([value.split(" ") if type(value) is str else value for value in values], pa.list_(pa.string()))
 
 
 class RecordJsonlWriter(JsonlWriter):

@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import accumulate, pairwise
+from operator import add
 from typing import NamedTuple
 
 TAG_SCHEMES = ("BIO", "IOB1", "BIOES")
@@ -48,14 +49,10 @@ class TaggedTokens(NamedTuple):
 
 def join_tokens(tokens: Sequence[str], sep: str = " ") -> tuple[str, list[tuple[int, int]]]:
     """Join tokens into text and return each token's ``(start, end)`` offsets in it."""
-    step = len(sep)
     lengths = list(map(len, tokens))
-    if step == 1:  # the common case, without a Python-level call per token
-        ends = list(map((-1).__add__, accumulate(map((1).__add__, lengths))))
-    else:
-        ends = list(accumulate(lengths, lambda total, n: total + n + step))
-    starts = [0, *map(step.__add__, ends[:-1])]
-    return sep.join(tokens), list(zip(starts, ends, strict=True))
+    # without a Python-level call per token: starts are running sums of the lengths plus separators
+    starts = list(accumulate(map(len(sep).__add__, lengths), initial=0))
+    return sep.join(tokens), list(zip(starts, map(add, starts, lengths), strict=False))  # stops at the last token
 
 
 def tokenize(text: str, spans: Sequence[Span] = ()) -> list[tuple[int, int]]:
@@ -105,6 +102,8 @@ def tags_to_spans(tags: Sequence[str], offsets: Sequence[tuple[int, int]]) -> li
     if len(tags) != len(offsets):
         raise ValueError(f"{len(tags)} tags for {len(offsets)} tokens")
     spans: list[Span] = []
+    if tags.count("O") == len(tags):  # most sentences name nothing
+        return spans
     open_label, open_start, open_end, previous = None, 0, 0, -2
     for i in [i for i, tag in enumerate(tags) if tag != "O"]:  # entities are sparse: skip the O run
         prefix, label = split_tag(tags[i])
@@ -138,10 +137,13 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
         raise ValueError(f"unknown tag scheme {scheme!r}: valid: {', '.join(TAG_SCHEMES)}")
     if not spans:
         return TaggedTokens(["O"] * len(offsets), [])
+    in_order = _sorted_disjoint(spans)
+    if in_order and (tagged := _tag_in_order(spans, offsets, scheme)) is not None:
+        return tagged
     owner: list[int | None] = [None] * len(offsets)
     placed: list[tuple[int, int, str]] = []
     kept_aside = []
-    ordered = spans if _sorted_disjoint(spans) else sorted(spans, key=lambda s: (s.start, -s.end))
+    ordered = spans if in_order else sorted(spans, key=lambda s: (s.start, -s.end))
     for span in ordered:
         first, last = _token_starting(offsets, span.start), _token_ending(offsets, span.end)
         if first is None or last is None or last < first or any(o is not None for o in owner[first : last + 1]):
@@ -152,6 +154,30 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     tags = ["O"] * len(offsets)
     for index, (first, last, label) in enumerate(placed):
         _write_tags(tags, first, last, label, scheme, follows_same=_follows_same(placed, owner, index, first))
+    return TaggedTokens(tags, kept_aside)
+
+
+def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], scheme: str) -> TaggedTokens | None:
+    """:func:`spans_to_tags` for sorted, disjoint spans (the common case), without a table of token owners.
+
+    Each placed span's tokens lie after the previous one's, so no token is shared and a span follows
+    one of its label exactly when it starts on the next token. Returns ``None`` if tokens come out of
+    order (offsets not sorted): the general path then decides.
+    """
+    tags = ["O"] * len(offsets)
+    kept_aside = []
+    previous_last, previous_label = -1, None
+    for span in spans:
+        start, end, label = span
+        first, last = _token_starting(offsets, start), _token_ending(offsets, end)
+        if first is None or last is None or last < first:
+            kept_aside.append(span)
+            continue
+        if first <= previous_last:
+            return None
+        follows_same = first == previous_last + 1 and label == previous_label
+        _write_tags(tags, first, last, label, scheme, follows_same)
+        previous_last, previous_label = last, label
     return TaggedTokens(tags, kept_aside)
 
 

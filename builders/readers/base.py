@@ -255,5 +255,5 @@ def new_record(source: SourceBase, text: str, path: str, line: int, **metadata) 
 def _record(source: SourceBase, name: str, text: str, path: str, line: int, metadata: dict) -> Document:
     own = metadata.pop(RECORD_ID, None)
     source_id = own if own is not None else f"{path}:{line}"
-    base = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}
-    return Document(text=text, id=f"{name}/{source_id}", metadata=base | metadata)
+    common = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}
+    return Document(text=text, id=f"{name}/{source_id}", media=[], metadata={**common, **metadata})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import chain, zip_longest
 
 from datatrove.data import Document, DocumentsPipeline
@@ -18,7 +19,10 @@ from babelforge.records import SPANS, TARGET_LANGUAGE, TARGET_TEXT, TOKEN_OFFSET
 from babelforge.spans import join_tokens, split_tag, tags_to_spans
 from babelforge.steps.base import Drop
 
-_SENTENCE = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")  # a run of non-blank lines
+#: A run of non-blank lines, without the last line end (possessive: each line is scanned once).
+_SENTENCE = re.compile(r"[^\S\n]*+\S[^\n]*+(?:\n[^\S\n]*+\S[^\n]*+)*+")
+#: Wider lines are split one at a time (the pattern that checks a block grows with the width).
+_MAX_UNIFORM_WIDTH = 32
 #: Stands in for an undecodable line (followed by its byte offset): a lone surrogate never decodes from bytes.
 _UNDECODABLE = "\udcff"
 
@@ -44,6 +48,8 @@ class ConllReader(RecordReader):
 
     extensions = EXTENSIONS["conll"]
     boundary = staticmethod(next_block_start)
+    _uniform: re.Pattern | None = None  # the line pattern that matched the last block, and its width
+    _width = 0
 
     def splittable(self, path: str) -> bool:
         return self.source.translation is None and super().splittable(path)
@@ -119,20 +125,52 @@ class ConllReader(RecordReader):
     def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
         if block[0] in "#-":
             return None  # comments or -DOCSTART-: the careful path strips them
+        columns = self._uniform_columns(block) or self._ragged_columns(block)
+        if columns is None:
+            return None
+        tokens, tags = columns
+        if "" in tokens or not self._tags_valid(tags):
+            return None
+        return tokens, tags, 0
+
+    def _uniform_columns(self, block: str) -> tuple[list[str], list[str]] | None:
+        """Tokens and tags when every line is ``field SEP field ...`` with one width; else ``None``.
+
+        One regular expression checks the lines (non-empty fields, one separator character between
+        them: a space or a tab for whitespace, else the delimiter), then the whole block is split at
+        once and dealt into columns, instead of a split per line.
+        """
+        delimiter, pattern = self.source.delimiter, self._uniform
+        if pattern is None or pattern.fullmatch(block) is None:  # not the width of the block before
+            end = block.find("\n")
+            first = block if end < 0 else block[:end]
+            width = len(first.split()) if delimiter is None else first.count(delimiter) + 1
+            pattern = _uniform_lines(delimiter, width)
+            if pattern is None or pattern.fullmatch(block) is None:
+                return None
+            self._uniform, self._width = pattern, width
+        width = self._width
+        token, tag = self.source.token_column, self.source.tag_column
+        if not (-width <= token < width and -width <= tag < width):
+            return None
+        fields = block.split() if delimiter is None else block.replace("\n", delimiter).split(delimiter)
+        return fields[token % width :: width], fields[tag % width :: width]
+
+    def _ragged_columns(self, block: str) -> tuple[list[str], list[str]] | None:
+        """Tokens and tags from a split per line, when all lines have one width of at least two."""
         rows = [line.split(self.source.delimiter) for line in block.split("\n")]
         widths = set(map(len, rows))
         if len(widths) != 1 or min(widths) < 2:
             return None  # ragged or single-column lines: the careful path names them
         columns = list(zip(*rows, strict=True))  # transpose in C (all rows have one width)
         try:
-            tokens, tags = columns[self.source.token_column], columns[self.source.tag_column]
+            return list(columns[self.source.token_column]), list(columns[self.source.tag_column])
         except IndexError:
             return None
-        if "" in tokens or not self._tags_valid(tags):
-            return None
-        return list(tokens), list(tags), 0
 
     def _tags_valid(self, tags: tuple[str, ...]) -> bool:
+        if self._valid_tags.issuperset(tags):  # the usual answer, without building a set
+            return True
         unseen = set(tags) - self._valid_tags
         for tag in unseen:
             try:
@@ -200,6 +238,23 @@ def _files(path: str, extensions: tuple[str, ...]) -> list[str]:
     return [os.path.join(folder, name) for name in list_source_files(path, extensions)]
 
 
+@lru_cache(maxsize=64)
+def _uniform_lines(delimiter: str | None, width: int) -> re.Pattern | None:
+    """Lines of ``width`` non-empty fields, one separator apart (possessive: linear, no backtracking).
+
+    ``None`` where the fast path does not apply: a width under two or over :data:`_MAX_UNIFORM_WIDTH`,
+    or a delimiter longer than one character.
+    """
+    if not 2 <= width <= _MAX_UNIFORM_WIDTH or (delimiter is not None and (len(delimiter) != 1 or delimiter == "\n")):
+        return None
+    if delimiter is None:
+        field, separator = r"\S++", "[ \t]"
+    else:
+        field, separator = f"[^{re.escape(delimiter)}\\n]++", re.escape(delimiter)
+    line = field + (separator + field) * (width - 1)
+    return re.compile(f"(?:{line}\\n)*+{line}")
+
+
 def _sentence_blocks(chunks: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     """``(first line number, block)`` for each run of non-blank lines, from ``(first line, text)`` chunks."""
     line, carry, started = 1, "", False
@@ -212,6 +267,6 @@ def _sentence_blocks(chunks: Iterable[tuple[int, str]]) -> Iterator[tuple[int, s
         position = 0
         for match in _SENTENCE.finditer(done):
             line += done.count("\n", position, match.start())
-            yield line, match.group().rstrip("\n")
+            yield line, match.group()
             position = match.start()
         line += done.count("\n", position)
