@@ -1,9 +1,10 @@
 """The identity of a run's inputs, so that a resumed run knows whether they changed.
 
 At its first attempt a run records every input file it will read (sources, translations, and files
-that step settings name, such as lexicons) with its size and modification time, and a SHA-256 of
-its content where that is cheap (small files; every file with ``--verify-inputs``). A later attempt
-compares: a file that changed, appeared or disappeared makes the run start afresh, naming the file.
+or folders that step settings name, such as lexicons, ``fasttext:/path/lid.bin`` or a model folder)
+with its size and modification time, and a SHA-256 of its content where that is cheap (small files;
+every file with ``--verify-inputs``). A later attempt compares: a file that changed, appeared or
+disappeared makes the run start afresh, naming the file; so does a file hashed now but not then.
 The assignment of files and byte ranges to tasks is recorded beside it (:func:`assignment`), a pure
 function of the files, their sizes and the task count.
 """
@@ -29,15 +30,26 @@ def input_files(manifest) -> list[Path]:
         if translation is not None:
             files.update(_expand(translation.path))
     for settings in manifest.step_settings:
-        files.update(Path(value) for value in _strings(settings.model_dump()) if _is_file(value))
+        for value in _strings(settings.model_dump()):
+            files.update(_named_files(value))
     return sorted(files)
+
+
+def read_folders(manifest) -> list[Path]:
+    """The folders a run reads recursively (sources and translations given as folders): no output goes inside."""
+    paths = [source.path for source in manifest.sources if source.kind != "hf"]
+    paths += [source.translation.path for source in manifest.sources if getattr(source, "translation", None)]
+    return sorted({Path(p).resolve() for p in paths if os.path.isdir(p)})
 
 
 def snapshot(manifest, verify: bool = False) -> dict[str, dict[str, Any]]:
     """``{path: {size, mtime_ns, sha256?}}`` for every input file (hashes as the module says)."""
     record = {}
     for path in input_files(manifest):
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:  # a dangling link or a file gone since it was listed: nothing to read, nothing to hash
+            continue
         entry: dict[str, Any] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
         if verify or stat.st_size <= CHEAP_HASH_BYTES:
             entry["sha256"] = file_sha256(path)
@@ -69,6 +81,8 @@ def changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
                 found.append(f"{path} changed (content)")
         elif old["mtime_ns"] != new["mtime_ns"]:
             found.append(f"{path} changed (modified since)")
+        elif "sha256" in new:  # hashed now (--verify-inputs) but not then: the content cannot be compared
+            found.append(f"{path} was not hashed by the earlier attempt, so its content cannot be compared")
     return found
 
 
@@ -105,5 +119,15 @@ def _strings(value) -> list[str]:
     return []
 
 
-def _is_file(value: str) -> bool:
-    return os.path.isabs(value) and "\n" not in value and os.path.isfile(value)
+def _named_files(value: str) -> list[Path]:
+    """The local files a step setting names: a path, or a spec such as ``fasttext:/models/lid.bin``
+    (``scheme:PATH``); a folder (a model or tokenizer) stands for every file in it."""
+    if "\n" in value or "\0" in value:
+        return []
+    for candidate in (value, value.partition(":")[2]):
+        if os.path.isabs(candidate) and os.path.exists(candidate):
+            path = Path(candidate)
+            if path.is_file():
+                return [path.resolve()]
+            return sorted(p.resolve() for p in path.rglob("*") if p.is_file())
+    return []

@@ -65,7 +65,7 @@ def inspect_path(path: Path, role: str) -> Claim:
 
 
 def claim_folder(path: str | os.PathLike, role: str, *, protected: Iterable[Path] = (), overwrite: bool = False,
-                 option: str = "--output") -> Claim:  # fmt: skip
+                 option: str = "--output", read_folders: Iterable[Path] = ()) -> Claim:  # fmt: skip
     """Check that babelforge may write a folder of ``role`` at ``path``; nothing is written here.
 
     Args:
@@ -74,13 +74,17 @@ def claim_folder(path: str | os.PathLike, role: str, *, protected: Iterable[Path
         protected: paths that must survive whatever happens (the manifest, the inputs).
         overwrite: the user asked to replace a folder babelforge did not make.
         option: the command-line option that names ``path``, for the messages.
+        read_folders: folders the run reads recursively (a source's folder): nothing may be written inside.
 
     Raises:
         OutputError: one line naming the path, what is there and the fix.
     """
+    if "\0" in str(path) or not str(path).strip():
+        raise OutputError(f"{option} {str(path)!r}: not a usable path; give a folder name")
     absolute = Path(os.path.abspath(os.path.expanduser(path)))
     shown = f"{option} {path}" + (f" ({absolute})" if str(path) != str(absolute) else "")
     _refuse_protected(absolute, [Path(os.path.abspath(p)) for p in protected], shown)
+    _refuse_inside(absolute, [Path(os.path.abspath(p)) for p in read_folders], shown)
     claim = inspect_path(absolute, role)
     if claim.state != "foreign" or (overwrite and not absolute.is_symlink()):
         return claim
@@ -100,6 +104,23 @@ def _refuse_protected(path: Path, protected: list[Path], shown: str) -> None:
     for hit, why in reasons:
         if hit:
             raise OutputError(f"{shown}: refusing to write there ({why}); choose a new folder")
+
+
+def _refuse_inside(path: Path, read_folders: list[Path], shown: str) -> None:
+    """Refuse a path inside a folder the run reads, inside another babelforge folder, or under a file."""
+    real = Path(os.path.realpath(path))
+    for folder in read_folders:
+        if _holds(Path(os.path.realpath(folder)), real):
+            raise OutputError(f"{shown}: lies inside {folder}, which the run reads; choose a folder outside it")
+    for parent in real.parents:
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(f"{shown}: {parent} is a file, not a folder; choose another path")
+        marker = read_marker(parent) if parent.is_dir() else None
+        if marker is not None:
+            raise OutputError(
+                f"{shown}: lies inside {parent}, a babelforge {marker['role']} folder that a later run replaces "
+                "whole; choose a folder outside it"
+            )
 
 
 def _holds(folder: Path, inner: Path) -> bool:

@@ -102,7 +102,7 @@ def _reads_writes(step) -> str:
 
 def work_dir_for(output: str | os.PathLike) -> Path:
     """The folder beside the output where a run keeps its shards, logs and progress until it ends."""
-    output = Path(output).resolve()
+    output = Path(os.path.abspath(os.path.expanduser(output)))
     return output.with_name(output.name + ".work")
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from babelforge.errors import BabelforgeError, Interrupted, OutputError
-from babelforge.inputs import assignment, changes, input_files, snapshot
+from babelforge.inputs import assignment, changes, input_files, read_folders, snapshot
 from babelforge.models import require_models
 from babelforge.pipeline import Plan, compile_manifest, fingerprint
 from babelforge.progress import StepProgress, read_progress
@@ -108,7 +108,8 @@ def run_manifest(
 
     plan = compile_manifest(manifest)
     require_models(plan)  # a missing model stops the run here, before anything is written
-    workspace = Workspace(manifest.output.path, protected=(*protected, *input_files(manifest)), overwrite=overwrite)
+    workspace = Workspace(manifest.output.path, protected=(*protected, *input_files(manifest)), overwrite=overwrite,
+                          read_folders=read_folders(manifest))  # fmt: skip
     with workspace.open():
         notes = list(workspace.notes)
         _, why = prepare_work_dir(plan, workspace, verify_inputs)

@@ -33,10 +33,11 @@ class Workspace:
     """
 
     def __init__(self, output: str | os.PathLike, protected: Iterable[Path] = (), overwrite: bool = False,
-                 option: str = "--output"):  # fmt: skip
-        self.output = Path(os.path.abspath(output))
+                 option: str = "--output", read_folders: Iterable[Path] = ()):  # fmt: skip
+        self.output = Path(os.path.abspath(os.path.expanduser(output)))
         self.work_dir = self.output.with_name(self.output.name + ".work")
         self.protected, self.overwrite, self.option = list(protected), overwrite, option
+        self.read_folders = list(read_folders)
         self.attempt = uuid.uuid4().hex[:12]
         self.lock = RunLock(self.work_dir, self.output)
         self.notes: list[str] = []
@@ -53,7 +54,8 @@ class Workspace:
             OutputError: when the output or work path holds something babelforge did not make.
             OutputBusyError: when another run holds the lock.
         """
-        claim_folder(self.output, "output", protected=self.protected, overwrite=self.overwrite, option=self.option)
+        claim_folder(self.output, "output", protected=self.protected, overwrite=self.overwrite, option=self.option,
+                     read_folders=self.read_folders)  # fmt: skip
         for attempt in range(3):
             try:
                 self._claim_work_dir()
@@ -67,7 +69,7 @@ class Workspace:
 
     def _claim_work_dir(self) -> None:
         work = claim_folder(self.work_dir, "work", protected=self.protected, overwrite=self.overwrite,
-                            option=f"{self.option} (its work folder)")  # fmt: skip
+                            option=f"{self.option} (its work folder)", read_folders=self.read_folders)  # fmt: skip
         if work.state == "foreign":  # only with --overwrite
             shutil.rmtree(self.work_dir) if self.work_dir.is_dir() else self.work_dir.unlink()
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,9 @@ class Workspace:
         if self.output.exists() or self.output.is_symlink():
             return
         for replaced in sorted(self.work_dir.glob("attempts/*/replaced")):
-            if inspect_path(replaced, "output").state == "ours":
+            # only where that attempt's new folder never went in (it is still staged): else the old is old
+            staged = (replaced.parent / "final").is_dir()
+            if staged and inspect_path(replaced, "output").state == "ours":
                 os.replace(replaced, self.output)
                 self.notes.append(f"restored {self.output}: an earlier run was stopped while replacing it")
                 return

@@ -52,3 +52,48 @@ def test_a_foreign_work_folder_is_refused(tmp_path):
     assert "its work folder" in result.err
     assert len(result.error_lines) == 1
     assert (project.root / "out" / "ds.work" / "mine.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--output", "data/out"], "which the run reads"),
+        (["--output", "notes.txt/ds"], "is a file, not a folder"),
+        (["--output", "out/ds/inner"], "a babelforge output folder"),
+    ],
+    ids=["inside a source folder", "under a file", "inside another output"],
+)
+def test_outputs_inside_what_the_run_reads_or_owns_are_refused(tmp_path, args, said):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    assert project.run("run", "m.yaml").code == 0  # out/ds: a babelforge output
+    before = project.user_files()
+    result = project.run("run", "m.yaml", *args, "--overwrite")
+    assert result.code == 2, result.err
+    assert said in result.err
+    assert len(result.error_lines) == 1
+    assert project.user_files() == before
+
+
+def test_a_home_relative_output_path_is_expanded(tmp_path):
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    result = project.run("run", "m.yaml", "--output", "~/elsewhere/ds", env={"HOME": str(tmp_path / "home")})
+    assert result.code == 0, result.err
+    assert project.published(tmp_path / "home" / "elsewhere" / "ds") == project.expected()
+    assert not (project.root / "~").exists()
+
+
+def test_a_finished_publish_is_not_undone_when_the_user_deletes_the_output(tmp_path):
+    """A run killed after it put its output in place, before it removed the one it replaced: the old
+    output must not come back later (it was replaced on purpose)."""
+    import shutil
+
+    project = Project(tmp_path, files=1, lines=20, tasks=1)
+    assert project.run("run", "m.yaml").code == 0
+    project.write_input("a.jsonl", 30, tag="-v2")
+    project.run("run", "m.yaml", point="after-publish")  # killed: work folder and `replaced` left behind
+    shutil.rmtree(project.output)  # the user removes the output
+    project.write_input("a.jsonl", 40, tag="-v3")
+    result = project.run("run", "m.yaml")
+    assert result.code == 0, result.err
+    assert "restored" not in result.out
+    assert project.published() == project.expected()
