@@ -183,17 +183,18 @@ def _chunk_ids(chunk, value_set):
 def _write_metadata(plan, staging: Path, features, split_info: dict, summary: dict, timings: dict) -> None:
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
-    from babelforge.provenance import build_provenance
+    from babelforge.provenance import build_provenance, scrub, secret_environment
 
     manifest = plan.manifest
     splits = SplitDict()
     for split, info in split_info.items():
         splits.add(SplitInfo(name=split, **info))
     info = DatasetInfo(features=features, splits=splits, config_name=manifest.output.config, license=manifest.license)
-    (staging / "dataset_info.json").write_text(json.dumps(info._to_yaml_dict(), indent=2, ensure_ascii=False))
+    dataset_info = scrub(info._to_yaml_dict(), secret_environment())  # as provenance and the card are
+    (staging / "dataset_info.json").write_text(json.dumps(dataset_info, indent=2, ensure_ascii=False))
     languages = sorted({lang for by_language in summary["rows"].values() for lang in by_language})
     total = sum(v["num_examples"] for v in split_info.values())
-    data = card_data(manifest, total, summary["rows"], info._to_yaml_dict(), languages)
+    data = card_data(manifest, total, summary["rows"], dataset_info, languages)
     (staging / "README.md").write_text(render_card(manifest, data, summary, __version__), encoding="utf-8")
     models = [m for s in plan.passes for step in s.steps for m in getattr(step, "models", ())]
     provenance = build_provenance(manifest, summary, timings, models)

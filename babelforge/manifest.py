@@ -14,9 +14,19 @@ A manifest names sources, languages, an ordered list of steps, the output and th
 Strings may use ``${VAR}`` or ``${VAR:-default}`` to read the environment; ``$${VAR}`` is a literal
 ``${VAR}``. The loaded manifest keeps the mapping as written (:attr:`ManifestBase.as_written`) and
 which strings read the environment (:attr:`ManifestBase.env_references`), so that provenance can
-record references instead of values. Source paths are relative to the manifest's folder; the output
-path to the working directory. Unknown keys, unknown step kinds, unknown languages and missing files
-are all reported together by :func:`check_manifest`.
+record references instead of values.
+
+A variable named like a secret (``HF_TOKEN``, ``PGPASSWORD``, ``GH_PAT``: see
+:func:`babelforge.provenance.is_secret_variable`) may be read only where its value stays out of the
+dataset: by a setting named like a credential (``api_key``, ``token``, ``password``, ``authorization``
+...) or by an executor setting. Anywhere else (a source's name, the output's path, config or labels, a
+description, a step's text) its value could reach the rows, the file names or the card, so the manifest
+is refused, naming the setting and the variable. No problem message shows such a variable's value:
+it reads ``${NAME}`` instead.
+
+Source paths are relative to the manifest's folder; the output path to the working directory. Unknown
+keys, unknown step kinds, unknown languages and missing files are all reported together by
+:func:`check_manifest`.
 """
 
 from __future__ import annotations
@@ -45,7 +55,16 @@ from pydantic import (
 
 from babelforge.errors import BabelforgeError
 from babelforge.langs import LanguageCode
-from babelforge.manifest_problems import Problem, cross_checks, dedupe, path_of, problem_of, unknown_keys
+from babelforge.manifest_problems import (
+    Problem,
+    cross_checks,
+    dedupe,
+    path_of,
+    problem_of,
+    secret_reads,
+    unknown_keys,
+    without_secrets,
+)
 from babelforge.registry import StepSettings, step_kinds
 from babelforge.sources import Source
 
@@ -258,11 +277,12 @@ def check_manifest(
         references.pop(("output", "path"), None)
     if executor:
         data.setdefault("executor", {})["use"] = executor
+    problems.extend(secret_reads(references))
     manifest, problems = _validate(data, path.parent, problems)
     if manifest is not None:
         manifest._written = written
         manifest._env_references = references
-    return manifest, problems
+    return manifest, without_secrets(problems, references)
 
 
 def _validate(data: dict, base_dir: Path, problems: list[Problem]) -> tuple[ManifestBase | None, list[Problem]]:

@@ -1,11 +1,14 @@
 """What is wrong with a manifest, said so a user can fix it: where, the bad value, the valid choices.
 
 :func:`unknown_keys` finds keys no model knows (with a did-you-mean), :func:`problem_of` turns a
-pydantic error into a :class:`Problem`, :func:`cross_checks` finds settings that do not fit together.
+pydantic error into a :class:`Problem`, :func:`cross_checks` finds settings that do not fit together,
+:func:`secret_reads` finds secrets read where their value would reach the dataset, and :func:`without_secrets`
+keeps the values of secret variables out of every message.
 """
 
 from __future__ import annotations
 
+import os
 import types
 import typing
 from typing import Annotated, Any, NamedTuple
@@ -13,6 +16,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel
 
 from babelforge.errors import did_you_mean
+from babelforge.provenance import CREDENTIAL_KEY, is_secret_variable, scrub
 from babelforge.registry import step_kinds
 from babelforge.sources import SOURCE_MODELS
 
@@ -169,3 +173,37 @@ def cross_checks(manifest) -> list[Problem]:
 
 def dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
+
+
+def secret_reads(references: dict[tuple, Any]) -> list[Problem]:
+    """A problem for each variable named like a secret that a setting reads, unless the setting is an
+    executor setting or one named like a credential (see :mod:`babelforge.manifest`)."""
+    problems = []
+    for loc, reference in references.items():
+        if loc[:1] == ("executor",) or _is_credential_setting(loc):
+            continue
+        problems.extend(
+            Problem(
+                path_of(list(loc)),
+                f"reads ${{{name}}}, which is named like a secret, but this setting's value can reach the rows, "
+                "file names or card: only a credential setting (api_key, token, password ...) or an executor "
+                "setting may read a secret",
+            )
+            for name in reference.names
+            if is_secret_variable(name)
+        )
+    return problems
+
+
+def _is_credential_setting(loc: tuple) -> bool:
+    key = next((k for k in reversed(loc) if isinstance(k, str)), "")  # a list item is its setting's
+    return bool(CREDENTIAL_KEY.search(key))
+
+
+def without_secrets(problems: list[Problem], references: dict[tuple, Any]) -> list[Problem]:
+    """``problems`` with the value of every variable named like a secret that the manifest read shown as
+    ``${NAME}``, whatever its length and wherever the message quotes it."""
+    names = {name for reference in references.values() for name in reference.names if is_secret_variable(name)}
+    found = {os.environ[name]: name for name in names if os.environ.get(name)}
+    secrets = dict(sorted(found.items(), key=lambda item: -len(item[0])))  # longest first: no partial replacement
+    return [Problem(scrub(p.path, secrets), scrub(p.message, secrets)) for p in problems]

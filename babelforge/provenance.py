@@ -33,8 +33,20 @@ CREDENTIAL_KEY = re.compile(
     r"(?i)(?:^|[_.-])(?:api[_-]?key|apikey|(?:secret|private|access)[_-]?key|token|password|passwd|secret"
     r"|authorization|credentials?)$"
 )
-#: Environment variables whose values are secrets wherever they turn up (``HF_TOKEN``, ``RAY_PASSWORD``).
-SECRET_VARIABLE = re.compile(r"(?i)(?:^|_)(?:token|key|apikey|secret|password|passwd|credentials?)(?:_|$)")
+#: Parts of an environment variable's name that say its value is a secret: anywhere in the name (``HF_TOKEN``,
+#: ``HFTOKEN``, ``PGPASSWORD``, ``MYSQL_PWD``, ``OPENAIKEY``), or ``PAT`` as a whole part (``GH_PAT``, not ``PATH``).
+#: Decide with :func:`is_secret_variable`, which also knows the ordinary names that hold such a part.
+SECRET_VARIABLE = re.compile(
+    r"(?i)token|key|secret|passw(?:or)?d|pwd|passphrase|credential|auth|cookie|session|private|(?:^|_)pat(?:_|$)"
+)
+#: Words that hold a secret part by chance: ``KEYBOARD``, ``TOKENIZERS_PARALLELISM``, ``GIT_AUTHOR_NAME``,
+#: ``XAUTHORITY`` (``AUTHORIZATION`` is not one of them).
+_INNOCENT_WORD = re.compile(r"(?i)keyboard|keymap|keyring|tokenizers?|author(?:s|ity)?(?![a-z])")
+#: Variables that shells and desktop sessions set, named alike but holding no secret: ``PWD`` and ``OLDPWD``
+#: are working directories, the others sockets, paths and session ids.
+ORDINARY_VARIABLE = re.compile(
+    r"(?i)(?:old)?pwd|ssh_auth_sock|xdg_session_\w+|desktop_session|session_manager|dbus_session_bus_address"
+)
 #: Shorter values are not looked for (they would match ordinary text, and are no secret worth the name).
 MIN_SECRET_LENGTH = 8
 REDACTED = "<redacted>"
@@ -188,11 +200,19 @@ def _is_credential(key: Any, value: Any) -> bool:
     return bool(CREDENTIAL_KEY.search(str(key))) and value not in (None, "") and not isinstance(value, dict)
 
 
+def is_secret_variable(name: str) -> bool:
+    """Whether the environment variable ``name`` is named like a secret (:data:`SECRET_VARIABLE`), and is not
+    one of the ordinary names alike (:data:`ORDINARY_VARIABLE`, words such as ``KEYBOARD``)."""
+    if ORDINARY_VARIABLE.fullmatch(name):
+        return False
+    return bool(SECRET_VARIABLE.search(_INNOCENT_WORD.sub("_", name)))
+
+
 def secret_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Secrets held by the environment: ``{value: name}`` for variables named like one (:data:`SECRET_VARIABLE`)
+    """Secrets held by the environment: ``{value: name}`` for variables named like one (:func:`is_secret_variable`)
     whose value has at least :data:`MIN_SECRET_LENGTH` characters."""
     environ = os.environ if environ is None else environ
-    found = {v: k for k, v in environ.items() if SECRET_VARIABLE.search(k) and len(v.strip()) >= MIN_SECRET_LENGTH}
+    found = {v: k for k, v in environ.items() if is_secret_variable(k) and len(v.strip()) >= MIN_SECRET_LENGTH}
     return dict(sorted(found.items(), key=lambda item: -len(item[0])))  # longest first: no partial replacement
 
 

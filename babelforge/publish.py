@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from babelforge.errors import BabelforgeError, OutputError, brief
 
 #: Files of an output folder that stay on this machine (babelforge's ownership marker).
 LOCAL_ONLY = (".babelforge",)
-#: How much of a file decides whether it is text (no NUL byte in it) and is scanned for secrets.
-_SNIFF = 8192
 _CHUNK = 1 << 20
 
 
@@ -24,17 +23,15 @@ def check_publishable(folder, environ: Mapping[str, str] | None = None) -> None:
     """Refuse a folder that is not a complete babelforge output, or that holds a secret of the environment.
 
     Raises:
-        OutputError: naming what is incomplete, or the file and the environment variable whose value it
-            holds (never the value).
+        OutputError: naming what is incomplete, or the file (and Parquet column) and the environment variable
+            whose value it holds (never the value).
     """
     check_complete(folder)
     found = find_secret(folder, environ)
     if found is not None:
-        path, name = found
         raise OutputError(
-            f"{path} holds the value of the environment variable {name}, which looks like a secret: nothing "
-            "was published. Remove it from the file, or rerun `babelforge run` (it records ${VAR} references, "
-            "never their values)"
+            f"{found.where} holds the value of the environment variable {found.variable}, which "
+            f"looks like a secret: nothing was published. {found.advice}"
         )
 
 
@@ -81,31 +78,63 @@ def _parquet_rows(paths: list[Path]) -> int:
         raise OutputError(f"a data file cannot be read as Parquet ({brief(str(error), 120)}): rerun it") from None
 
 
-def find_secret(folder, environ: Mapping[str, str] | None = None) -> tuple[Path, str] | None:
-    """The first text file of ``folder`` holding the value of a secret environment variable, and that variable.
+class SecretFound(NamedTuple):
+    """Where an output folder holds a secret's value: a file (relative to the folder) or its name, a Parquet
+    column when the value is in the rows, and the environment variable whose value it is."""
+
+    path: str
+    variable: str
+    column: str | None = None
+    in_name: bool = False
+
+    @property
+    def where(self) -> str:
+        if self.in_name:
+            return f"the file name {self.path}"
+        return f"{self.path}, column {self.column!r}," if self.column else self.path
+
+    @property
+    def advice(self) -> str:
+        if self.in_name or self.column:
+            return (
+                "It came from the inputs or the manifest (a source name, output.config, labels ...): remove it "
+                "there and rerun `babelforge run`, which refuses a secret variable outside credential settings"
+            )
+        return "Remove it from the file, or rerun `babelforge run` (it records ${VAR} references, never their values)"
+
+
+def find_secret(folder, environ: Mapping[str, str] | None = None) -> SecretFound | None:
+    """The first file of ``folder`` that holds the value of a secret environment variable, in its name, its
+    bytes or (Parquet) a string column; ``None`` when none does.
 
     Secrets are the variables :func:`babelforge.provenance.secret_environment` picks (``HF_TOKEN``,
-    ``*_API_KEY``, ``*_PASSWORD`` ...: values of 8 characters or more). Text files are those with no NUL
-    byte in their first 8 KiB (the card, provenance, dataset info, rejects); Parquet data is not read.
+    ``*_API_KEY``, ``PGPASSWORD`` ...: values of 8 characters or more). Every file's bytes are searched (text
+    files, and the uncompressed parts of Parquet files such as their footers); each string column of a
+    Parquet file is searched too, row group by row group, since its pages are compressed.
     """
-    from babelforge.provenance import secret_environment
+    from babelforge.provenance import scrub, secret_environment
 
-    secrets = {value.encode(): name for value, name in secret_environment(environ).items()}
+    secrets = secret_environment(environ)
     if not secrets:
         return None
+    as_bytes = {value.encode(): name for value, name in secrets.items()}
     for relative in folder.files():
-        name = _holds(folder.path / relative, secrets)
+        name = next((name for value, name in secrets.items() if value in str(relative)), None)
         if name is not None:
-            return relative, name
+            return SecretFound(scrub(str(relative), secrets), name, in_name=True)
+        path = folder.path / relative
+        in_rows = _column_holding(path, secrets) if path.suffix == ".parquet" else None
+        if in_rows is not None:  # searched first: the column says where it came from
+            return SecretFound(str(relative), in_rows[1], column=in_rows[0])
+        name = _holds(path, as_bytes)
+        if name is not None:
+            return SecretFound(str(relative), name)
     return None
 
 
 def _holds(path: Path, secrets: dict[bytes, str]) -> str | None:
     overlap = max(map(len, secrets)) - 1
     with open(path, "rb") as f:
-        if b"\0" in f.read(_SNIFF):
-            return None  # binary (Parquet): not text
-        f.seek(0)
         tail = b""
         while block := f.read(_CHUNK):
             window = tail + block
@@ -114,6 +143,53 @@ def _holds(path: Path, secrets: dict[bytes, str]) -> str | None:
                 return found
             tail = window[-overlap:] if overlap else b""
     return None
+
+
+def _column_holding(path: Path, secrets: dict[str, str]) -> tuple[str, str] | None:
+    """The first string column of a Parquet file with a value holding a secret, and the secret's variable."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        data = pq.ParquetFile(path)
+    except (OSError, ValueError):
+        return None  # not Parquet after all: its bytes are searched as any file's
+    schema = data.schema_arrow
+    for column in schema.names:
+        if "string" not in str(schema.field(column).type):  # no text anywhere in it (lists, structs included)
+            continue
+        for group in range(data.num_row_groups):
+            for values in _strings(data.read_row_group(group, columns=[column]).column(0)):
+                found = next((n for s, n in secrets.items() if pc.any(pc.match_substring(values, s)).as_py()), None)
+                if found is not None:
+                    return column, found
+    return None
+
+
+def _strings(values) -> Iterator:
+    """The string arrays inside ``values`` (an Arrow array or chunked array): itself, or its lists' items,
+    its structs' fields, its maps' keys and items, its dictionaries' values."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        for chunk in values.chunks:
+            yield from _strings(chunk)
+        return
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        yield values
+    elif pa.types.is_string_view(kind):
+        yield values.cast(pa.string())
+    elif pa.types.is_dictionary(kind):
+        yield from _strings(values.dictionary)
+    elif pa.types.is_map(kind):
+        yield from _strings(values.keys)
+        yield from _strings(values.items)
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        yield from _strings(values.flatten())
+    elif pa.types.is_struct(kind):
+        for field in values.flatten():  # the fields of this slice only
+            yield from _strings(field)
 
 
 def publish_output(folder, repo: str, private: bool = False, message: str | None = None) -> str:

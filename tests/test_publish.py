@@ -107,6 +107,52 @@ def test_publish_refuses_a_folder_that_holds_a_secret_of_the_environment(copy_of
     assert hub.requests == []
 
 
+def plant_in_rows(path: Path, secret: str) -> None:
+    """Rewrite a Parquet file with ``secret`` in its ``id`` and ``source`` values, as a source named
+    ``src-${MY_API_KEY}`` made an older babelforge write them (schema and row count kept)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for column in ("id", "source"):
+        leaked = pc.binary_join_element_wise(f"src-{secret}", table.column(column), "/")
+        table = table.set_column(table.schema.get_field_index(column), column, leaked.cast(pa.string()))
+    pq.write_table(table, path)
+
+
+def test_publish_refuses_a_secret_in_the_parquet_rows(copy_of, hub):
+    folder = copy_of()
+    secret = "sekrit-ABCDEF123456"
+    data = sorted((folder / "data" / "default").glob("train-*.parquet"))[-1]
+    plant_in_rows(data, secret)
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "MY_API_KEY": secret}
+    result = publish(folder, "--repo", "me/x", "--dry-run", env=env)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    relative = data.relative_to(folder)
+    assert f"{relative}, column 'id', holds the value of the environment variable MY_API_KEY" in line
+    assert "remove it there and rerun `babelforge run`" in line
+    assert secret not in result.stderr + result.stdout
+    assert "would upload" not in result.stdout
+    assert hub.requests == []
+
+
+def test_publish_refuses_a_secret_in_a_file_name(copy_of, hub):
+    folder = copy_of()
+    secret = "ghp_planted0123456789"
+    (folder / "rejects").mkdir(exist_ok=True)
+    (folder / "rejects" / f"00-{secret}.jsonl").write_text("{}\n")
+    result = publish(
+        folder, "--repo", "me/x", "--dry-run", env={**os.environ, "HF_ENDPOINT": hub.endpoint, "GH_PAT": secret}
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "the file name rejects/00-${GH_PAT}.jsonl holds the value of the environment variable GH_PAT" in line
+    assert secret not in result.stderr + result.stdout
+    assert hub.requests == []
+
+
 class RefusingHub(LoopbackServer):
     """A Hub that refuses every request with a 403 and a long message of its own."""
 

@@ -1,11 +1,22 @@
 """No secret leaves the machine: secrets planted in the environment and the manifest never reach an output."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from babelforge.manifest import load_manifest, manifest_model
-from babelforge.provenance import REDACTED, build_provenance, redact, scrub, secret_environment
+from babelforge.manifest import ManifestError, check_manifest, load_manifest, manifest_model
+from babelforge.provenance import (
+    REDACTED,
+    build_provenance,
+    is_secret_variable,
+    redact,
+    scrub,
+    secret_environment,
+)
 from babelforge.registry import StepSettings, register_step
 from babelforge.runner import run_manifest
 from babelforge.steps import RecordStep
@@ -14,6 +25,7 @@ DATA = Path(__file__).parent / "data"
 TOKEN = "hf_planted_secret_0123"
 PASSWORD = "ray-planted-password"
 LITERAL = "literal-credential-4567"
+API_KEY = "sekrit-ABCDEF123456"
 
 
 class Passthrough(RecordStep):
@@ -47,12 +59,12 @@ def planted_manifest(output: Path) -> dict:
                 "kind": "conll",
                 "path": str(DATA / "europarl-en.conll"),
                 "language": "en",
-                "attribution": "fetched with ${HF_TOKEN}",
+                "attribution": f"fetched with {TOKEN}",  # pasted: only a credential setting may read ${HF_TOKEN}
             }
         ],
         "steps": [
             {"map_labels": {"mapping": {"MISC": None}}},
-            {"test_keys": {"api_key": "${HF_TOKEN}", "hf_token": LITERAL, "note": "key ${HF_TOKEN}"}},
+            {"test_keys": {"api_key": "${HF_TOKEN}", "hf_token": LITERAL, "note": f"key {TOKEN}"}},
         ],
         "output": {"path": str(output), "kind": "ner"},
         "executor": {
@@ -66,7 +78,8 @@ def planted_manifest(output: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """A run of a manifest that reads two secrets from the environment and writes a credential literally."""
+    """A run of a manifest that reads two secrets from the environment (into a credential setting and executor
+    settings, where the manifest allows it), writes a credential literally, and pastes a secret's value."""
     import yaml
 
     folder = tmp_path_factory.mktemp("planted")
@@ -111,9 +124,7 @@ def test_provenance_records_references_and_no_executor_settings(planted):
     assert provenance["from_environment"] == {
         "description": "made for ${BF_TARGET}",
         "languages.targets[0]": "${BF_TARGET}",
-        "sources[0].attribution": "fetched with ${HF_TOKEN}",
         "steps[1].test_keys.api_key": REDACTED,
-        "steps[1].test_keys.note": "key ${HF_TOKEN}",
     }
 
 
@@ -193,3 +204,152 @@ def test_redact_and_scrub():
     }
     found = {TOKEN: "HF_TOKEN"}
     assert scrub({f"k {TOKEN}": [f"a{TOKEN}b", 3]}, found) == {"k ${HF_TOKEN}": ["a${HF_TOKEN}b", 3]}
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        *[
+            (name, True)
+            for name in (
+                "HF_TOKEN",
+                "HFTOKEN",
+                "GITHUBTOKEN",
+                "OPENAI_API_KEY",
+                "OPENAIKEY",
+                "my_api_key",
+                "PGPASSWORD",
+                "MYSQL_PWD",
+                "DB_PASSWD",
+                "SSH_PASSPHRASE",
+                "GH_PAT",
+                "AZURE_DEVOPS_PAT_VALUE",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "HTTP_AUTHORIZATION",
+                "BASIC_AUTH",
+                "SESSION_COOKIE",
+                "SSH_PRIVATE_KEY",
+            )
+        ],
+        *[
+            (name, False)
+            for name in (
+                "PATH",
+                "PYTHONPATH",
+                "LD_LIBRARY_PATH",
+                "PATTERN",
+                "SPATIAL",
+                "PWD",
+                "OLDPWD",
+                "HOME",
+                "USER",
+                "LANG",
+                "KEYBOARD",
+                "XKB_KEYMAP",
+                "TOKENIZERS_PARALLELISM",
+                "GIT_AUTHOR_NAME",
+                "XAUTHORITY",
+                "SSH_AUTH_SOCK",
+                "XDG_SESSION_TYPE",
+                "DESKTOP_SESSION",
+                "DBUS_SESSION_BUS_ADDRESS",
+                "BABELFORGE_OUT",
+                "NLLB_MODEL",
+            )
+        ],
+    ],
+)
+def test_secret_variables_are_known_by_name(name, secret):
+    assert is_secret_variable(name) is secret
+
+
+def secret_reading(data_dir: Path, **overrides) -> dict:
+    manifest = {
+        "name": "leaky",
+        "languages": {"source": "en", "targets": ["hau_Latn"]},
+        "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"}],
+        "steps": [{"test_keys": {"api_key": "${MY_API_KEY}"}}],  # a credential setting: allowed
+        "output": {"path": "out/leaky", "kind": "ner"},
+        "executor": {"ray": {"address": "ray://user:${MY_API_KEY}@head:10001"}},  # an executor setting: allowed
+    }
+    for key, value in overrides.items():
+        manifest[key] = {**manifest[key], **value} if isinstance(manifest.get(key), dict) else value
+    return manifest
+
+
+@pytest.mark.parametrize(
+    ("overrides", "where"),
+    [
+        (
+            {"sources": [{"kind": "conll", "path": "${BF_DATA}", "language": "en", "name": "src-${MY_API_KEY}"}]},
+            "sources[0].name",
+        ),
+        ({"output": {"config": "cfg-${MY_API_KEY}"}}, "output.config"),
+        ({"output": {"path": "out/${MY_API_KEY}"}}, "output.path"),
+        ({"output": {"labels": ["PER", "${MY_API_KEY}"]}}, "output.labels[1]"),
+        ({"description": "made with ${MY_API_KEY}"}, "description"),
+        ({"steps": [{"test_keys": {"note": "${MY_API_KEY}"}}]}, "steps[0].test_keys.note"),
+    ],
+)
+def test_a_secret_variable_is_refused_where_it_could_reach_the_dataset(
+    write_manifest, data_dir, monkeypatch, overrides, where
+):
+    monkeypatch.setenv("MY_API_KEY", API_KEY)
+    monkeypatch.setenv("BF_DATA", str(data_dir / "europarl-en.conll"))
+    _, problems = check_manifest(write_manifest(secret_reading(data_dir, **overrides)))
+    (problem,) = problems
+    assert problem.path == where
+    assert problem.message.startswith("reads ${MY_API_KEY}, which is named like a secret")
+    assert "only a credential setting" in problem.message
+    assert API_KEY not in str(problem)
+
+
+def test_credential_and_executor_settings_may_read_a_secret_variable(write_manifest, data_dir, monkeypatch):
+    monkeypatch.setenv("MY_API_KEY", API_KEY)
+    manifest = load_manifest(write_manifest(secret_reading(data_dir)))
+    assert manifest.step_settings[0].api_key == API_KEY
+
+
+@pytest.mark.parametrize("secret", [API_KEY, "sek12"])  # short values too: the message is about this one
+def test_problems_show_a_secret_variable_as_its_reference(write_manifest, data_dir, monkeypatch, secret):
+    monkeypatch.setenv("MY_API_KEY", secret)
+    leaky = secret_reading(
+        data_dir, languages={"source": "${MY_API_KEY}"}, steps=[{"test_keys": {"max_tokens": "x${MY_API_KEY}"}}]
+    )
+    path = write_manifest(leaky)
+    _, problems = check_manifest(path)
+    text = "\n".join(map(str, problems))
+    assert "languages.source: unknown language '${MY_API_KEY}'" in text
+    assert "steps[0].test_keys.max_tokens" in text
+    assert "'x${MY_API_KEY}'" in text
+    assert secret not in text
+    with pytest.raises(ManifestError) as error:  # what `babelforge run` prints
+        load_manifest(path)
+    assert secret not in str(error.value)
+    if secret == API_KEY:
+        env = {**os.environ, "MY_API_KEY": secret}
+        result = subprocess.run(
+            [sys.executable, "-m", "babelforge", "validate", str(path)], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 2
+        assert "unknown language '${MY_API_KEY}'" in result.stderr
+        assert secret not in result.stdout + result.stderr
+
+
+def test_dataset_info_holds_no_secret_written_into_the_manifest(write_manifest, data_dir, monkeypatch, tmp_path):
+    from babelforge.emit import _write_metadata
+    from babelforge.records import features_for
+    from babelforge.spans import tag_names
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("MY_API_KEY", API_KEY)
+    pasted = secret_reading(data_dir, output={"config": f"cfg-{TOKEN}"})  # pasted: no ${VAR} to refuse
+    plan = SimpleNamespace(manifest=load_manifest(write_manifest(pasted)), passes=[])
+    summary = {"rows": {"train": {"eng_Latn": 1}}, "labels": ["PER"], "steps": [], "drops": {}}
+    split_info = {"train": {"num_bytes": 10, "num_examples": 1}}
+    _write_metadata(plan, tmp_path, features_for("ner", tag_names(["PER"])), split_info, summary, {})
+    assert "cfg-${HF_TOKEN}" in (tmp_path / "dataset_info.json").read_text(encoding="utf-8")
+    for name in ("dataset_info.json", "README.md", "provenance.json"):
+        assert TOKEN not in (tmp_path / name).read_text(encoding="utf-8"), name

@@ -19,7 +19,8 @@ def publish(
     """Publish a dataset folder to the Hugging Face Hub (card, data, provenance) in one commit.
 
     The folder must be a complete babelforge output, and no file of it may hold the value of an
-    environment variable that looks like a secret (HF_TOKEN, *_API_KEY, *_PASSWORD ...).
+    environment variable that looks like a secret (HF_TOKEN, *_API_KEY, PGPASSWORD, GH_PAT ...): not in
+    its name, its text, or a string column of its Parquet data.
     """
     from babelforge.outputs import OutputFolder
     from babelforge.publish import check_publishable, publish_output, publishable_files
