@@ -25,14 +25,19 @@ class NearDuplicates:
         return {**self.__dict__, "_lsh": None, "_count": 0}
 
     def seen(self, text: str) -> bool:
-        """Whether a near-duplicate of ``text`` came earlier; if not, ``text`` is remembered."""
+        """Whether a near-duplicate of ``text`` came earlier; if not, ``text`` is remembered.
+
+        A text without words is nobody's near-duplicate (and is not remembered).
+        """
+        words = text.casefold().split()
+        if not words:
+            return False
         try:
             from datasketch import MinHash, MinHashLSH
         except ImportError:
             raise MissingDependencyError("near_dedup", ["datasketch"], "models") from None
         if self._lsh is None:
             self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-        words = text.casefold().split()
         shingles = {" ".join(words[i : i + self.shingle]) for i in range(max(len(words) - self.shingle + 1, 1))}
         signature = MinHash(num_perm=NUM_PERM, seed=1)
         signature.update_batch([s.encode() for s in shingles])

