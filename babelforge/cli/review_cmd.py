@@ -75,13 +75,18 @@ def serve(
 def stats(
     db: Path = typer.Argument(..., help="A review database.", show_default=False),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    stale_ok: bool = typer.Option(
+        False,
+        "--stale-ok",
+        help="Use a review whose output was rewritten since it began (its figures are about the old rows).",
+    ),
 ) -> None:
     """Progress, acceptance per method and language, and agreement (Cohen, Fleiss, span F1)."""
     import json
 
     from babelforge.review.report import review_report
 
-    report = review_report(_existing_store(db))
+    report = review_report(_existing_store(db, "stats", stale_ok))
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
@@ -96,10 +101,16 @@ def export(
     output: Path = typer.Option(..., "--output", "-o", help="Folder to write.", show_default=False),
     to: str = typer.Option("babelforge", "--format", help=f"One of: {', '.join(FORMATS)}."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder babelforge did not make."),
+    stale_ok: bool = typer.Option(
+        False,
+        "--stale-ok",
+        help="Use a review whose output was rewritten since it began (the export says it reviewed a previous version).",
+    ),
 ) -> None:
     """Write the reviewed dataset (accepted rows, corrected spans), or the items for another tool.
 
-    The folder must be new, empty or an earlier babelforge export, unless --overwrite.
+    The folder must be new, empty or an earlier babelforge export, unless --overwrite; never the
+    reviewed output or a folder inside it.
     """
     from babelforge.errors import ReviewError
 
@@ -109,14 +120,14 @@ def export(
     if to == "babelforge":
         from babelforge.review.export import export_reviewed
 
-        summary = export_reviewed(store, output, overwrite=overwrite)
+        summary = export_reviewed(store, output, overwrite=overwrite, stale_ok=stale_ok)
         kept = sum(n for by_language in summary["rows"].values() for n in by_language.values())
         dropped = ", ".join(f"{k} {v}" for k, v in summary["drops"].items()) or "none"
         out.print(f"[green]wrote[/] {output}: {kept:,} reviewed row(s); dropped: {dropped}", highlight=False)
         return
     from babelforge.review.adapters import export_items
 
-    path = export_items(store, to, output, overwrite=overwrite)
+    path = export_items(store, to, output, overwrite=overwrite, stale_ok=stale_ok)
     out.print(f"[green]wrote[/] {path}", highlight=False)
 
 
@@ -128,18 +139,28 @@ def import_(
     db: Path = typer.Option(..., "--db", help="The review database the items came from.", show_default=False),
     source: str = typer.Option(..., "--format", help="argilla, labelstudio or doccano.", show_default=False),
     annotator: str | None = typer.Option(None, "--annotator", help="Name for answers that carry none."),
+    stale_ok: bool = typer.Option(
+        False,
+        "--stale-ok",
+        help="Use a review whose output was rewritten since it began (the decisions are about its old rows).",
+    ),
 ) -> None:
     """Bring decisions made in another tool back as decisions in the review database."""
     from babelforge.review.adapters import import_decisions
 
-    counts = import_decisions(_existing_store(db), file, source, annotator)
+    counts = import_decisions(_existing_store(db, "import", stale_ok), file, source, annotator)
     out.print(f"imported {counts['decisions']:,} decision(s) on {counts['items']:,} item(s)", highlight=False)
 
 
-def _existing_store(db: Path):
+def _existing_store(db: Path, command: str | None = None, stale_ok: bool = False):
+    """The review database at ``db``; for ``command``, refused when its output was rewritten (unless ``stale_ok``)."""
     from babelforge.errors import ReviewError
+    from babelforge.review.origin import require_current
     from babelforge.review.store import ReviewStore
 
     if not db.is_file():
         raise ReviewError(f"no review database at {db}: `babelforge review serve OUTPUT` creates it")
-    return ReviewStore(db)
+    store = ReviewStore(db)
+    if command is not None:
+        require_current(store, command, stale_ok)
+    return store

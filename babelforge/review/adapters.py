@@ -152,14 +152,18 @@ def _record_id(record: dict) -> str:
     return "?"
 
 
-def export_items(store, fmt: str, folder: str | Path, overwrite: bool = False) -> Path:
+def export_items(store, fmt: str, folder: str | Path, overwrite: bool = False, stale_ok: bool = False) -> Path:
     """Write every item of ``store`` for tool ``fmt`` into ``folder``; return the main file.
 
-    ``folder`` must be new, empty or an earlier export (babelforge's marker), unless ``overwrite``.
+    ``folder`` must be new, empty or an earlier export (babelforge's marker), unless ``overwrite``;
+    never the database, the reviewed output or a folder inside it. A review whose output was
+    rewritten since it began is refused unless ``stale_ok``.
     """
     from babelforge.ownership import claim_folder, write_marker
+    from babelforge.review.origin import export_protected, require_current
 
-    claim = claim_folder(folder, "export", protected=[store.path], overwrite=overwrite)
+    require_current(store, "export", stale_ok)
+    claim = claim_folder(folder, "export", protected=export_protected(store, folder), overwrite=overwrite)
     folder = Path(folder)
     if claim.state == "foreign":  # only with overwrite
         shutil.rmtree(folder) if folder.is_dir() else folder.unlink()

@@ -15,27 +15,40 @@ from pathlib import Path
 from typing import Any
 
 from babelforge.errors import ReviewError
+from babelforge.review.origin import ReviewedVersion, export_protected, require_current
 from babelforge.review.outcome import Outcome, acceptance, outcomes
 from babelforge.review.store import ReviewStore
 from babelforge.spans import Span, join_tokens, spans_to_tags, tokenize
 
 
-def export_reviewed(store: ReviewStore, output: str | Path, overwrite: bool = False) -> dict[str, Any]:
+def export_reviewed(
+    store: ReviewStore, output: str | Path, overwrite: bool = False, stale_ok: bool = False
+) -> dict[str, Any]:
     """Write the accepted items of ``store`` as an output folder at ``output``; return the emit summary.
 
     ``output`` follows the rules of a run's output (:mod:`babelforge.workspace`): a new path, an empty
-    folder or babelforge's own output, else refused unless ``overwrite``; the database is never replaced.
+    folder or babelforge's own output, else refused unless ``overwrite``. Never, even so, the database,
+    the reviewed output or a folder inside it (:func:`~babelforge.review.origin.export_protected`).
+
+    Args:
+        stale_ok: export a review whose output was rewritten (or removed) since it began; the
+            provenance's ``reviewed_from`` then says it reviewed a previous version.
+
+    Raises:
+        ReviewError: when the reviewed output was rewritten since the review began, without ``stale_ok``.
+        OutputError: when ``output`` may not be written.
     """
     from babelforge.workspace import Workspace
 
-    workspace = Workspace(output, protected=[store.path], overwrite=overwrite)
+    version = require_current(store, "export", stale_ok)
+    workspace = Workspace(output, protected=export_protected(store, output), overwrite=overwrite)
     with workspace.open():
-        summary = _export(store, output, workspace)
+        summary = _export(store, output, workspace, version)
         workspace.close(remove_work=True)
     return summary
 
 
-def _export(store: ReviewStore, output: str | Path, workspace) -> dict[str, Any]:
+def _export(store: ReviewStore, output: str | Path, workspace, version: ReviewedVersion) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -73,7 +86,8 @@ def _export(store: ReviewStore, output: str | Path, workspace) -> dict[str, Any]
     }
     account = {
         "database": str(store.path),
-        "reviewed_from": meta.get("output"),
+        "reviewed_from": version.reviewed_from(),
+        "reviewed_version": {"made": version.made, "current": version.current},
         "items": total,
         "acceptance": acceptance(results, items),
         "annotators": sorted({a for o in results.values() for a in o.annotators}),

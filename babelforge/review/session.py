@@ -8,6 +8,7 @@ from typing import Any
 
 from babelforge.errors import ReviewError
 from babelforge.review.items import items_from_output, stratified_sample
+from babelforge.review.origin import output_identity, reviewed_version
 from babelforge.review.store import ReviewStore
 
 
@@ -31,7 +32,8 @@ def open_review(
         The store, and the output's manifest (for guidelines and labels).
 
     Raises:
-        ReviewError: when ``db`` belongs to another output or was sampled differently.
+        ReviewError: when ``db`` belongs to another output, was sampled differently, or reviews an
+            earlier version of ``output`` (a run rewrote it since the review began).
         OutputError: when ``output`` is not a complete babelforge output.
     """
     from babelforge.outputs import OutputFolder
@@ -43,6 +45,7 @@ def open_review(
     store = ReviewStore(path)
     asked = {"sample": sample, "stratify": stratify or [], "seed": seed}
     if store.is_empty():
+        identity = output_identity(output)  # before the rows are read: a rewrite during the import shows later
         items = items_from_output(output)  # streamed into the database unless a sample is drawn
         if sample:
             items = stratified_sample(list(items), sample, stratify or [], seed)
@@ -53,14 +56,16 @@ def open_review(
             **asked,
             "overlap": overlap or int(review.get("overlap", 1)),
             "created": time.time(),
+            "output_identity": identity,
             "labels": manifest.get("output", {}).get("labels") or [],
             "manifest": manifest,
         }
         store.import_items(items, meta)
+        _check_current(store)
     else:
         _check_same(store, output, asked, sample is not None)
         if overlap is not None and overlap != store.overlap:
-            store.add_meta(overlap=overlap)
+            store.set_overlap(overlap)
     return store, manifest
 
 
@@ -76,3 +81,12 @@ def _check_same(store: ReviewStore, output: Path, asked: dict, sampling_asked: b
             f"{store.path} was sampled with {made}, not {asked}: "
             "drop --sample to resume it, or pass --db with a new file"
         )
+    _check_current(store, meta)
+    if "output_identity" not in meta:  # made before identities were recorded, and its output is unchanged
+        store.add_meta(output_identity=output_identity(output))
+
+
+def _check_current(store: ReviewStore, meta: dict | None = None) -> None:
+    version = reviewed_version(store, meta)
+    if not version.current:
+        raise ReviewError(version.problem(store.path, "serve"))

@@ -7,7 +7,8 @@ imported once, when the database is created; a later ``serve`` on the same file 
 Tables:
     ``meta``: key/value (the output it was made from, sampling, overlap).
     ``items``: one row per item; ``payload`` is the item as JSON (:mod:`babelforge.review.items`);
-        ``open`` is 1 while fewer than ``overlap`` annotators have accepted or rejected it.
+        ``answered`` counts the annotators whose latest decision on it is an accept or a reject (an
+        accept changed to a skip no longer counts), and ``open`` is 1 while that is below ``overlap``.
     ``decisions``: ``accept``, ``reject`` or ``skip`` by an annotator, with the reason, comment and
         the spans as the annotator left them.
     ``claims``: an item shown to an annotator and not yet answered, so that two annotators working
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS items (
     language TEXT, method TEXT, split TEXT, score REAL,
     labels TEXT NOT NULL,
     open INTEGER NOT NULL DEFAULT 1,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    answered INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS items_open ON items (open, n);
 CREATE INDEX IF NOT EXISTS items_open_low_first ON items (open, score IS NULL, score, n);
@@ -57,6 +59,12 @@ CREATE TABLE IF NOT EXISTS claims (
     PRIMARY KEY (item, annotator)
 );
 """
+
+#: Annotators whose latest decision on item ``{item}`` (a parameter or a column) is an accept or a reject.
+ANSWERED = """
+    SELECT COUNT(*) FROM decisions d
+    WHERE d.item = {item} AND d.decision != 'skip'
+      AND d.seq = (SELECT MAX(e.seq) FROM decisions e WHERE e.item = d.item AND e.annotator = d.annotator)"""
 
 
 class UnknownItemError(KeyError):
@@ -83,6 +91,26 @@ class ReviewStore:
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise ReviewError(f"{self.path} is not a review database ({error}): pass --db with another file") from None
+        self._add_answered()
+
+    def _add_answered(self) -> None:
+        """Give a database made before ``items.answered`` existed the column, counted from its decisions.
+
+        Its ``open`` flags are recounted too: they counted every accept or reject ever made, so an
+        item accepted and then skipped stayed closed.
+        """
+        if "answered" in self._columns():
+            return
+        with self._transaction() as db:
+            if "answered" in self._columns(locked=True):  # another server on this file added it first
+                return
+            db.execute("ALTER TABLE items ADD COLUMN answered INTEGER NOT NULL DEFAULT 0")
+            db.execute(f"UPDATE items SET answered = ({ANSWERED.format(item='items.n')})")
+            db.execute("UPDATE items SET open = answered < ?", (_overlap(db),))
+
+    def _columns(self, locked: bool = False) -> set[str]:
+        sql = "SELECT name FROM pragma_table_info('items')"
+        return {row[0] for row in (self._db.execute(sql).fetchall() if locked else self._query(sql))}
 
     def close(self) -> None:
         self._db.close()
@@ -128,6 +156,12 @@ class ReviewStore:
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
 
+    def set_overlap(self, overlap: int) -> None:
+        """Change the annotators per item; items open or close by the new number at once."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('overlap', ?)", (json.dumps(overlap),))
+            db.execute("UPDATE items SET open = answered < ? WHERE open != (answered < ?)", (overlap, overlap))
+
     @property
     def overlap(self) -> int:
         """Annotators who judge each item (one meta key: ``meta()`` would parse the whole manifest)."""
@@ -155,6 +189,9 @@ class ReviewStore:
     def next_item(self, annotator: str, filters: dict[str, Any] | None = None, low_first: bool = False) -> int | None:
         """The next item for ``annotator``: open, not answered or skipped by them, not claimed by others.
 
+        Room is left for ``overlap`` annotators: those whose latest decision is an accept or a reject
+        (``items.answered``) plus those who hold a claim on it now.
+
         The item is chosen and claimed in one ``BEGIN IMMEDIATE`` transaction: two annotators (two
         threads, or two servers on one file) asking at once never get the same item beyond the overlap.
         """
@@ -165,9 +202,8 @@ class ReviewStore:
             SELECT i.n FROM items i
             WHERE i.open = 1 {where}
               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = i.n AND d.annotator = ?)
-              AND (SELECT COUNT(*) FROM claims c WHERE c.item = i.n AND c.annotator != ? AND c.until > ?)
-                  + (SELECT COUNT(DISTINCT d.annotator) FROM decisions d
-                     WHERE d.item = i.n AND d.decision != 'skip') < ?
+              AND i.answered
+                  + (SELECT COUNT(*) FROM claims c WHERE c.item = i.n AND c.annotator != ? AND c.until > ?) < ?
             ORDER BY {order} LIMIT 1"""
         with self._transaction() as db:
             row = db.execute(sql, [*args, annotator, annotator, now, _overlap(db)]).fetchone()
@@ -201,7 +237,9 @@ class ReviewStore:
         # two counts on the covering index (open, n): SUM(open) would read every row, per request
         total, done = self._query("SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM items WHERE open = 0)")[0]
         mine = self._query(
-            "SELECT COUNT(DISTINCT item) FROM decisions WHERE annotator = ? AND decision != 'skip'", (annotator,)
+            """SELECT COUNT(*) FROM decisions d WHERE d.annotator = ? AND d.decision != 'skip'
+               AND d.seq = (SELECT MAX(e.seq) FROM decisions e WHERE e.item = d.item AND e.annotator = d.annotator)""",
+            (annotator,),
         )[0][0]
         return {"total": total, "done": done, "mine": mine}
 
@@ -255,10 +293,10 @@ class ReviewStore:
                 ),
             )
             db.execute("DELETE FROM claims WHERE item = ? AND annotator = ?", (n, annotator))
-            answered = db.execute(
-                "SELECT COUNT(DISTINCT annotator) FROM decisions WHERE item = ? AND decision != 'skip'", (n,)
-            ).fetchone()[0]
-            db.execute("UPDATE items SET open = ? WHERE n = ?", (int(answered < _overlap(db)), n))
+            answered = db.execute(ANSWERED.format(item="?"), (n,)).fetchone()[0]  # latest decisions count
+            db.execute(
+                "UPDATE items SET answered = ?, open = ? WHERE n = ?", (answered, int(answered < _overlap(db)), n)
+            )
 
 
 def _overlap(db: sqlite3.Connection) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -98,3 +99,34 @@ def test_export_refuses_a_folder_it_did_not_make_and_replaces_its_own(review_out
     database = CliRunner().invoke(app, [*args, str(store.path.parent), "--overwrite"])
     assert database.exit_code != 0
     assert store.path.exists()
+
+
+@pytest.mark.parametrize("fmt", ["babelforge", "doccano"])
+def test_export_never_replaces_the_reviewed_output_nor_goes_inside_it(review_output, tmp_path, fmt):
+    store, _ = open_review(review_output, sample=5)
+    for n in store.item_numbers()[:2]:
+        store.decide(n, "ann", "accept")
+    before = {p: p.stat().st_size for p in review_output.rglob("*")}
+    (tmp_path / "link").symlink_to(review_output)
+    args = ["review", "export", str(store.path), "--format", fmt, "--output"]
+    inside = [review_output / "reviewed", review_output / "data", tmp_path / "link" / "reviewed", tmp_path / "out.work"]
+    for target in [review_output, *inside]:
+        for overwrite in ([], ["--overwrite"]):
+            result = CliRunner().invoke(app, [*args, str(target), *overwrite])
+            assert result.exit_code != 0, (target, overwrite)
+            assert "refusing to write there (it is the reviewed output" in str(result.exception)
+    assert {p: p.stat().st_size for p in review_output.rglob("*")} == before
+    assert not (tmp_path / "out.work").exists()
+
+
+def test_export_never_replaces_a_folder_that_holds_the_reviewed_output(review_output, tmp_path):
+    holder = tmp_path / "holder"
+    holder.mkdir()
+    ds = holder / "ds"
+    shutil.move(review_output, ds)
+    store, _ = open_review(ds, tmp_path / "r.db")
+    store.decide(store.item_numbers()[0], "ann", "accept")
+    result = CliRunner().invoke(app, ["review", "export", str(store.path), "-o", str(holder), "--overwrite"])
+    assert result.exit_code != 0
+    assert "refusing to write there (it holds" in str(result.exception)
+    assert (ds / "provenance.json").is_file()

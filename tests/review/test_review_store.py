@@ -8,7 +8,7 @@ import pytest
 from kit.hard_scripts import RECORDS
 
 from babelforge.errors import ReviewError
-from babelforge.review import ReviewStore, open_review, stratified_sample
+from babelforge.review import ReviewStore, default_db, open_review, stratified_sample
 
 
 def test_items_keep_text_and_spans_of_every_row(review_output):
@@ -233,3 +233,70 @@ def test_a_review_opened_by_a_relative_path_resumes_from_anywhere(review_output,
     monkeypatch.chdir(review_output)
     store, _ = open_review("../" + review_output.name)
     assert [d["decision"] for d in store.decisions()] == ["accept"]
+
+
+def test_an_accept_changed_to_a_skip_reopens_the_item(review_output):
+    from babelforge.review import outcomes
+
+    store, _ = open_review(review_output)
+    n = store.next_item("ana")
+    store.decide(n, "ana", "accept")
+    assert store.progress("ana") == {"total": len(RECORDS), "done": 1, "mine": 1}
+    store.decide(n, "ana", "skip")  # she went back and changed her mind
+    assert store.progress("ana") == {"total": len(RECORDS), "done": 0, "mine": 0}
+    assert store.next_item("bob") == n  # offered to the next annotator again
+    assert store.next_item("ana") != n  # not to the one who skipped it
+    assert n not in outcomes(store.decisions())  # an export counts it as not reviewed, until bob answers
+    store.decide(n, "bob", "reject", reason="wrong span")
+    assert outcomes(store.decisions())[n].decision == "reject"
+    assert store.progress("x")["done"] == 1
+
+
+def test_with_overlap_a_skip_frees_only_its_annotators_place(review_output):
+    store, _ = open_review(review_output, overlap=2)
+    n = store.next_item("ana")
+    assert store.next_item("bob") == n
+    store.decide(n, "ana", "accept")
+    store.decide(n, "bob", "accept")
+    assert n not in {store.next_item(a) for a in ("cy", "dee")}
+    store.decide(n, "bob", "skip")
+    assert store.progress("x")["done"] == 0
+    assert store.next_item("eve") == n  # one place free: eve's claim fills it
+    assert store.next_item("fay") != n
+    store.decide(n, "ana", "reject", reason="no")  # a change between answers keeps the item closed once full
+    store.decide(n, "eve", "accept")
+    assert store.progress("x")["done"] == 1
+
+
+def test_a_database_made_before_answered_was_counted_is_mended_on_open(review_output):
+    store, _ = open_review(review_output)
+    closed = store.next_item("ana")
+    store.decide(closed, "ana", "accept")
+    skipped = store.next_item("ana")
+    store.decide(skipped, "ana", "accept")
+    store.decide(skipped, "ana", "skip")
+    store.close()
+    old = sqlite3.connect(default_db(review_output))  # as the earlier version left it: closed for good
+    old.execute("UPDATE items SET open = 0 WHERE n = ?", (skipped,))
+    old.execute("ALTER TABLE items DROP COLUMN answered")
+    old.commit()
+    old.close()
+    store = ReviewStore(default_db(review_output))
+    rows = {n: (answered, is_open) for n, answered, is_open in store._query("SELECT n, answered, open FROM items")}
+    assert rows[closed] == (1, 0)
+    assert rows[skipped] == (0, 1)
+    assert store.progress("ana") == {"total": len(RECORDS), "done": 1, "mine": 1}
+
+
+def test_a_larger_overlap_reopens_answered_items_and_a_smaller_one_closes_them(review_output):
+    store, _ = open_review(review_output)
+    n = store.next_item("ana")
+    store.decide(n, "ana", "accept")
+    assert store.next_item("bob") != n
+    store.close()
+    store, _ = open_review(review_output, overlap=2)
+    assert store.progress("x")["done"] == 0
+    assert store.next_item("bob") == n
+    store.close()
+    store, _ = open_review(review_output, overlap=1)
+    assert store.progress("x")["done"] == 1
