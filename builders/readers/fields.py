@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from babelforge import langs
@@ -13,6 +14,13 @@ from babelforge.spans import Span, join_tokens, tags_to_spans
 class FieldError(ValueError):
     """A row whose fields do not hold what the field map says."""
 
+
+#: A split name a row may give: what ``datasets`` accepts (letters, digits, ``_``; parts joined by ``.``).
+SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
+#: The longest split name a row may give (it becomes part of file names).
+MAX_SPLIT_CHARS = 100
+#: A UTF-16 surrogate on its own: JSON can escape one (``"\ud800"``), but it is not text and cannot be written.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: Metadata key that carries a row's own id to :func:`~babelforge.builders.readers.base.new_record`.
 RECORD_ID = "_record_id"
@@ -34,10 +42,32 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
         metadata[MESSAGES] = _messages(_get(row, fields.messages), fields.messages)
     metadata[LANGUAGE] = _language(row, fields, default_language)
     if fields.split and row.get(fields.split):
-        metadata[SPLIT] = str(row[fields.split])
+        metadata[SPLIT] = _split(row[fields.split], fields.split)
     if fields.id and row.get(fields.id) not in (None, ""):
-        metadata[RECORD_ID] = str(row[fields.id])
+        metadata[RECORD_ID] = _unicode(str(row[fields.id]), fields.id)
     return text, metadata
+
+
+def _unicode(value: str, field: str | None) -> str:
+    """``value``, unless it holds a lone surrogate (it would fail later, when the output is written)."""
+    found = _SURROGATE.search(value)
+    if found:
+        raise FieldError(
+            f"Unicode text in '{field}', but character {found.start()} is a lone surrogate "
+            f"(U+{ord(found.group()):04X}, from a JSON escape such as \\ud800 that pairs with nothing)"
+        )
+    return value
+
+
+def _split(value: Any, field: str) -> str:
+    """A row's split name, checked: it becomes a folder and file name, and ``datasets`` must accept it."""
+    name = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    if name is None or len(name) > MAX_SPLIT_CHARS or not SPLIT_NAME.fullmatch(name):
+        raise FieldError(
+            f"a split name in '{field}' (letters, digits and '_', parts joined by '.', at most {MAX_SPLIT_CHARS} "
+            f"characters, e.g. 'train' or 'dev_2020'), got {value!r}"
+        )
+    return name
 
 
 def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
@@ -46,8 +76,10 @@ def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
         if not isinstance(tokens, list) or not isinstance(tags, list) or len(tokens) != len(tags):
             raise FieldError(f"'{fields.tokens}' and '{fields.tags}' as two lists of equal length")
         text, offsets = join_tokens([str(t) for t in tokens])
+        _unicode(text, fields.tokens)
+        tags = [_unicode(str(t), fields.tags) for t in tags]
         try:
-            metadata[SPANS] = tags_to_spans([str(t) for t in tags], offsets)
+            metadata[SPANS] = tags_to_spans(tags, offsets)
         except ValueError as error:
             raise FieldError(f"tags in '{fields.tags}' ({error})") from None
         metadata[TOKEN_OFFSETS] = offsets
@@ -57,7 +89,7 @@ def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
     value = _get(row, fields.text)
     if not isinstance(value, str):
         raise FieldError(f"a string in field '{fields.text}', got {type(value).__name__}")
-    return value
+    return _unicode(value, fields.text)
 
 
 def _get(row: dict, field: str | None) -> Any:
@@ -86,13 +118,13 @@ def _span(item: Any, length: int, field: str) -> Span:
         raise FieldError(f"spans in '{field}' with 0 <= start < end <= {length}, got {item!r}")
     if not isinstance(label, str | int) or isinstance(label, bool) or label == "":
         raise FieldError(f"spans in '{field}' with a label (a non-empty string), got {item!r}")
-    return Span(start, end, str(label))
+    return Span(start, end, _unicode(str(label), field))
 
 
 def _messages(value: Any, field: str) -> list[dict[str, str]]:
     if not isinstance(value, list) or not all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in value):
         raise FieldError(f"a list of {{role, content}} objects in '{field}'")
-    return [{"role": str(m["role"]), "content": str(m["content"])} for m in value]
+    return [{"role": _unicode(str(m["role"]), field), "content": _unicode(str(m["content"]), field)} for m in value]
 
 
 def _language(row: dict, fields: FieldMap, default: str | None) -> str:

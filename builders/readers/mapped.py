@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseReader
@@ -36,19 +37,27 @@ class JsonlRecordReader(RecordReader):
             if not line.strip():
                 continue
             try:
-                text, metadata = row_to_record(json.loads(line), fields, language)
-            except json.JSONDecodeError as error:
-                problem = self.malformed(filepath, lineno, f"one JSON object per line ({error.msg})", line.strip())
+                row = json.loads(line)
+            except (ValueError, RecursionError) as error:
+                problem = self.malformed(filepath, lineno, _json_problem(error), line.strip())
                 self.count_drop("malformed_input", problem, line)
                 continue
-            except RecursionError:
-                problem = self.malformed(filepath, lineno, "a JSON object nested less deeply", line.strip())
-                self.count_drop("malformed_input", problem, line)
-                continue
+            try:
+                text, metadata = row_to_record(row, fields, language)
             except FieldError as error:
                 self.count_drop("malformed_input", self.malformed(filepath, lineno, str(error)), line)
                 continue
             yield self.make_document(text, filepath, lineno, **metadata)
+
+
+def _json_problem(error: ValueError | RecursionError) -> str:
+    """What a line that ``json.loads`` refused should have been."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"one JSON object per line ({error.msg})"
+    if isinstance(error, RecursionError):
+        return "a JSON object nested less deeply"
+    # the other ValueError of json.loads: an integer longer than Python converts (sys.get_int_max_str_digits)
+    return f"JSON integers of at most {sys.get_int_max_str_digits():,} digits (write a longer number as a string)"
 
 
 class ParquetRecordReader(RecordReader):

@@ -294,6 +294,104 @@ def test_bad_span_values_fail_or_are_skipped(tmp_path, spans, expected):
     assert drops(reader) == {"malformed_input": 1}
 
 
+# -- row values: split names, huge integers, lone surrogates -------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["/tmp/victim", "../../../x", "dev/2020", "test-hard", "a..b", ".hidden", "x" * 101,
+                                   ["train"], 1.5, True])  # fmt: skip
+def test_a_row_split_that_is_not_a_plain_name_fails_or_is_skipped(tmp_path, value):
+    path = tmp_path / "rows.jsonl"
+    rows = [{"text": "Ada sang", "split": "dev_2020"}, {"text": "Rome", "split": value}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = settings("jsonl", path, fields={"split": "split"})
+    with pytest.raises(InputFormatError) as error:
+        read(config)
+    assert str(error.value).startswith(f"{path}:2: expected a split name in 'split' (letters, digits and '_'")
+    assert f"got {value!r}" in str(error.value)
+    docs, reader = read(config, on_error="skip")
+    assert [d.metadata["split"] for d in docs] == ["dev_2020"]
+    assert drops(reader) == {"malformed_input": 1}
+
+
+def test_plain_split_names_are_kept(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    values = ["test", "test.hard", "dev_2020", 2020, "", None]  # empty and null: the source's split
+    path.write_text("".join(json.dumps({"text": "Ada", "split": v}) + "\n" for v in values))
+    docs, _ = read(settings("jsonl", path, fields={"split": "split"}, split="validation"))
+    assert [d.metadata["split"] for d in docs] == ["test", "test.hard", "dev_2020", "2020", "validation", "validation"]
+
+
+def test_a_row_split_never_writes_outside_the_output(tmp_path, write_manifest):
+    victim = tmp_path / "victim"
+    rows = [{"text": f"Row {i}", "split": s} for i, s in enumerate(["train", "../../../escaped", str(victim)])]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    source = {"kind": "jsonl", "path": "rows.jsonl", "language": "en", "fields": {"split": "split"}}
+    output = {"path": str(tmp_path / "deep" / "er" / "out"), "kind": "text"}
+    manifest = {"name": "s", "sources": [source], "output": output}
+    ran = babelforge("run", write_manifest(manifest))
+    assert ran.returncode == 2
+    errors = [line for line in ran.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1, ran.stderr
+    assert "rows.jsonl:2: expected a split name in 'split'" in errors[0]
+    assert "'../../../escaped'" in errors[0]
+    assert not (tmp_path / "escaped").exists()
+    source["on_error"] = "skip"
+    ran = babelforge("run", write_manifest(manifest))
+    assert ran.returncode == 0, ran.stderr
+    provenance = json.loads((tmp_path / "deep" / "er" / "out" / "provenance.json").read_text())
+    assert provenance["drops"] == {"jsonl:rows: malformed_input": 2}
+    assert not (tmp_path / "escaped").exists()
+    assert not victim.exists()
+
+
+def test_a_json_integer_past_pythons_digit_limit_fails_or_is_skipped(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "Ada sang"}\n{"text": "Rome", "n": ' + "9" * 5000 + "}\n")
+    with pytest.raises(InputFormatError, match=rf"{path}:2: expected JSON integers of at most 4,300 digits \(write"):
+        read(settings("jsonl", path))
+    docs, reader = read(settings("jsonl", path), on_error="skip")
+    assert [d.text for d in docs] == ["Ada sang"]
+    assert drops(reader) == {"malformed_input": 1}
+
+
+@pytest.mark.parametrize(
+    ("row", "fields", "field"),
+    [
+        (r'{"text": "Ada LONE sang"}', {}, "text"),
+        (r'{"text": "Ada", "spans": [[0, 3, "PLONE"]]}', {"spans": "spans"}, "spans"),
+        (r'{"tokens": ["Ada", "sLONEng"], "tags": ["B-PER", "O"]}', {"tokens": "tokens", "tags": "tags"}, "tokens"),
+        (r'{"m": [{"role": "user", "content": "LONE"}]}', {"text": None, "messages": "m"}, "m"),
+        (r'{"text": "Ada", "id": "rLONE"}', {"id": "id"}, "id"),
+    ],
+)
+@pytest.mark.parametrize("lone", [r"\ud800", r"\udfff", r"\udc00\ud800"])
+def test_a_lone_surrogate_escape_fails_or_is_skipped_at_read_time(tmp_path, row, fields, field, lone):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(row.replace("LONE", r"\ud83d\ude00") + "\n" + row.replace("LONE", lone) + "\n")  # a pair is fine
+    config = settings("jsonl", path, fields=fields)
+    with pytest.raises(InputFormatError) as error:
+        read(config)
+    assert str(error.value).startswith(f"{path}:2: expected Unicode text in '{field}', but character ")
+    assert "is a lone surrogate" in str(error.value)
+    docs, reader = read(config, on_error="skip")
+    assert len(docs) == 1
+    assert drops(reader) == {"malformed_input": 1}
+
+
+def test_a_lone_surrogate_row_skipped_leaves_a_writable_output(tmp_path, write_manifest):
+    (tmp_path / "rows.jsonl").write_text('{"text": "Ada sang"}\n{"text": "bad \\ud800"}\n')
+    source = {"kind": "jsonl", "path": "rows.jsonl", "language": "en", "on_error": "skip"}
+    manifest = {
+        "name": "u",
+        "sources": [source],
+        "output": {"path": str(tmp_path / "out"), "kind": "text", "write_rejects": True},
+    }
+    ran = babelforge("run", write_manifest(manifest))
+    assert ran.returncode == 0, ran.stderr
+    provenance = json.loads((tmp_path / "out" / "provenance.json").read_text())
+    assert provenance["drops"] == {"jsonl:rows: malformed_input": 1}
+
+
 # -- SQuAD ---------------------------------------------------------------------------------------------
 
 
