@@ -8,11 +8,14 @@ case (it cannot bill more completion tokens than ``max_tokens``).
 
 The budget lives in memory (one process) or, with ``budget_file``, in a small SQLite file that all the
 tasks of a run share (``OUTPUT.work/llm/``): then it holds for the run, across tasks and processes on
-one machine or on a shared file system, and across a resumed attempt.
+one machine or on a shared file system, and across a resumed attempt. A reservation whose process
+died (killed, say) counts as spent at its worst case: its request was sent and may have been billed.
+A reservation held for a batch (``label``) is kept instead, for the rerun that collects the batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -36,6 +39,7 @@ class _MemoryBudget:
     def __init__(self) -> None:
         self.spent = 0.0
         self.reservations: dict[int, float] = {}
+        self.labels: dict[str, int] = {}
         self._next = 0
         self._lock = threading.Lock()
 
@@ -46,14 +50,21 @@ class _MemoryBudget:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
-    def reserve(self, amount: float, limit: float) -> tuple[int | None, float, float]:
+    def reserve(self, amount: float, limit: float, label: str | None = None) -> tuple[int | None, float, float]:
         with self._lock:
             held = sum(self.reservations.values())
             if self.spent + held + amount > limit:
                 return None, self.spent, held
             self._next += 1
             self.reservations[self._next] = amount
+            if label is not None:
+                self.labels[label] = self._next
             return self._next, self.spent, held
+
+    def adopt(self, label: str) -> int | None:
+        with self._lock:
+            token = self.labels.get(label)
+            return token if token in self.reservations else None
 
     def settle(self, token: int, cost: float) -> None:
         with self._lock:
@@ -88,8 +99,12 @@ class SharedBudget:
             self._db.execute("INSERT OR IGNORE INTO spent VALUES (1, 0.0)")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS reserved "
-                "(id INTEGER PRIMARY KEY, host TEXT, pid INTEGER, usd REAL, at REAL)"
+                "(id INTEGER PRIMARY KEY, host TEXT, pid INTEGER, usd REAL, at REAL, label TEXT)"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(reserved)")}
+            if "label" not in columns:  # a budget file of an earlier version
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    self._db.execute("ALTER TABLE reserved ADD COLUMN label TEXT")
         return self._db
 
     def _transaction(self, work):
@@ -104,7 +119,7 @@ class SharedBudget:
             db.execute("COMMIT")
             return result
 
-    def reserve(self, amount: float, limit: float) -> tuple[int | None, float, float]:
+    def reserve(self, amount: float, limit: float, label: str | None = None) -> tuple[int | None, float, float]:
         def work(db):
             self._expire(db)
             spent = db.execute("SELECT usd FROM spent").fetchone()[0]
@@ -112,17 +127,32 @@ class SharedBudget:
             if spent + held + amount > limit:
                 return None, spent, held
             row = db.execute(
-                "INSERT INTO reserved (host, pid, usd, at) VALUES (?, ?, ?, ?)",
-                (socket.gethostname(), os.getpid(), amount, time.time()),
+                "INSERT INTO reserved (host, pid, usd, at, label) VALUES (?, ?, ?, ?, ?)",
+                (socket.gethostname(), os.getpid(), amount, time.time(), label),
             )
             return row.lastrowid, spent, held
 
         return self._transaction(work)
 
-    def settle(self, token: int, cost: float) -> None:
+    def adopt(self, label: str) -> int | None:
+        """Take over the reservation held under ``label`` by this process or a dead one on this host."""
+
         def work(db):
-            db.execute("DELETE FROM reserved WHERE id = ?", (token,))
-            db.execute("UPDATE spent SET usd = usd + ?", (cost,))
+            rows = db.execute("SELECT id, host, pid FROM reserved WHERE label = ?", (label,)).fetchall()
+            for token, owner, pid in rows:
+                if owner == socket.gethostname() and (pid == os.getpid() or not process_alive(pid)):
+                    db.execute("UPDATE reserved SET pid = ? WHERE id = ?", (os.getpid(), token))
+                    return token
+            return None
+
+        return self._transaction(work)
+
+    def settle(self, token: int, cost: float) -> None:
+        """Spend ``cost`` for reservation ``token``; nothing when it expired already (charged at its worst case)."""
+
+        def work(db):
+            if db.execute("DELETE FROM reserved WHERE id = ?", (token,)).rowcount:
+                db.execute("UPDATE spent SET usd = usd + ?", (cost,))
 
         self._transaction(work)
 
@@ -136,12 +166,15 @@ class SharedBudget:
 
     @staticmethod
     def _expire(db) -> None:
-        """Reservations of processes that died (on this host) are released: they sent nothing more.
-        Old ones from elsewhere count as spent at their worst case (they may have been billed)."""
+        """Reservations of processes that died on this host count as spent at their worst case: their
+        requests were sent and may have been billed. A batch's (``label``) stays held for the rerun that
+        collects it. Old reservations from anywhere count as spent at their worst case too."""
         host = socket.gethostname()
-        for token, pid in db.execute("SELECT id, pid FROM reserved WHERE host = ?", (host,)).fetchall():
+        rows = db.execute("SELECT id, pid, usd FROM reserved WHERE host = ? AND label IS NULL", (host,))
+        for token, pid, usd in rows.fetchall():
             if not process_alive(pid):
                 db.execute("DELETE FROM reserved WHERE id = ?", (token,))
+                db.execute("UPDATE spent SET usd = usd + ?", (usd,))
         stale = time.time() - STALE_S
         old = db.execute("SELECT COALESCE(SUM(usd), 0) FROM reserved WHERE at < ?", (stale,)).fetchone()[0]
         if old:
@@ -153,8 +186,9 @@ class SharedBudget:
 class Ledger:
     """Counts per client. ``prices`` maps a model to USD per million (input, output) tokens.
 
-    ``estimated`` counts the requests whose usage the endpoint did not give (counted with the model's
-    tokenizer, see :mod:`babelforge.llm.tokens`); ``estimated_cost`` is their share of ``cost``.
+    ``estimated`` counts the requests whose usage the endpoint did not give, or gave implausibly low
+    (``implausible_usage`` of them: counted with the model's tokenizer, see :mod:`babelforge.llm.tokens`);
+    ``estimated_cost`` is their share of ``cost``. ``notes`` say what the client gave up on (a batch).
     """
 
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -163,11 +197,13 @@ class Ledger:
     requests: int = 0
     cached: int = 0
     estimated: int = 0
+    implausible_usage: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     estimated_cost: float = 0.0
+    notes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _budget: _MemoryBudget | SharedBudget | None = field(default=None, repr=False)
 
@@ -192,8 +228,8 @@ class Ledger:
         """What the whole budget (every process sharing it) has spent so far."""
         return self._budget.totals()[0]
 
-    def reserve(self, amount: float) -> int | None:
-        """Hold ``amount`` USD for a request about to be sent.
+    def reserve(self, amount: float, label: str | None = None) -> int | None:
+        """Hold ``amount`` USD for a request about to be sent (``label``: a batch's, see :meth:`adopt`).
 
         Returns:
             A token for :meth:`settle`, or ``None`` when it does not fit now but requests in flight may
@@ -204,7 +240,7 @@ class Ledger:
         """
         if self.max_budget is None:
             return 0
-        token, spent, held = self._budget.reserve(amount, self.max_budget)
+        token, spent, held = self._budget.reserve(amount, self.max_budget, label)
         if token is not None:
             return token
         if held <= 0 or spent + amount > self.max_budget:
@@ -214,6 +250,11 @@ class Ledger:
                 "Raise max_budget (or lower max_tokens) to go on; answers so far are cached"
             )
         return None
+
+    def adopt(self, label: str) -> int | None:
+        """The token of a reservation held under ``label`` by this process or a dead one (a killed run's
+        batch, collected now), or ``None``: then reserve anew."""
+        return None if self.max_budget is None else self._budget.adopt(label)
 
     def settle(self, token: int, model: str, prompt: int, completion: int, estimated: bool, discount: float = 1.0):
         """Record a sent request at its real (or estimated) cost and release its reservation."""
@@ -259,6 +300,15 @@ class Ledger:
         with self._lock:
             self.cached += 1
 
+    def distrust(self) -> None:
+        """Count an answer whose reported usage was implausible (it is then counted, and estimated)."""
+        with self._lock:
+            self.implausible_usage += 1
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self.notes.append(text)
+
     def to_dict(self) -> dict:
         return {
             "requests": self.requests,
@@ -269,4 +319,6 @@ class Ledger:
             "cost_usd": round(self.cost, 6),
             "estimated_requests": self.estimated,
             "estimated_cost_usd": round(self.estimated_cost, 6),
+            "implausible_usage": self.implausible_usage,
+            "notes": list(self.notes),
         }
