@@ -15,8 +15,9 @@ import codecs
 import glob
 import lzma
 import os
+import stat
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -69,22 +70,75 @@ def folder_and_pattern(path: str) -> tuple[str, str | None]:
 
 
 def list_source_files(path: str, extensions: tuple[str, ...]) -> list[str]:
-    """The files of a source path, sorted, relative to its folder.
+    """The regular files of a source path, sorted, relative to its folder.
 
     A folder gives every file under it that ends in one of ``extensions`` (hidden ones left out);
-    a file or glob pattern gives the files it matches.
+    a file or glob pattern gives the files it matches. Only regular files (or links to them) are
+    listed: a named pipe would block the reader forever, and a dangling link has nothing to read
+    (:func:`irregular_source_files` names what was left out).
     """
+    return [name for name, problem in _candidates(path, extensions) if problem is None]
+
+
+def irregular_source_files(path: str, extensions: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(name, problem)`` for each entry of a source path that :func:`list_source_files` leaves out
+    because it is not a regular file (a named pipe, socket or device, or a dangling link)."""
+    return [(name, problem) for name, problem in _candidates(path, extensions) if problem is not None]
+
+
+def _candidates(path: str, extensions: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Every entry a source path names, sorted, with why it cannot be read (``None``: a regular file)."""
     folder, pattern = folder_and_pattern(path)
     if pattern is None:
-        found = (os.path.join(root, name) for root, _, names in os.walk(folder) for name in names)
-        relative = (os.path.relpath(f, folder) for f in found)
-        return sorted(f for f in relative if f.lower().endswith(extensions) and not _hidden(f))
-    matches = glob.glob(os.path.join(glob.escape(folder), pattern), recursive=True)
-    return sorted(os.path.relpath(m, folder) for m in matches if os.path.isfile(m))
+        found = sorted(_walk(folder, extensions))
+    else:
+        matches = glob.glob(os.path.join(glob.escape(folder), pattern), recursive=True)
+        found = sorted((os.path.relpath(m, folder), os.path.isfile(m)) for m in matches if not os.path.isdir(m))
+    return [(name, None if regular else not_regular(os.path.join(folder, name))) for name, regular in found]
 
 
-def _hidden(path: str) -> bool:
-    return any(part.startswith(".") for part in path.split(os.sep))
+def _walk(folder: str, extensions: tuple[str, ...]) -> Iterator[tuple[str, bool]]:
+    """``(name relative to folder, is a regular file)`` for each entry under ``folder`` ending in one of
+    ``extensions``; hidden entries and linked folders are passed over (as :func:`os.walk` does)."""
+    pending = [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # an unreadable subfolder is passed over, as os.walk does
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    pending.append(entry.path)
+            elif entry.name.lower().endswith(extensions):
+                yield os.path.relpath(entry.path, folder), entry.is_file()
+
+
+def not_regular(path: str) -> str | None:
+    """Why the local ``path`` is not a regular file babelforge can read, or ``None`` when it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"is a dangling symbolic link (to {os.readlink(path)}, which does not exist): fix or remove the link"
+        return "is gone (deleted since it was listed?)"
+    except OSError as error:
+        return f"cannot be examined ({error.strerror or error}): check the path and its permissions"
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL if test(mode)), "a special file")
+    return f"is not a regular file but {kind}: babelforge reads only regular files; move it out of the source's folder"
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def open_decompressed(path: str):
@@ -98,12 +152,14 @@ def source_problems(source: SourceBase, sniff_files: bool = True) -> list[str]:
     """One line per problem with the files of ``source``: none there, or (``sniff_files``) one that
     does not start as its kind expects (see :func:`sniff`)."""
     folder, _ = folder_and_pattern(source.path)
-    files = list_source_files(source.path, EXTENSIONS.get(source.kind, ()))
+    candidates = _candidates(source.path, EXTENSIONS.get(source.kind, ()))
+    files = [name for name, problem in candidates if problem is None]
+    irregular = [f"{os.path.abspath(os.path.join(folder, n))}: {p}" for n, p in candidates if p is not None]
     if not files:
         endings = ", ".join(e for e in EXTENSIONS.get(source.kind, ()) if "." not in e[1:])
         where = f"no input files at {source.path} for a {source.kind} source"
-        return [f"{where} (a folder gives its files ending in {endings}, compressed or not)"]
-    problems = []
+        return [*irregular, f"{where} (a folder gives its files ending in {endings}, compressed or not)"]
+    problems = list(irregular) if sniff_files else []
     for name in files if sniff_files else ():
         path = os.path.abspath(os.path.join(folder, name))
         problem = sniff(source, path, open_decompressed)
