@@ -137,13 +137,16 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
         raise ValueError(f"unknown tag scheme {scheme!r}: valid: {', '.join(TAG_SCHEMES)}")
     if not spans:
         return TaggedTokens(["O"] * len(offsets), [])
-    in_order = _sorted_disjoint(spans)
-    if in_order and (tagged := _tag_in_order(spans, offsets, scheme)) is not None:
-        return tagged
+    if _sorted_disjoint(spans):
+        return _tag_in_order(spans, offsets, scheme)
+    return _tag_with_owners(sorted(spans, key=lambda s: (s.start, -s.end)), offsets, scheme)
+
+
+def _tag_with_owners(ordered: Sequence[Span], offsets: Sequence[tuple[int, int]], scheme: str) -> TaggedTokens:
+    """:func:`spans_to_tags` for spans in any arrangement (``ordered`` longest first where they start together)."""
     owner: list[int | None] = [None] * len(offsets)
     placed: list[tuple[int, int, str]] = []
     kept_aside = []
-    ordered = spans if in_order else sorted(spans, key=lambda s: (s.start, -s.end))
     for span in ordered:
         first, last = _token_starting(offsets, span.start), _token_ending(offsets, span.end)
         if first is None or last is None or last < first or any(o is not None for o in owner[first : last + 1]):
@@ -157,12 +160,12 @@ def spans_to_tags(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     return TaggedTokens(tags, kept_aside)
 
 
-def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], scheme: str) -> TaggedTokens | None:
+def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], scheme: str) -> TaggedTokens:
     """:func:`spans_to_tags` for sorted, disjoint spans (the common case), without a table of token owners.
 
-    Each placed span's tokens lie after the previous one's, so no token is shared and a span follows
-    one of its label exactly when it starts on the next token. Returns ``None`` if tokens come out of
-    order (offsets not sorted): the general path then decides.
+    The token found for a position never decreases as the position grows (a binary search), so each
+    placed span's first token comes after the previous placed span's last: no token is shared, and a
+    span follows one of its label exactly when it starts on the next token.
     """
     tags = ["O"] * len(offsets)
     kept_aside = []
@@ -173,10 +176,9 @@ def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
         if first is None or last is None or last < first:
             kept_aside.append(span)
             continue
-        if first <= previous_last:
-            return None
-        follows_same = first == previous_last + 1 and label == previous_label
-        _write_tags(tags, first, last, label, scheme, follows_same)
+        _write_tags(
+            tags, first, last, label, scheme, follows_same=first == previous_last + 1 and label == previous_label
+        )
         previous_last, previous_label = last, label
     return TaggedTokens(tags, kept_aside)
 

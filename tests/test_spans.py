@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,3 +106,52 @@ def test_malformed_tags_are_rejected(bad):
 def test_tag_inventory_is_ordered_and_complete():
     assert tag_names(["PER", "LOC"]) == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     assert len(tag_names(["PER"], "BIOES")) == 5
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(HARD + " "), max_size=4), max_size=8), st.sampled_from([" ", "", " | "])
+)
+def test_join_tokens_offsets_slice_the_tokens_back(tokens, sep):
+    text, offsets = join_tokens(tokens, sep)
+    assert text == sep.join(tokens)
+    assert [text[start:end] for start, end in offsets] == tokens
+    assert all(b[0] - a[1] == len(sep) for a, b in pairwise(offsets))
+
+
+@st.composite
+def spans_on_tokens(draw):
+    """Token offsets (sorted, some tokens empty) and sorted, disjoint spans: aligned to tokens or not, empty or not."""
+    lengths = draw(st.lists(st.integers(0, 3), min_size=1, max_size=10))
+    _, offsets = join_tokens(["x" * n for n in lengths])
+    end = offsets[-1][1] + 1
+    bounds = sorted(draw(st.lists(st.integers(0, end), max_size=8)))
+    labels = draw(st.lists(LABELS, min_size=len(bounds), max_size=len(bounds)))
+    spans = [Span(a, b, label) for a, b, label in zip(bounds[::2], bounds[1::2], labels, strict=False)]
+    return spans, offsets
+
+
+@given(spans_on_tokens(), st.sampled_from(["BIO", "IOB1", "BIOES"]))
+def test_sorted_disjoint_spans_tag_as_the_general_path_does(case, scheme):
+    from babelforge.spans import _tag_with_owners
+
+    spans, offsets = case
+    assert spans_to_tags(spans, offsets, scheme) == _tag_with_owners(spans, offsets, scheme)
+
+
+@given(spans_on_tokens(), st.sampled_from(["BIO", "IOB1", "BIOES"]), st.randoms(use_true_random=False))
+def test_spans_on_tokens_out_of_order_tag_as_the_general_path_does(case, scheme, random):
+    from babelforge.spans import _tag_with_owners
+
+    spans, offsets = case
+    random.shuffle(offsets)  # not what the offsets should be, but the answer must not depend on the path taken
+    assert spans_to_tags(spans, offsets, scheme) == _tag_with_owners(spans, offsets, scheme)
+
+
+def test_adjacent_spans_of_one_label_and_sentences_without_entities():
+    _, offsets = join_tokens(["Ada", "Bob", "Cy", "met"])
+    spans = [Span(0, 3, "PER"), Span(4, 7, "PER"), Span(8, 10, "LOC")]
+    assert spans_to_tags(spans, offsets, "BIO").tags == ["B-PER", "B-PER", "B-LOC", "O"]
+    assert spans_to_tags(spans, offsets, "IOB1").tags == ["I-PER", "B-PER", "I-LOC", "O"]
+    assert spans_to_tags(spans, offsets, "BIOES").tags == ["S-PER", "S-PER", "S-LOC", "O"]
+    assert tags_to_spans(("O", "O", "O", "O"), offsets) == []
+    assert tags_to_spans([], []) == []

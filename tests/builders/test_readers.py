@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -265,3 +266,80 @@ def test_skipped_input_goes_to_the_rejects_when_asked(tmp_path):
     assert row["reason"] == "malformed_input"
     assert row["text"] == "Ada\tB-PER\nLovelace\tQ-PER"
     assert f"{path}:2: expected a token" in row["detail"]
+
+
+def conll_reader(**settings):
+    path = Path(__file__).parent.parent / "data" / "europarl-en.conll"
+    settings = {
+        "kind": "conll",
+        "path": str(path),
+        "language": "en",
+        "on_error": "skip",
+        **settings,
+    }  # skip: no sniffing
+    return TypeAdapter(Source).validate_python(settings).reader(0)
+
+
+CELL = st.lists(st.sampled_from(["a", "中", "é\u0301", "O", "B-PER", "-", "|"]), min_size=1, max_size=3).map("".join)
+ODD = st.sampled_from(["", " ", "\t", "  ", "\u00a0", "\x0b", "|", "||", "x y"])
+
+
+@st.composite
+def conll_blocks(draw):
+    """Mostly uniform blocks (one width, clean fields), with a few lines changed in ways that break uniformity."""
+    width, joiner = draw(st.integers(1, 4)), draw(st.sampled_from([" ", "\t", "|", "  "]))
+    lines = draw(st.lists(st.lists(CELL, min_size=width, max_size=width), min_size=1, max_size=5))
+    for _ in range(draw(st.integers(0, 2))):
+        line = draw(st.sampled_from(lines))
+        at = draw(st.integers(0, len(line)))
+        if draw(st.booleans()) or len(line) < 2:
+            line.insert(at, draw(ODD))
+        else:
+            line.pop(at % len(line))
+    return "\n".join(joiner.join(line) for line in lines)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    block=conll_blocks(),
+    delimiter=st.sampled_from([None, "\t", " ", "|", "||"]),
+    columns=st.sampled_from([(0, -1), (1, 0), (0, 2), (-3, -1), (0, 4)]),
+)
+def test_conll_blocks_split_at_once_give_the_columns_a_split_per_line_gives(block, delimiter, columns):
+    """The one-pattern path for uniform blocks reads what the line-by-line path reads, or leaves the block to it."""
+    if not block.strip() or any(not line.strip() for line in block.split("\n")):
+        return  # blocks are runs of non-blank lines
+    reader = conll_reader(delimiter=delimiter, token_column=columns[0], tag_column=columns[1])
+    fast = reader._uniform_columns(block)
+    assert fast is None or fast == reader._ragged_columns(block)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "line"), [(None, "Ada B-PER"), (None, "Ada\tB-PER"), ("\t", "Ada Lovelace\tB-PER")]
+)
+def test_uniform_conll_blocks_take_the_one_pattern_path(delimiter, line):
+    reader = conll_reader(delimiter=delimiter)
+    block = "\n".join([line, line.replace("Ada", "wrote").replace("B-PER", "O")])
+    token = line.split(delimiter)[0]
+    assert reader._uniform_columns(block) == ([token, token.replace("Ada", "wrote")], ["B-PER", "O"])
+    assert reader._uniform_columns(block + "\nragged") is None  # the line-by-line path names the bad line
+
+
+def test_conll_edge_cases_read_as_before(tmp_path):
+    """IOB1 tags, tokens with inner spaces (tab-separated), CRLF, -DOCSTART-, comments and extra blank lines."""
+    path = tmp_path / "edge.conll"
+    text = (
+        "-DOCSTART-\tO\n\n# sent_id = 1\nNew York\tI-LOC\nis\tO\nbig\tO\n\n\n  \n"
+        "Ada\tI-PER\nLovelace\tI-PER\nBabbage\tB-PER\n\nlonely line\n\nRome\tB-LOC"
+    )
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    docs, reader = read({"kind": "conll", "path": str(path), "language": "en", "delimiter": "\t", "on_error": "skip"})
+    assert [d.text for d in docs] == ["New York is big", "Ada Lovelace Babbage", "Rome"]
+    assert [d.metadata["spans"] for d in docs] == [
+        [Span(0, 8, "LOC")],
+        [Span(0, 12, "PER"), Span(13, 20, "PER")],
+        [Span(0, 4, "LOC")],
+    ]
+    assert [d.metadata["source_id"].rsplit(":", 1)[1] for d in docs] == ["4", "10", "16"]
+    assert docs[0].metadata["token_offsets"] == [(0, 8), (9, 11), (12, 15)]
+    assert reader.stats.stats["dropped:malformed_input"].total == 1
