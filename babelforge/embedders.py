@@ -8,6 +8,8 @@ Specs:
         OpenAI); the key comes from ``OPENAI_API_KEY`` (any value for local servers).
 
 Every embedder returns L2-normalised float32 rows and embeds each distinct string once per call.
+What an endpoint sends back is checked before any of it is used: one finite vector per text, all of
+one length; otherwise one :class:`~babelforge.errors.BabelforgeError` names the endpoint and the fault.
 """
 
 from __future__ import annotations
@@ -91,7 +93,40 @@ class OpenAIEmbedder(Embedder):
             raise BabelforgeError(
                 f"embeddings endpoint {self.base_url} failed for model {self.model!r}: {error}"
             ) from None
-        return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
+        vectors, problem = _read_embeddings(getattr(response, "data", None), len(texts), getattr(self, "_dim", None))
+        if problem:
+            raise BabelforgeError(
+                f"embeddings endpoint {self.base_url} sent a bad answer for model {self.model!r}: {problem} "
+                f"(a batch of {len(texts)} text(s); nothing of it was used)"
+            )
+        self._dim = len(vectors[0]) if vectors else None
+        return vectors
+
+
+def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
+    """``(vectors in input order, "")``, or ``([], what is wrong)`` with what an endpoint sent."""
+    import numpy as np
+
+    if not isinstance(data, list):
+        return [], f"no list of embeddings ({type(data).__name__})"
+    if len(data) != count:
+        return [], f"{len(data)} embedding(s) for {count} text(s)"
+    indexes = [getattr(item, "index", None) for item in data]
+    if sorted(i for i in indexes if isinstance(i, int)) != list(range(count)):
+        return [], f"indexes {indexes[:8]}{'...' if count > 8 else ''} are not 0..{count - 1}, each once"
+    vectors = []
+    for index, item in sorted(zip(indexes, data, strict=True), key=lambda pair: pair[0]):
+        try:
+            vector = np.asarray(getattr(item, "embedding", None), dtype=np.float32)
+        except (TypeError, ValueError):
+            return [], f"embedding {index} is not a list of numbers"
+        if vector.ndim != 1 or not len(vector) or not np.isfinite(vector).all():
+            return [], f"embedding {index} is not a non-empty list of finite numbers"
+        vectors.append(vector)
+    lengths = sorted({len(v) for v in vectors} | ({dim} if dim else set()))
+    if len(lengths) > 1:
+        return [], f"vectors of different lengths {lengths}" + (f" (earlier batches: {dim})" if dim else "")
+    return vectors, ""
 
 
 def embedder(spec: str) -> Embedder:

