@@ -12,9 +12,11 @@ import gc
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datatrove.executor import LocalPipelineExecutor
@@ -32,11 +34,23 @@ GC_YOUNG_THRESHOLD = 50_000
 
 class _QuietTasks:
     """Tasks as babelforge runs them: console logging to the task's log file only (the CLI draws
-    progress on the console), and the cyclic garbage collector tuned for streams of records."""
+    progress on the console), the cyclic garbage collector tuned for streams of records, and each
+    task holding the run's task lock (:func:`babelforge.runlock.task_lock`) while it runs, so a run
+    started after this one's parent died cannot write beside its orphaned tasks."""
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
-        with contextlib.redirect_stderr(io.StringIO()), _record_stream_gc():
+        from babelforge.runlock import die_with_parent, task_lock
+
+        if os.getpid() != self._owner_pid:  # a task process (one task alone runs in the run's own thread)
+            die_with_parent()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the tasks
+        work_dir = Path(self.logging_dir.path).parents[1]
+        with task_lock(work_dir), contextlib.redirect_stderr(io.StringIO()), _record_stream_gc():
             return super()._run_for_rank(rank, local_rank, node_rank)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner_pid = os.getpid()
 
     def save_executor_as_json(self, indent: int = 4) -> None:
         """Not written: datatrove's ``executor.json`` holds every setting expanded, environment values included."""

@@ -86,7 +86,7 @@ def claim_folder(path: str | os.PathLike, role: str, *, protected: Iterable[Path
     _refuse_protected(absolute, [Path(os.path.abspath(p)) for p in protected], shown)
     _refuse_inside(absolute, [Path(os.path.abspath(p)) for p in read_folders], shown)
     claim = inspect_path(absolute, role)
-    if claim.state != "foreign" or (overwrite and not absolute.is_symlink()):
+    if claim.state != "foreign" or (overwrite and absolute.is_dir() and not absolute.is_symlink()):
         return claim
     raise OutputError(f"{shown}: {_what_is_there(absolute, role)}; {_fix(absolute, option)}")
 
@@ -145,6 +145,6 @@ def _what_is_there(path: Path, role: str) -> str:
 
 
 def _fix(path: Path, option: str) -> str:
-    if path.is_symlink():
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
         return f"give {option} a path that does not exist yet"
     return f"give {option} a path that does not exist yet, or add --overwrite to replace it"

@@ -14,9 +14,13 @@ once that job is surely gone).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import signal
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +28,8 @@ from babelforge.errors import BabelforgeError
 
 LOCK = "run.lock"
 HOLDER = "holder.json"
+TASKS = "tasks.lock"
+PR_SET_PDEATHSIG = 1
 
 
 class OutputBusyError(BabelforgeError):
@@ -72,6 +78,51 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def task_lock(work_dir: Path):
+    """Held (shared) by each task while it runs; :func:`require_no_orphans` checks that none holds it."""
+    try:
+        handle = open(work_dir / TASKS, "a")  # noqa: SIM115 - closed below
+        fcntl.flock(handle, fcntl.LOCK_SH)
+    except OSError:  # a file system without flock (some shared ones): the run lock alone must do
+        yield
+        return
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def require_no_orphans(work_dir: Path, output: Path) -> None:
+    """Raise when tasks of an earlier run of this output still run (their parent was killed alone)."""
+    path = work_dir / TASKS
+    if not path.exists():
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputBusyError(
+                f"tasks of an earlier run of {output} are still running (their run was stopped without them): "
+                f"wait a moment for them to end, or stop them (`fuser -k {path}`), then run again"
+            ) from None
+        except OSError:
+            return
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to end this task process when its parent dies, so no task outlives a killed run."""
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
 
 
 def read_holder(work_dir: Path) -> dict:

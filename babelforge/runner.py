@@ -121,6 +121,7 @@ def run_manifest(
         try:
             _execute(plan, manifest.executor.use, watch)
         except KeyboardInterrupt:
+            _stop_tasks()
             total = sum(p.tasks for p in plan.passes)
             raise Interrupted(
                 f"interrupted: {finished_tasks(plan)} of {total} task(s) finished; "
@@ -144,6 +145,17 @@ def run_manifest(
         timings["emit"] = time.perf_counter() - executed
         workspace.close(remove_work=not keep_work)
     return RunResult(workspace.output, summary, timings, resumed, bool(why), notes)
+
+
+def _stop_tasks(grace_s: float = 5.0) -> None:
+    """End this run's task processes (on Ctrl-C they got the signal too; on SIGTERM only we did)."""
+    children = [c for name in ("multiprocess", "multiprocessing") if (mp := sys.modules.get(name))
+                for c in mp.active_children()]  # fmt: skip
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(max(deadline - time.monotonic(), 0.1))
 
 
 def _require_inputs_unchanged(plan: Plan) -> None:
@@ -174,6 +186,8 @@ def _execute(plan: Plan, use: str, watch) -> None:
     errors: list[BaseException] = []
     log_path = plan.work_dir / "logs" / "executor.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    if watch is not None:  # the display starts (and takes the console) before stderr goes to the log
+        watch(plan, read_progress(str(plan.progress_dir)))
 
     def target() -> None:
         try:

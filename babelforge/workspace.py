@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babelforge.ownership import MARKER, claim_folder, inspect_path, write_marker
-from babelforge.runlock import HOLDER, LOCK, RunLock
+from babelforge.runlock import HOLDER, LOCK, TASKS, OutputBusyError, RunLock, require_no_orphans
 
 #: Files of the work folder that survive when its contents are discarded for a fresh start.
-KEPT_ON_RESET = {MARKER, LOCK, HOLDER}
+KEPT_ON_RESET = {MARKER, LOCK, HOLDER, TASKS}
 
 
 class Workspace:
@@ -71,11 +71,16 @@ class Workspace:
         work = claim_folder(self.work_dir, "work", protected=self.protected, overwrite=self.overwrite,
                             option=f"{self.option} (its work folder)", read_folders=self.read_folders)  # fmt: skip
         if work.state == "foreign":  # only with --overwrite
-            shutil.rmtree(self.work_dir) if self.work_dir.is_dir() else self.work_dir.unlink()
+            shutil.rmtree(self.work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         # the marker before the lock file: a run starting beside this one sees a folder that is ours
         write_marker(self.work_dir, "work", output=str(self.output))
         self.lock.acquire()
+        try:
+            require_no_orphans(self.work_dir, self.output)
+        except OutputBusyError:
+            self.lock.release()
+            raise
 
     def _recover(self) -> None:
         """Mend what a run killed at its very end left: an output moved aside, a work folder half-removed."""

@@ -45,6 +45,7 @@ def run(
     if output and len(manifests) > 1:
         raise BabelforgeError("--output names one folder: give it with one manifest only")
     loaded = [load_manifest(m, output=output, executor=executor.value if executor else None) for m in manifests]
+    _refuse_shared_outputs(manifests, loaded)
     if dry_run:
         from babelforge.llm.estimate import cost_lines, estimate_step_costs
 
@@ -58,6 +59,8 @@ def run(
     from babelforge.runner import run_manifest
     from babelforge.sources import file_warnings
 
+    _stop_on_sigterm()
+
     for one in loaded:
         for where, message in file_warnings(one.sources):  # bad files a source skips (on_error: skip)
             out.print(f"warning: {where}: {message}", highlight=False, markup=False)
@@ -70,6 +73,32 @@ def run(
             result = run_manifest(one, watch=display.update, keep_work=keep_work, overwrite=overwrite,
                                   protected=(path.resolve(),), verify_inputs=verify_inputs)  # fmt: skip
         print_summary(result)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a scheduler's or a supervisor's stop) ends a run as Ctrl-C does: tasks stopped, work kept."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _refuse_shared_outputs(paths: list[Path], loaded: list) -> None:
+    """Two manifests of one command writing one output: the second would silently replace the first."""
+    import os
+
+    from babelforge.errors import BabelforgeError
+
+    seen: dict[str, Path] = {}
+    for path, manifest in zip(paths, loaded, strict=True):
+        output = os.path.abspath(os.path.expanduser(manifest.output.path))
+        if output in seen:
+            raise BabelforgeError(
+                f"{seen[output]} and {path} both write {output}: give each manifest its own output.path"
+            )
+        seen[output] = path
 
 
 class ProgressDisplay:
@@ -108,11 +137,11 @@ class ProgressDisplay:
         total = max(plan.input_size, 1)
         all_tasks = sum(p.tasks for p in plan.passes)
         done = finished_tasks(plan)
-        waiting = "" if steps else "; models load on first use, records follow"
+        waiting = "" if steps else ", loading"
         if self.status is None:
             self.status = self.progress.add_task("tasks", total=all_tasks, detail="")
             self.progress.start()
-        detail = f"{done} of {all_tasks} finished, {len(plan.passes)} pass(es){waiting}"
+        detail = f"{done}/{all_tasks} done, {len(plan.passes)} pass(es){waiting}"
         self.progress.update(self.status, total=all_tasks, completed=done, detail=detail)
         for index, step in steps.items():
             if index not in self.tasks:

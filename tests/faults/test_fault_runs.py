@@ -29,3 +29,35 @@ def test_a_full_disk_fails_clearly_and_publishes_nothing(tmp_path):
         pytest.skip(outcome.outcome)
     assert outcome.ok, outcome
     assert "one line: True" in outcome.outcome
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL to the parent alone"])
+def test_a_stopped_run_leaves_no_task_behind_and_resumes(tmp_path, how):
+    import os
+    import signal
+    import time
+
+    from kit.faults import Project
+
+    project = Project(tmp_path, lines=60000)
+    process = project.start("run", "m.yaml")
+    deadline = time.time() + 60
+    while time.time() < deadline and not (project.root / "out" / "ds.work" / "progress").is_dir():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.kill(process.pid, signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+    if how == "SIGTERM":
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130
+        assert "interrupted:" in err
+        assert "Traceback" not in err
+    else:
+        process.wait(timeout=60)
+    rerun = project.run("run", "m.yaml")
+    while rerun.code == 2 and "are still running" in rerun.err and time.time() < deadline + 60:
+        assert len(rerun.error_lines) == 1  # the orphaned tasks finish their work; the refusal says so
+        time.sleep(1)
+        rerun = project.run("run", "m.yaml")
+    assert rerun.code == 0, rerun.err
+    assert project.published() == project.expected()
