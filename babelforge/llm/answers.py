@@ -1,10 +1,12 @@
 """Reading what an endpoint sent back, trusting none of it.
 
 A 200 answer is read as JSON whatever its content type, and checked field by field against what the
-chat completions API promises: ``choices`` a non-empty list whose first item has a ``message`` with
-string ``content``. Anything else is :class:`Malformed` (HTML from a proxy, ``{"choices": [{}]}``,
-truncated JSON...), never a Python error. ``usage`` is taken only when both counts are non-negative
-integers; otherwise it is ``None`` and the caller counts the tokens itself.
+chat completions API promises: a UTF-8 body whose ``choices`` is a non-empty list whose first item has
+a ``message`` with string ``content`` (valid Unicode: no lone surrogates, which nothing can store).
+Anything else is :class:`Malformed` (HTML from a proxy, ``{"choices": [{}]}``, truncated JSON,
+invalid UTF-8, JSON nested deeper than Python can read...), never a Python error. ``usage`` is taken
+only when both counts are non-negative integers; otherwise it is ``None`` and the caller counts the
+tokens itself (whether counts given are plausible is :mod:`babelforge.llm.usage`'s to judge).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def read_completion(body: bytes | str | dict) -> Answer | Malformed:
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         return Malformed(f"choices[0].message.content is {_show(content)}, not a string")
+    if content and not is_unicode(content):
+        return Malformed("choices[0].message.content is not valid Unicode (a lone surrogate)")
     prompt, completion = _usage(payload.get("usage"))
     if not content:
         return Malformed("the endpoint answered with no content", empty=True)
@@ -60,11 +64,38 @@ def read_completion(body: bytes | str | dict) -> Answer | Malformed:
 
 
 def _json(body: bytes | str):
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:
+        return Malformed(f"the body is not valid UTF-8 (byte {error.start}: {error.reason})")
+    found = parse_json(text)
+    if isinstance(found, JSONError):
+        return Malformed(f"the body is not JSON ({found.why}): {text[:80]!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class JSONError:
+    why: str
+
+
+def parse_json(text: str):
+    """``json.loads``, or a :class:`JSONError`: not JSON, or nested too deep to read (a ``RecursionError``)."""
     try:
         return json.loads(text)
     except ValueError as error:
-        return Malformed(f"the body is not JSON ({error.__class__.__name__}: {error}): {text[:80]!r}")
+        return JSONError(f"{error.__class__.__name__}: {error}")
+    except RecursionError:
+        return JSONError("nested too deeply to read")
+
+
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (JSON's ``\\ud800`` escapes make strings that cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _usage(usage) -> tuple[int | None, int | None]:

@@ -3,12 +3,15 @@
 It never raises on what an endpoint sends: every answer is read by :mod:`babelforge.llm.answers`, and
 what is not a chat completion is a ``malformed_response``, retried like a 5xx. Requests run
 concurrently under an adaptive limit (halved on a 429, a 5xx or a timeout, grown back after a run of
-successes), are retried with exponential backoff and jitter (honouring ``Retry-After`` up to
-``backoff_max``), pass a per-endpoint circuit breaker (:mod:`babelforge.llm.backoff`), reserve their
-worst-case cost in the ledger before they are sent (:mod:`babelforge.llm.ledger`), and are answered
-from the per-endpoint request cache when asked before. With a JSON schema, an answer that does not
-parse or validate is re-asked a bounded number of times. A request that still fails is a
-:class:`Failure` with a reason, counted in the ledger: never an empty string.
+successes), each bounded as a whole by ``timeout`` and ``max_response_bytes``
+(:mod:`babelforge.llm.exchange`), are retried with exponential backoff and jitter (honouring
+``Retry-After`` up to ``backoff_max``), pass a per-endpoint circuit breaker (:mod:`babelforge.llm.backoff`),
+reserve their worst-case cost in the ledger before they are sent (:mod:`babelforge.llm.ledger`), are
+charged what the endpoint reports where that is plausible (:mod:`babelforge.llm.usage`), and are
+answered from the per-endpoint request cache when asked before. With a JSON schema, an answer that
+does not parse or validate is re-asked a bounded number of times. A request that still fails is a
+:class:`Failure` with a reason, counted in the ledger: never an empty string. ``time_limit`` bounds a
+whole :meth:`LLMClient.complete_many`: nothing is sent, waited for or read past it.
 """
 
 from __future__ import annotations
@@ -16,21 +19,25 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from babelforge.errors import MissingDependencyError
-from babelforge.llm.answers import Answer, Malformed, read_completion
-from babelforge.llm.backoff import AdaptiveLimit, CircuitBreaker, parse_retry_after, retry_delay
+from babelforge.llm.answers import JSONError, is_unicode, parse_json
+from babelforge.llm.backoff import AdaptiveLimit, CircuitBreaker, retry_delay
 from babelforge.llm.cache import RequestCache, normalise_url, request_key
+from babelforge.llm.exchange import MAX_RESPONSE_BYTES, Outcome, TooLarge, classify, fetch
 from babelforge.llm.ledger import BudgetExceededError, Ledger
 from babelforge.llm.tokens import token_counter
+from babelforge.llm.usage import judge_usage
 
 REASK = "Your answer was not valid: {error}. Answer again with only a JSON value that satisfies the schema."
 #: Completion tokens a request may take when a budget is set and nothing else bounds them.
 BUDGET_MAX_TOKENS = 1024
 #: Failures that say the endpoint is unwell (they count towards the circuit breaker and lower concurrency).
-UNWELL = frozenset({"server_error", "timeout", "connection", "malformed_response", "empty_response"})
+UNWELL = frozenset({"server_error", "timeout", "connection", "malformed_response", "empty_response", "too_large"})
+#: Seconds after its creation a batch is given up (OpenAI's completion window).
+BATCH_MAX_WAIT = 24 * 3600.0
 
 
 @dataclass
@@ -53,17 +60,6 @@ class Failure:
     detail: str = ""
 
 
-@dataclass
-class _Outcome:
-    """One HTTP exchange, classified; ``charge`` is what it may have cost: none, the prompt, or all."""
-
-    answer: Answer | None = None
-    reason: str = ""
-    detail: str = ""
-    retry_after: float | None = None
-    charge: str = "none"
-
-
 class LLMClient:
     """Chat completions with caching, retries, adaptive concurrency, schemas, a breaker and a ledger.
 
@@ -73,12 +69,15 @@ class LLMClient:
         api_key: default ``OPENAI_API_KEY`` (any value for local servers).
         cache: the request cache file; ``None`` for none.
         ledger: token and cost counts, with an optional ``max_budget`` (a hard limit).
+        timeout: seconds one request may take in all (connecting, sending, waiting, reading).
         max_tokens: completion tokens per request (sent); with a budget and none given, 1024.
         tokenizer: counts tokens where the endpoint gives no usage (see :mod:`babelforge.llm.tokens`).
         breaker_threshold, breaker_cooldown: consecutive failures that open the circuit breaker, and
             the seconds it stays open before a probe.
-        time_limit: seconds one :meth:`complete_many` may take; no retry waits past it.
+        time_limit: seconds one :meth:`complete_many` may take; nothing is sent, waited for or read past it.
+        max_response_bytes: the largest answer read; a larger one is a failure under ``too_large``.
         batch: send uncached requests through the endpoint's Batch API (:mod:`babelforge.llm.batch`).
+        batch_max_wait: seconds after its creation a batch is given up and its requests sent online.
 
     Example:
         >>> client = LLMClient("gpt-4o-mini", cache="llm.sqlite")  # doctest: +SKIP
@@ -94,6 +93,7 @@ class LLMClient:
         backoff_max: float = 60.0, max_tokens: int | None = None, tokenizer: str | None = None,
         breaker_threshold: int = 5, breaker_cooldown: float = 5.0, time_limit: float | None = None,
         batch: bool = False, batch_poll: float = 30.0, batch_discount: float = 0.5,
+        max_response_bytes: int = MAX_RESPONSE_BYTES, batch_max_wait: float = BATCH_MAX_WAIT,
     ):  # fmt: skip
         self.model = model
         self.base_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -104,6 +104,7 @@ class LLMClient:
         self.max_reasks, self.backoff, self.backoff_max = max_reasks, backoff, backoff_max
         self.max_tokens, self.tokenizer, self.time_limit = max_tokens, tokenizer, time_limit
         self.batch, self.batch_poll, self.batch_discount = batch, batch_poll, batch_discount
+        self.max_response_bytes, self.batch_max_wait = max_response_bytes, batch_max_wait
         self.limit = AdaptiveLimit(max_concurrency)
         self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, max(backoff_max, breaker_cooldown))
         self._deadline: float | None = None
@@ -197,7 +198,11 @@ class LLMClient:
             async with self.limit:
                 if self.breaker.admit():  # asked with a slot held: what is in flight has been counted
                     token = await self._reserve_or_step_aside(worst[2])
-                    outcome = await self._post(http, messages, params)
+                    if token is None:  # the time limit passed while the budget was full
+                        self.breaker.neutral()
+                        reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached before it was sent"
+                        break
+                    outcome = self.judge(await self._post(http, messages, params), messages, worst)
                     self._settle(token, outcome, messages, worst)
             if outcome is None:
                 reason = self.breaker.last_reason
@@ -219,6 +224,20 @@ class LLMClient:
         self.ledger.fail(reason)
         return Failure(reason, detail)
 
+    def judge(self, outcome: Outcome, messages: list[dict], worst: tuple[int, int, float]) -> Outcome:
+        """``outcome`` with its usage checked: dropped where implausible (then counted), malformed where absurd."""
+        answer = outcome.answer
+        if answer is None or not answer.has_usage:
+            return outcome
+        counted = self.counter.count_messages(messages), self.counter.count(answer.text)
+        verdict = judge_usage((answer.prompt_tokens, answer.completion_tokens), counted, worst[:2])
+        if verdict.kind == "absurd":
+            return Outcome(reason="malformed_response", detail=verdict.detail, charge="all")
+        if verdict.kind == "implausible":
+            self.ledger.distrust()
+            return replace(outcome, answer=replace(answer, prompt_tokens=None, completion_tokens=None))
+        return outcome
+
     def _note_failure(self, reason: str) -> None:
         if reason in UNWELL:
             self.breaker.failure(reason)
@@ -227,31 +246,47 @@ class LLMClient:
         if reason in UNWELL or reason == "rate_limited":
             self.limit.throttled()
 
+    def _left(self) -> float | None:
+        """Seconds left before the time limit (``None``: no limit)."""
+        return None if self._deadline is None else self._deadline - asyncio.get_running_loop().time()
+
     async def _pause(self, attempt: int, retry_after: float | None) -> bool:
         """Sleep before the next try; ``False`` when the time limit leaves no room for one."""
         delay = retry_delay(attempt, self.backoff, self.backoff_max, retry_after)
         if self.breaker.is_open:
             delay = max(delay, min(self.breaker.wait_s(), self.backoff_max))
-        if self._deadline is not None:
-            left = self._deadline - asyncio.get_running_loop().time()
-            if left <= delay:
-                return False
+        left = self._left()
+        if left is not None and left <= delay:
+            return False
         await asyncio.sleep(delay)
         return True
 
-    async def _reserve_or_step_aside(self, amount: float) -> int:
+    async def _reserve_or_step_aside(self, amount: float) -> int | None:
         try:
             return await self._reserve(amount)
         except BudgetExceededError:
             self.breaker.neutral()  # were this the breaker's probe, another may go
             raise
 
-    async def _reserve(self, amount: float) -> int:
-        while (token := self.ledger.reserve(amount)) is None:
+    async def _reserve(self, amount: float, label: str | None = None) -> int | None:
+        """A ledger token for ``amount``; ``None`` once the time limit has passed (nothing may be sent)."""
+        while (token := self.ledger.reserve(amount, label)) is None:
+            left = self._left()
+            if left is not None and left <= 0:
+                return None
             await asyncio.sleep(0.02)  # requests in flight hold the room; wait for them to settle
+        left = self._left()
+        if left is not None and left <= 0:
+            self.ledger.release(token)
+            return None
         return token
 
-    def _settle(self, token: int, outcome: _Outcome, messages: list[dict], worst: tuple[int, int, float]) -> None:
+    def request_timeout(self, at_least: float = 0.0) -> float:
+        """Seconds the next exchange may take: ``timeout`` (or ``at_least``), within what is left of the time limit."""
+        left, timeout = self._left(), max(self.timeout, at_least)
+        return timeout if left is None else max(0.001, min(timeout, left))
+
+    def _settle(self, token: int, outcome: Outcome, messages: list[dict], worst: tuple[int, int, float]) -> None:
         answer = outcome.answer
         if answer is not None and answer.has_usage:
             self.ledger.settle(token, self.model, answer.prompt_tokens, answer.completion_tokens, estimated=False)
@@ -260,56 +295,33 @@ class LLMClient:
             self.ledger.settle(token, self.model, prompt, completion, estimated=True)
         elif outcome.charge == "prompt":
             self.ledger.settle(token, self.model, self.counter.count_messages(messages), 0, estimated=True)
-        elif outcome.charge == "all":  # a timeout: the endpoint may have done (and billed) all of it
+        elif outcome.charge == "all":  # a timeout, say: the endpoint may have done (and billed) all of it
             self.ledger.settle(token, self.model, worst[0], worst[1], estimated=True)
         else:
             self.ledger.release(token)
 
-    async def _post(self, http, messages: list[dict], params: dict) -> _Outcome:
+    async def _post(self, http, messages: list[dict], params: dict) -> Outcome:
         import httpx
 
-        timeout = self.timeout
-        if self._deadline is not None:
-            timeout = max(0.001, min(timeout, self._deadline - asyncio.get_running_loop().time()))
+        timeout = self.request_timeout()
         body = {"model": self.model, "messages": messages, **params}
         try:
-            response = await http.post("chat/completions", json=body, timeout=timeout)
-        except httpx.TimeoutException as error:
-            detail = f"no answer in {timeout:.1f}s ({type(error).__name__})"
-            return _Outcome(reason="timeout", detail=detail, charge="all")
+            reply = await fetch(http, "POST", "chat/completions", timeout, self.max_response_bytes, json=body)
+        except (asyncio.TimeoutError, httpx.TimeoutException) as error:
+            detail = f"no complete answer in {timeout:.1f}s ({type(error).__name__})"
+            return Outcome(reason="timeout", detail=detail, charge=_charge(error))
+        except TooLarge as error:
+            return Outcome(reason="too_large", detail=str(error), charge="all")
         except httpx.HTTPError as error:
-            return _Outcome(reason="connection", detail=f"{type(error).__name__}: {error}")
-        return classify(response.status_code, response.headers, response.content)
+            return Outcome(reason="connection", detail=f"{type(error).__name__}: {error}", charge=_charge(error))
+        return classify(reply.status, reply.headers, reply.content)
 
 
-def classify(status: int, headers, content: bytes) -> _Outcome:
-    """What one HTTP answer means for the request: an answer, or why not and whether to retry."""
-    if status == 429:
-        return _Outcome(reason="rate_limited", detail=f"429: {_excerpt(content)}", retry_after=_after(headers))
-    if status >= 500 or status in (408, 409):
-        return _Outcome(reason="server_error", detail=f"{status}: {_excerpt(content)}", retry_after=_after(headers))
-    if status >= 300:
-        return _Outcome(reason="rejected", detail=f"{status}: {_excerpt(content)}")
-    read = read_completion(content)
-    if isinstance(read, Malformed):
-        reason = "empty_response" if read.empty else "malformed_response"
-        return _Outcome(reason=reason, detail=read.detail, charge="prompt")
-    return _Outcome(answer=read)
+def _charge(error: Exception) -> str:
+    """A request that failed before it was sent cost nothing; after, the endpoint may have billed all of it."""
+    import httpx
 
-
-def _after(headers) -> float | None:
-    return parse_retry_after(headers.get("retry-after") if headers is not None else None)
-
-
-def _excerpt(content: bytes) -> str:
-    text = content.decode("utf-8", "replace")
-    try:
-        found = json.loads(text)
-        if isinstance(found, dict) and isinstance(found.get("error"), dict):
-            return str(found["error"].get("message", ""))[:200]
-    except ValueError:
-        pass
-    return text[:200]
+    return "none" if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout) else "all"
 
 
 def check_schema(answer: str, schema: dict | None) -> tuple[Any, str]:
@@ -319,11 +331,15 @@ def check_schema(answer: str, schema: dict | None) -> tuple[Any, str]:
     import jsonschema
 
     text = answer.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    data = parse_json(text)
+    if isinstance(data, JSONError):
+        return None, f"not JSON ({data.why})"
     try:
-        data = json.loads(text)
         jsonschema.validate(data, schema)
-    except json.JSONDecodeError as error:
-        return None, f"not JSON ({error.msg})"
+        if not is_unicode(json.dumps(data, ensure_ascii=False)):  # a "\\ud800" escape: it could not be stored
+            return None, "not valid Unicode (a lone surrogate)"
     except jsonschema.ValidationError as error:
         return None, f"does not match the schema ({error.message})"
+    except RecursionError:
+        return None, "nested too deeply to check against the schema"
     return data, ""

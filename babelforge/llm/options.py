@@ -26,12 +26,17 @@ SCHEME = "openai:"
 class LLMOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    timeout: float = Field(60.0, gt=0, description="seconds per request")
+    timeout: float = Field(60.0, gt=0, description="seconds a request may take in all (sending, waiting, reading)")
     max_retries: int = Field(5, ge=0)
     max_concurrency: int = Field(8, ge=1, description="requests in flight (halved on 429, 5xx, timeouts; grown back)")
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds, doubled each time")
     backoff_max: float = Field(60.0, ge=0, description="longest wait between tries, Retry-After included")
-    time_limit: float | None = Field(None, gt=0, description="seconds a batch of requests may take; no wait past it")
+    time_limit: float | None = Field(
+        None, gt=0, description="seconds a batch of requests may take; nothing is sent, waited for or read past it"
+    )
+    max_response_bytes: int = Field(
+        8 * 2**20, ge=1024, description="the largest answer read; a larger one fails the request under too_large"
+    )
     breaker_threshold: int = Field(5, ge=1, description="consecutive failures that pause all requests to the endpoint")
     breaker_cooldown: float = Field(5.0, ge=0, description="seconds the breaker pauses before one probe request")
     max_tokens: int | None = Field(None, ge=1, description="completion tokens per request (1024 with a budget)")
@@ -47,6 +52,9 @@ class LLMOptions(BaseModel):
     batch: bool = Field(False, description="send through the endpoint's Batch API (about half the price, slower)")
     batch_poll: float = Field(30.0, gt=0, description="seconds between polls of a batch")
     batch_discount: float = Field(0.5, gt=0, le=1, description="batch price as a share of price_in/price_out")
+    batch_max_wait: float = Field(
+        24 * 3600.0, gt=0, description="seconds after its creation a batch is given up and its requests sent online"
+    )
     _run_dir: str | None = PrivateAttr(None)
 
     def for_run(self, work_dir: str | Path) -> LLMOptions:
@@ -85,7 +93,8 @@ class LLMOptions(BaseModel):
             backoff_max=self.backoff_max, max_tokens=self.max_tokens, tokenizer=self.tokenizer,
             breaker_threshold=self.breaker_threshold, breaker_cooldown=self.breaker_cooldown,
             time_limit=self.time_limit, batch=self.batch, batch_poll=self.batch_poll,
-            batch_discount=self.batch_discount,
+            batch_discount=self.batch_discount, max_response_bytes=self.max_response_bytes,
+            batch_max_wait=self.batch_max_wait,
         )  # fmt: skip
 
 
