@@ -1,8 +1,12 @@
-"""The OpenAI Batch API through the loopback server: files, batches, polling, resuming."""
+"""The OpenAI Batch API through the loopback server: files, batches, polling, resuming, giving up."""
+
+import sqlite3
+import time
 
 import pytest
 
 from babelforge.llm import Completion, Ledger, LLMClient, Request
+from babelforge.llm.batch import BATCH_MISSES
 
 PRICES = {"fake-model": (1.0, 1.0)}
 
@@ -40,7 +44,7 @@ def test_a_batch_answers_into_the_cache_at_the_batch_price(client, llm_server):
 
 def test_a_killed_wait_polls_the_same_batch_when_rerun(client, llm_server):
     llm_server.batch_polls = 10**6  # never done while the first client waits
-    first = client(time_limit=0.2).complete_many([ask("x"), ask("y")])
+    first = client(time_limit=1.0).complete_many([ask("x"), ask("y")])
     assert [r.reason for r in first] == ["batch_pending", "batch_pending"]
     assert paths(llm_server) == ["files", "batches"]
     llm_server.batch_polls = 0
@@ -54,3 +58,57 @@ def test_an_endpoint_without_the_batch_api_is_asked_online(client, llm_server):
     (result,) = client().complete_many([ask("z")])
     assert result.text == "echo: z"
     assert paths(llm_server)[-1] == "completions"
+
+
+def batches_table(tmp_path) -> list:
+    return sqlite3.connect(tmp_path / "llm.sqlite").execute("SELECT id, misses FROM batches").fetchall()
+
+
+def test_a_batch_the_endpoint_forgot_is_given_up_and_its_requests_sent_online(client, llm_server, tmp_path):
+    llm_server.batch_lookup = "404"  # every poll: no such batch
+    ledger = Ledger(prices=PRICES, max_budget=1.0)
+    results = client(ledger=ledger).complete_many([ask("x"), ask("y")])
+    assert [r.text for r in results] == ["echo: x", "echo: y"]
+    assert llm_server.polls == ["batch-1"] * BATCH_MISSES
+    assert paths(llm_server) == ["files", "batches", "completions", "completions"]  # not cancelled: unknown there
+    (note,) = ledger.notes
+    assert "batch batch-1 at" in note
+    assert "no such batch; its 2 request(s) are sent online" in note
+    assert batches_table(tmp_path) == []  # the dead id is forgotten
+    again = client(ledger=Ledger(prices=PRICES, max_budget=1.0)).complete_many([ask("x"), ask("y")])
+    assert all(r.cached for r in again)
+    assert llm_server.polls == ["batch-1"] * BATCH_MISSES  # a rerun polls nothing
+
+
+def test_misses_count_over_reruns(client, llm_server, tmp_path):
+    llm_server.batch_lookup = "404"
+    first = client(time_limit=1.0, batch_poll=0.3).complete_many([ask("x")])
+    assert first[0].reason == "batch_pending"
+    ((_, misses),) = batches_table(tmp_path)
+    assert 1 <= misses < BATCH_MISSES
+    (second,) = client().complete_many([ask("x")])
+    assert second.text == "echo: x"
+    assert llm_server.polls == ["batch-1"] * BATCH_MISSES
+
+
+def test_a_batch_without_a_status_is_cancelled_charged_at_its_worst_case_and_sent_online(client, llm_server):
+    llm_server.batch_lookup = "garbage"
+    ledger = Ledger(prices=PRICES, max_budget=1.0)
+    made = client(ledger=ledger, max_tokens=20)
+    (result,) = made.complete_many([ask("x")])
+    assert result.text == "echo: x"
+    assert paths(llm_server) == ["files", "batches", "cancel", "completions"]
+    worst = made.worst_case(ask("x").messages, made.sent_params(ask("x")))[2]
+    assert ledger.spent >= worst * made.batch_discount  # it may have run and been billed
+    assert "cancelled" in ledger.notes[0]
+
+
+def test_a_batch_past_batch_max_wait_is_given_up(client, llm_server):
+    llm_server.batch_polls = 10**6  # never done
+    started = time.monotonic()
+    ledger = Ledger()
+    (result,) = client(ledger=ledger, batch_max_wait=0.3).complete_many([ask("x")])
+    assert result.text == "echo: x"
+    assert time.monotonic() - started < 3
+    assert "batch_max_wait" in ledger.notes[0]
+    assert llm_server.batches["batch-1"]["status"] == "cancelled"
