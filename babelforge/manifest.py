@@ -32,6 +32,7 @@ keys, unknown step kinds, unknown languages and missing files are all reported t
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import typing
@@ -69,6 +70,12 @@ from babelforge.registry import StepSettings, step_kinds
 from babelforge.sources import Source
 
 EXECUTORS = ("local", "ray", "slurm")
+#: What a split or config name may be: it becomes a folder name, and the names `datasets` accepts.
+PLAIN_NAME = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+#: A config name may also hold dashes (``wikitext-103-v1``), never a path separator or ``..``.
+CONFIG_NAME = r"^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$"
+#: More tasks than this is a typo, not a plan (each task has its own files and process start).
+MAX_TASKS = 100_000
 #: ``${VAR}``, ``${VAR:-default}``; with a second ``$`` in front, the same text taken literally.
 _ENV = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -110,7 +117,7 @@ class OutputSettings(_Strict):
     path: str
     kind: Literal["ner", "spans", "qa", "chat", "text", "bitext", "codemix"] = "ner"
     format: Literal["parquet"] = "parquet"
-    config: str = "default"
+    config: str = Field("default", description="the dataset config: a plain name (letters, digits, _, - and .)")
     splits: dict[str, float] | None = Field(
         None, description="re-split records by a stable hash of their id, e.g. {train: 0.9, test: 0.1}"
     )
@@ -118,10 +125,23 @@ class OutputSettings(_Strict):
     labels: list[str] | None = Field(None, description="the entity labels, in order; default: those seen")
     write_rejects: bool = Field(False, description="also write every dropped record under rejects/")
 
+    @field_validator("config")
+    @classmethod
+    def _plain_config(cls, value: str) -> str:
+        if not re.fullmatch(CONFIG_NAME, value):
+            raise ValueError(f"a plain name (letters, digits, _, - and .; it names a folder), got {value!r}")
+        return value
+
     @field_validator("splits")
     @classmethod
     def _fractions(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is not None and (abs(sum(value.values()) - 1) > 1e-6 or min(value.values()) < 0):
+        if value is None:
+            return value
+        bad = [name for name in value if not re.fullmatch(PLAIN_NAME, name)]
+        if bad:
+            raise ValueError(f"split names are plain names (letters, digits, _ and .), got {bad}")
+        fractions = list(value.values())
+        if not all(math.isfinite(f) and f >= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
             raise ValueError(f"split fractions must be >= 0 and sum to 1, got {value}")
         return value
 
@@ -144,13 +164,13 @@ class ReviewSettings(_Strict):
 
 
 class LocalExecutor(_Strict):
-    tasks: int = Field(1, ge=1)
+    tasks: int = Field(1, ge=1, le=MAX_TASKS)
     workers: int = Field(-1, description="tasks run at once; -1: as many as tasks")
 
 
 class RayExecutor(_Strict):
     address: str | None = Field(None, description="Ray cluster address; default: start a local Ray")
-    tasks: int = Field(1, ge=1)
+    tasks: int = Field(1, ge=1, le=MAX_TASKS)
     workers: int = -1
     cpus_per_task: int = Field(1, ge=1)
     gpus_per_task: float = Field(0, ge=0)
@@ -160,7 +180,7 @@ class RayExecutor(_Strict):
 class SlurmExecutor(_Strict):
     partition: str | None = None
     time: str = "01:00:00"
-    tasks: int = Field(1, ge=1)
+    tasks: int = Field(1, ge=1, le=MAX_TASKS)
     workers: int = -1
     cpus_per_task: int = Field(1, ge=1)
     gpus_per_task: int = Field(0, ge=0)
@@ -262,6 +282,10 @@ def check_manifest(
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, [Problem(str(path), "no such manifest file")]
+    except IsADirectoryError:
+        return None, [Problem(str(path), "is a folder: give the manifest's YAML file")]
+    except UnicodeDecodeError as error:
+        return None, [Problem(str(path), f"not UTF-8 text (byte {error.start}): a manifest is a YAML text file")]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

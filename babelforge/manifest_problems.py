@@ -165,6 +165,12 @@ def cross_checks(manifest) -> list[Problem]:
                     f"sources[{i}].language", "required: name the language (e.g. 'hau_Latn'), or a field that holds it"
                 )
             )
+    output = os.path.realpath(os.path.expanduser(manifest.output.path))
+    for i, source in enumerate(manifest.sources):
+        folder = os.path.realpath(source.path) if source.kind != "hf" and os.path.isdir(source.path) else None
+        if folder and (output == folder or output.startswith(folder + os.sep)):
+            why = f"lies inside sources[{i}]'s folder {source.path}, which the run reads: choose a folder outside it"
+            problems.append(Problem("output.path", why))
     names = [s.display_name for s in manifest.sources]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(Problem("sources", f"two sources are named {name!r}: give each a distinct 'name'"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import glob
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -83,7 +84,7 @@ class SourceBase(BaseModel):
     name: str | None = Field(None, description="name recorded in each record's lineage; default: the file stem")
     path: str
     language: LanguageCode | None = None
-    split: str = "train"
+    split: str = Field("train", description="the split its records go to: a plain name (letters, digits, _ and .)")
     on_error: Literal["fail", "skip"] = "fail"
     encoding: str = Field("utf-8", description="text encoding of the files (not used by parquet and hf sources)")
     limit: int = Field(-1, description="read at most this many records per task (-1: all)")
@@ -93,6 +94,13 @@ class SourceBase(BaseModel):
     @classmethod
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
         return existing_path(value, info)
+
+    @field_validator("split")
+    @classmethod
+    def _plain_split(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", value):
+            raise ValueError(f"a plain name (letters, digits, _ and .; it names a folder), got {value!r}")
+        return value
 
     @field_validator("encoding")
     @classmethod

@@ -445,9 +445,10 @@ def test_validate_and_run_report_a_binary_conll_file_in_one_line(tmp_path, write
 
 
 def test_run_skips_a_binary_file_beside_a_good_one(tmp_path, write_manifest, data_dir):
-    (tmp_path / "a.conll").write_text((data_dir / "europarl-en.conll").read_text())
-    (tmp_path / "x.conll").write_bytes(BINARY)
-    source = {"kind": "conll", "path": str(tmp_path), "language": "en", "on_error": "skip"}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.conll").write_text((data_dir / "europarl-en.conll").read_text())
+    (tmp_path / "in" / "x.conll").write_bytes(BINARY)
+    source = {"kind": "conll", "path": str(tmp_path / "in"), "language": "en", "on_error": "skip"}
     manifest = {"name": "bin", "sources": [source], "output": {"path": str(tmp_path / "out"), "kind": "ner"},
                 "executor": {"local": {"tasks": 2}}}  # fmt: skip
     path = write_manifest(manifest)
