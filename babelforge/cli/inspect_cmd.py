@@ -15,26 +15,29 @@ def inspect(
     output: Path = typer.Argument(..., help="An output folder written by `babelforge run`.", show_default=False),
     rows: int = typer.Option(SAMPLE_ROWS, "--rows", "-n", help="Sample rows to show per split."),
 ) -> None:
-    """Counts per split, language and label; drop reasons; sample rows; provenance."""
+    """Counts per split, language and label; drop reasons; sample rows; provenance.
+
+    A damaged output (provenance.json or dataset_info.json not JSON, a Parquet file cut short) is
+    named in one line before anything is shown.
+    """
     from babelforge.outputs import OutputFolder
 
     folder = OutputFolder.open(output)
+    provenance, names = folder.provenance, folder.class_names("ner_tags")  # damage shows before any table
     frames = _frames(folder)
     _counts(frames)
-    _labels(folder, frames)
-    _drops(folder.provenance)
-    _review(folder)
-    _samples(folder, frames, rows)
-    _provenance(folder.provenance)
+    _labels(names, frames)
+    _drops(provenance)
+    _review(folder, provenance)
+    _samples(names, frames, rows)
+    _provenance(provenance)
 
 
 def _frames(folder):
-    import polars as pl
-
     from babelforge.emit import _split_order
 
     files = folder.split_files()
-    return {split: pl.read_parquet(files[split]) for split in sorted(files, key=_split_order)}
+    return {split: folder.read_split(files[split]) for split in sorted(files, key=_split_order)}
 
 
 def _counts(frames) -> None:
@@ -50,12 +53,11 @@ def _counts(frames) -> None:
     out.print(table)
 
 
-def _labels(folder, frames) -> None:
+def _labels(names: list[str] | None, frames) -> None:
     from collections import Counter
 
     from rich.table import Table
 
-    names = folder.class_names("ner_tags")
     counts: dict[str, Counter] = {}
     for split, frame in frames.items():
         if names and "ner_tags" in frame.columns:
@@ -80,20 +82,22 @@ def _drops(provenance) -> None:
     table = Table(title="records dropped, per step and reason", title_justify="left")
     table.add_column("step: reason")
     table.add_column("records", justify="right")
-    for reason, n in provenance.get("drops", {}).items():
-        table.add_row(reason, f"{n:,}")
+    for reason, n in (provenance.get("drops") or {}).items():
+        table.add_row(reason, _number(n, ","))
     if not provenance.get("drops"):
         table.add_row("(none)", "0")
     out.print(table)
 
 
-def _review(folder) -> None:
+def _review(folder, provenance) -> None:
     """Acceptance per method and language: from the review that made this folder, or of its review database."""
     from babelforge.cli.review_tables import print_acceptance
     from babelforge.review.session import default_db
 
-    review = folder.provenance.get("review")
+    review = provenance.get("review")
     if review:
+        if not _review_shaped(review):
+            raise folder.damaged("provenance.json: 'review' lacks reviewed_from, annotators or acceptance rows")
         out.print(f"reviewed from {review['reviewed_from']} by {', '.join(review['annotators'])}", highlight=False)
         print_acceptance(review["acceptance"])
     elif default_db(folder.path).is_file():
@@ -107,11 +111,21 @@ def _review(folder) -> None:
         store.close()
 
 
-def _samples(folder, frames, rows: int) -> None:
+def _review_shaped(review: dict) -> bool:
+    keys = ("method", "language", "accepted", "rejected", "rate")
+    rows = review.get("acceptance")
+    return (
+        isinstance(review.get("reviewed_from"), str)
+        and isinstance(review.get("annotators"), list)
+        and isinstance(rows, list)
+        and all(isinstance(r, dict) and all(k in r for k in keys) for r in rows)
+    )
+
+
+def _samples(names: list[str] | None, frames, rows: int) -> None:
     import polars as pl
     from rich.markup import escape
 
-    names = folder.class_names("ner_tags")
     for split, frame in frames.items():
         out.print(f"[bold]{split}[/]: first {min(rows, frame.height)} of {frame.height:,} rows", highlight=False)
         for row in frame.head(rows).iter_rows(named=True):
@@ -146,20 +160,25 @@ def _marked(row: dict, names: list[str] | None) -> str | None:
 
 
 def _provenance(provenance) -> None:
-    packages = provenance.get("packages", {})
+    packages = provenance.get("packages") or {}
     shown = ", ".join(f"{k} {v}" for k, v in packages.items() if k in {"babelforge", "datatrove", "datasets", "python"})
-    manifest = provenance.get("manifest", {})
+    manifest = provenance.get("manifest") or {}
     out.print("[bold]provenance[/]", highlight=False)
     out.print(
         f"  made {provenance.get('created')} by manifest {manifest.get('name')} v{manifest.get('version')}",
         highlight=False,
     )
     out.print(
-        f"  executor {provenance.get('executor')}; {len(provenance.get('inputs', {}))} input file(s) hashed",
+        f"  executor {provenance.get('executor')}; {len(provenance.get('inputs') or {})} input file(s) hashed",
         highlight=False,
     )
     out.print(f"  packages: {shown}", highlight=False)
     if provenance.get("models"):
         out.print(f"  models: {provenance['models']}", highlight=False, markup=False)
-    timings = ", ".join(f"{k} {v:.2f}s" for k, v in provenance.get("timings_s", {}).items())
+    timings = ", ".join(f"{k} {_number(v, '.2f')}s" for k, v in (provenance.get("timings_s") or {}).items())
     out.print(f"  timings: {timings}", highlight=False)
+
+
+def _number(value, spec: str) -> str:
+    """``value`` formatted by ``spec`` when it is a number; as it stands otherwise (a hand-edited file)."""
+    return format(value, spec) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
