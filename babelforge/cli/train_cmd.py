@@ -150,11 +150,14 @@ class Target(str, Enum):
 def export_trainer(
     output: Path = typer.Argument(..., help="A babelforge output folder (chat or text records)."),
     to: Target = typer.Option(..., "--to", help="The trainer to hand over to."),
-    dest: Path | None = typer.Option(None, "--dest", help="Where to write (default: OUTPUT/trainers/TOOL)."),
+    dest: Path | None = typer.Option(
+        None, "--dest", help="A folder outside the output to write into (default: OUTPUT.trainers/TOOL beside it)."
+    ),
     model: str | None = typer.Option(None, "--model", help="The base model to put in the config."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier export at DEST."),
 ) -> None:
     """Write another trainer's config and dataset registration for an output; the data stay as they are."""
     from babelforge.finetune.handoff import export_trainer as write
 
-    for path in write(output, to.value, dest, model):
-        out.print(f"wrote {path}", highlight=False)
+    for path in write(output, to.value, dest, model, overwrite=overwrite):
+        out.print(f"wrote {path}", highlight=False, markup=False)

@@ -6,43 +6,71 @@
   ``completion`` for text) (``axolotl train axolotl.yaml``);
 - ``trl``: ``trl.yaml`` for ``trl sft --config trl.yaml`` (the output folder as ``dataset_name``).
 
-Files go to ``DEST`` (default ``OUTPUT/trainers/TOOL``; the output's own ``dataset_info.json`` is
-the Hugging Face one and stays). The data files are referenced by absolute path (LLaMA-Factory's
-through a folder of links per split, since it reads a file or a folder).
+Files go to ``DEST``, by default ``OUTPUT.trainers/TOOL`` beside the output: never inside it, where
+``babelforge publish`` would upload configs holding this machine's absolute paths and the next run
+of the manifest would replace them. The data files are referenced by absolute path (LLaMA-Factory's
+through a folder of links per split, since it reads a file or a folder). Files already at ``DEST``
+are replaced only with ``overwrite``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from babelforge.errors import BabelforgeError
+from babelforge.errors import BabelforgeError, OutputError
 
 TOOLS = ("axolotl", "llamafactory", "trl")
 #: Output kinds each tool can train on, and the stage it means for them.
 STAGES = {"chat": "sft", "text": "pt"}
 PLACEHOLDER = "REPLACE/with-a-model-id"
+#: What each tool's export writes into its folder (``data/SPLIT``: folders of links to the shards).
+WRITES = {
+    "axolotl": ("axolotl.yaml",),
+    "llamafactory": ("dataset_info.json", "llamafactory.yaml", "data/train", "data/validation"),
+    "trl": ("trl.yaml",),
+}
 
 
 def output_kind(output: Path) -> str:
-    """The record kind of a babelforge output folder, from its provenance (or its columns)."""
-    provenance = output / "provenance.json"
-    if provenance.is_file():
-        manifest = json.loads(provenance.read_text()).get("manifest", {})
-        kind = manifest.get("output", {}).get("kind")
-        if kind:
-            return kind
-    info = output / "dataset_info.json"
-    if info.is_file():
-        features = json.loads(info.read_text()).get("features", {})
-        return "chat" if "messages" in features else "ner" if "ner_tags" in features else "text"
-    raise BabelforgeError(f"{output} is not a babelforge output folder (no provenance.json or dataset_info.json)")
+    """The record kind of a babelforge output folder, from its provenance (or its columns).
+
+    Raises:
+        OutputError: the folder is not a complete babelforge output, or is damaged.
+    """
+    from babelforge.outputs import OutputFolder
+
+    folder = OutputFolder.open(output)
+    settings = (folder.provenance.get("manifest") or {}).get("output")
+    kind = settings.get("kind") if isinstance(settings, dict) else None
+    if isinstance(kind, str) and kind:
+        return kind
+    names = {f.get("name") for f in folder.info.get("features") or [] if isinstance(f, dict)}
+    return "chat" if "messages" in names else "ner" if "ner_tags" in names else "text"
+
+
+def default_dest(output: Path, tool: str) -> Path:
+    """Where :func:`export_trainer` writes by default: ``OUTPUT.trainers/TOOL``, beside the output."""
+    return output.with_name(output.name + ".trainers") / tool
 
 
 def export_trainer(
-    output: str | Path, tool: str, dest: str | Path | None = None, model: str | None = None
+    output: str | Path, tool: str, dest: str | Path | None = None, model: str | None = None, overwrite: bool = False
 ) -> list[Path]:
-    """Write ``tool``'s config and dataset registration for ``output``; return the files written."""
+    """Write ``tool``'s config and dataset registration for ``output``; return the files written.
+
+    Args:
+        output: a babelforge output folder of chat or text records.
+        tool: one of :data:`TOOLS`.
+        dest: the folder to write into (default :func:`default_dest`); not inside ``output``.
+        model: the base model to name in the config (default: a placeholder to replace).
+        overwrite: replace files of an earlier export at ``dest`` (refused otherwise).
+
+    Raises:
+        BabelforgeError: an unknown tool, an output of another kind or damaged, a ``dest`` inside the
+            output, not a folder, or holding an earlier export (without ``overwrite``).
+    """
     output = Path(output).resolve()
     if tool not in TOOLS:
         raise BabelforgeError(f"unknown trainer {tool!r}: valid: {', '.join(TOOLS)}")
@@ -52,16 +80,63 @@ def export_trainer(
             f"{output} holds {kind!r} records: {tool} trains generative models on chat or text outputs"
             + ("; train taggers with `babelforge train ner`" if kind == "ner" else "")
         )
-    folder = Path(dest) if dest else output / "trainers" / tool
-    folder.mkdir(parents=True, exist_ok=True)
     splits = {p.name.split("-")[0] for p in (output / "data").glob("*/*.parquet")}
-    config_dir = next((output / "data").iterdir())
+    config_dir = next((p for p in sorted((output / "data").iterdir()) if p.is_dir()), None)
+    if config_dir is None or "train" not in splits:
+        raise OutputError(f"{output} is damaged: data/ holds no train-*.parquet shards; run its manifest again")
+    folder = _destination(output, tool, dest, overwrite)
     name = output.name.replace("-", "_")
-    model = model or PLACEHOLDER
-    files = {"axolotl": _axolotl, "llamafactory": _llamafactory, "trl": _trl}[tool](
-        output, config_dir, kind, name, model, splits, folder
-    )
-    return files
+    writer = {"axolotl": _axolotl, "llamafactory": _llamafactory, "trl": _trl}[tool]
+    try:
+        return writer(output, config_dir, kind, name, model or PLACEHOLDER, splits, folder)
+    except OSError as error:
+        raise BabelforgeError(
+            f"cannot write {error.filename or folder} ({error.strerror or error}): check --dest {folder} and its "
+            "permissions"
+        ) from None
+
+
+def _destination(output: Path, tool: str, dest: str | Path | None, overwrite: bool) -> Path:
+    """The folder to write into, made; refused inside the output, when not a folder, or over an earlier export."""
+    folder = Path(dest).resolve() if dest else default_dest(output, tool)
+    shown = f"--dest {folder}" if dest else f"the default destination {folder}"
+    if folder.is_relative_to(output):
+        raise BabelforgeError(
+            f"{shown} lies inside the output {output}: `babelforge publish` would upload it (with this "
+            f"machine's paths) and the next run replaces the output; choose a folder outside it "
+            f"(default {default_dest(output, tool)})"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise BabelforgeError(f"{shown} is a file, not a folder: give a folder to write {tool}'s files into")
+    existing = [name for name in WRITES[tool] if os.path.lexists(folder / name)]
+    if existing and not overwrite:
+        raise BabelforgeError(
+            f"{folder} already holds {', '.join(existing)} (an earlier export?): pass --overwrite to replace "
+            "them, or give another --dest"
+        )
+    for name in existing:
+        _replaceable(folder / name, links=name.startswith("data/"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BabelforgeError(
+            f"cannot create {shown} ({error.strerror or error}): give a folder that can be made"
+        ) from None
+    return folder
+
+
+def _replaceable(path: Path, links: bool) -> None:
+    """Refuse to replace ``path`` unless it is what an export writes there: a file, or (``links``) a folder of links."""
+    is_folder = path.is_dir() and not path.is_symlink()
+    if is_folder != links:
+        raise BabelforgeError(
+            f"{path} is a {'folder' if is_folder else 'file'}, not what an export writes: move it away"
+        )
+    foreign = sorted(p.name for p in path.iterdir() if not p.is_symlink()) if is_folder else []
+    if foreign:
+        raise BabelforgeError(
+            f"{path} holds {', '.join(foreign[:3])}, which are not links an export made: move them away"
+        )
 
 
 def _yaml(path: Path, data: dict) -> Path:
@@ -75,7 +150,7 @@ def _linked(config_dir: Path, split: str, folder: Path) -> str:
     """A folder of links to one split's shards (LLaMA-Factory reads a file or a whole folder, not a glob)."""
     target = folder / "data" / split
     target.mkdir(parents=True, exist_ok=True)
-    for stale in target.iterdir():
+    for stale in target.iterdir():  # links of an earlier export (only links: see _replaceable)
         stale.unlink()
     for shard in sorted(config_dir.glob(f"{split}-*.parquet")):
         (target / shard.name).symlink_to(shard)
