@@ -16,6 +16,7 @@ from babelforge.builders.readers.files import (
     CODEC_ERRORS,
     ascii_compatible,
     folder_and_pattern,
+    irregular_source_files,
     list_source_files,
     sniff,
     with_compression,
@@ -154,6 +155,9 @@ class RecordReader(BaseDiskReader):
             yield from data
         self._rank, self._rejects = rank, None
         files = self.list_input_files()
+        if rank == 0:  # named pipes and dangling links are never opened: each is one unreadable file
+            for name, problem in irregular_source_files(self.source.path, self.extensions):
+                self.unreadable(name, problem)
         if rank == 0 and not files:
             raise BabelforgeError(f"no input files at {self.source.path} for source {self.source_name!r}")
         read, own, resumed = 0, 0.0, time.perf_counter()

@@ -94,11 +94,6 @@ def test_validate_and_run_neither_hang_nor_read_a_named_pipe(folder, tmp_path, w
     assert datasets.load_dataset(str(tmp_path / "out"), split="train")["text"] == ["Ada sang", "Rome"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RecordReader.run (builders/readers/base.py, another engineer's) does not yet count "
-    "irregular_source_files as unreadable_file; remove this marker when it does",
-)
 def test_a_skipping_run_counts_each_one_as_unreadable_file(folder):
     source = TypeAdapter(Source).validate_python(
         {"kind": "jsonl", "path": str(folder), "language": "en"} | {"on_error": "skip"}
