@@ -4,7 +4,9 @@ Both sides read the same CoNLL files and write the same rows (id, language, toke
 source, lineage) as Parquet. The pipeline also runs datatrove tasks, converts tags to character spans
 and back, counts, and writes the card and provenance. Prints both times and their ratio (pipeline
 time / baseline time; targets: <= 1.5 with one worker, <= 1.1 with two), with the machine's load.
-With ``--repeat N`` the sides take turns N times and the best time of each is compared as well.
+With ``--repeat N`` the sides take turns N times and the best time of each is compared as well. The
+CPU times of the baseline and of one worker (which runs its tasks in this process) are printed too:
+on a busy machine they say more than the wall times.
 
     python benchmarks/emit_overhead.py --sentences 1000000 [--files 4 --workers 1 2 --repeat 3] [--conll FILE]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -113,19 +116,22 @@ def main() -> None:
         print(f"corpus: {args.sentences:,} sentences, {lines:,} token lines in {args.files} files; {_load()}")
         best: dict[str, float] = {}
         for round_ in range(args.repeat):  # rounds interleave the sides, so that a busy spell hits them alike
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             rows = baseline(work / "corpus", work / f"baseline-{round_}")
             base_s = _keep(best, "baseline", time.perf_counter() - started)
-            speed = f"{rows:,} rows in {base_s:.1f} s = {rows / base_s:,.0f} rows/s"
+            base_cpu = _keep(best, "baseline cpu", _cpu_seconds() - cpu)
+            speed = f"{rows:,} rows in {base_s:.1f} s = {rows / base_s:,.0f} rows/s (cpu {base_cpu:.1f} s)"
             print(f"baseline (python parse + pyarrow write): {speed}")
             for workers in args.workers:
                 out = work / f"out-{workers}-{round_}"
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu_seconds()
                 rows = pipeline(work / "corpus", out, args.files, workers)
                 pipe_s = _keep(best, f"{workers}", time.perf_counter() - started)
+                pipe_cpu = _keep(best, f"{workers} cpu", _cpu_seconds() - cpu)
                 print(
                     f"babelforge run ({args.files} tasks, {workers} worker(s)): {rows:,} rows in {pipe_s:.1f} s = "
                     f"{rows / pipe_s:,.0f} rows/s; ratio pipeline/baseline time = {pipe_s / base_s:.2f}"
+                    + (f" (cpu {pipe_cpu:.1f} s, ratio {pipe_cpu / base_cpu:.2f})" if workers == 1 else "")
                 )
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(work / f"baseline-{round_}", ignore_errors=True)
@@ -134,6 +140,11 @@ def main() -> None:
                 f"{w} worker(s) {best[str(w)]:.1f} s = {best[str(w)] / best['baseline']:.2f}" for w in args.workers
             )
             print(f"best of {args.repeat}: baseline {best['baseline']:.1f} s; {ratios}; {_load()}")
+            if 1 in args.workers:
+                cpu_ratio = best["1 cpu"] / best["baseline cpu"]
+                print(
+                    f"best cpu: baseline {best['baseline cpu']:.1f} s, 1 worker {best['1 cpu']:.1f} s = {cpu_ratio:.2f}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -141,6 +152,15 @@ def main() -> None:
 def _keep(best: dict[str, float], side: str, seconds: float) -> float:
     best[side] = min(best.get(side, seconds), seconds)
     return seconds
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children: one worker runs its tasks in this process.
+
+    With more workers the tasks run in a process pool whose CPU time is not counted here.
+    """
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _load() -> str:
