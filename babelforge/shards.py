@@ -3,7 +3,8 @@
 Each task writes ``<folder>/<split>/<rank>.parquet`` through a ``.partial`` file renamed when the task
 ends, so a task killed half-way leaves nothing that looks finished, and its rerun starts clean.
 Rows already have the output's layout (tokens and tag strings for NER, spans for span records);
-:mod:`babelforge.emit` only turns tag strings into class ids and types the columns.
+:mod:`babelforge.emit` only turns tag strings into class ids and types the columns. An NER shard's
+footer lists its tags (:data:`NER_TAGS_KEY`), so emit learns the labels without reading the rows.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class ShardWriter(PipelineStep):
     def _add_ner(self, row: dict[str, list], doc: Document) -> None:
         """Tokens and tags, each as one space-joined string where that splits back exactly (see :func:`_joined`)."""
         text, spans = doc.text, doc.metadata.get(SPANS) or ()
-        if spans:
+        if spans and set(map(type, spans)) != {Span}:  # spans read back from JSON are lists
             spans = [Span(*s) for s in spans]
         offsets = doc.metadata.get(TOKEN_OFFSETS) or tokenize(text, spans)
         if spans:
@@ -286,7 +287,7 @@ def _split_at_spaces(values: list):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if all(type(value) is str for value in values):
+    if set(map(type, values)) == {str}:
         return pc.split_pattern(pa.array(values, pa.string()), " ")
     return pa.array([value.split(" ") if type(value) is str else value for value in values], pa.list_(pa.string()))
 

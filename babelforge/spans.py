@@ -172,8 +172,8 @@ def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     previous_last, previous_label = -1, None
     for span in spans:
         start, end, label = span
-        first, last = _token_starting(offsets, start), _token_ending(offsets, end)
-        if first is None or last is None or last < first:
+        first, last = bisect_left(offsets, (start,)), bisect_left(offsets, (end,)) - 1  # as in _token_starting/_ending
+        if not (first <= last < len(offsets) and offsets[first][0] == start and offsets[last][1] == end):
             kept_aside.append(span)
             continue
         _write_tags(
