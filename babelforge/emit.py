@@ -173,11 +173,11 @@ def _chunk_ids(chunk, value_set):
 
     values = chunk.flatten()  # only this chunk's own values, also when it is a slice
     if pa.types.is_dictionary(values.type):
-        ids = pc.index_in(values.dictionary, value_set=value_set).take(values.indices)
+        ids = pc.index_in(values.dictionary, value_set=value_set).cast(pa.int64()).take(values.indices)
     else:
-        ids = pc.index_in(values, value_set=value_set)
+        ids = pc.index_in(values, value_set=value_set).cast(pa.int64())
     offsets = pc.subtract(chunk.offsets, chunk.offsets[0])
-    return pa.ListArray.from_arrays(offsets, ids.cast(pa.int64()))
+    return pa.ListArray.from_arrays(offsets, ids)
 
 
 def _write_metadata(plan, staging: Path, features, split_info: dict, summary: dict, timings: dict) -> None:
