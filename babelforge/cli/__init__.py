@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -73,7 +74,9 @@ def main() -> None:
         app()
     except Interrupted as error:
         typer.echo(str(error), err=True)
-        sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)  # the work is on disk and the lock released: skip task-pool finalizers that print noise
     except BabelforgeError as error:
         from babelforge.cli.console import print_error
 
