@@ -34,8 +34,9 @@ class ConllReader(RecordReader):
     from the end); ``-DOCSTART-`` lines and ``#`` comment lines before a sentence are skipped. Tags may
     be BIO, IOB1 or BIOES. The text is the tokens joined by single spaces.
 
-    Sentences are parsed a block at a time (list comprehensions over the block's lines); a block
-    that does not parse cleanly goes through a line-by-line path that names the bad line. A large
+    Sentences are parsed a block at a time: a block whose lines all hold one number of fields, one
+    separator apart, is checked by one pattern and split at once; others are split line by line; a
+    block that does not parse cleanly goes through a careful path that names the bad line. A large
     file is split across tasks at blank lines; a source with a ``translation`` reads each file whole
     (its sentences pair up with the translation's in order). A sentence with an undecodable line is
     dropped whole (``undecodable``) when the source skips bad input.
