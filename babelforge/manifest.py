@@ -67,11 +67,9 @@ from babelforge.manifest_problems import (
     without_secrets,
 )
 from babelforge.registry import StepSettings, step_kinds
-from babelforge.sources import Source
+from babelforge.sources import SPLIT_NAME, Source
 
 EXECUTORS = ("local", "ray", "slurm")
-#: What a split or config name may be: it becomes a folder name, and the names `datasets` accepts.
-PLAIN_NAME = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
 #: A config name may also hold dashes (``wikitext-103-v1``), never a path separator or ``..``.
 CONFIG_NAME = r"^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$"
 #: More tasks than this is a typo, not a plan (each task has its own files and process start).
@@ -137,7 +135,7 @@ class OutputSettings(_Strict):
     def _fractions(cls, value: dict[str, float] | None) -> dict[str, float] | None:
         if value is None:
             return value
-        bad = [name for name in value if not re.fullmatch(PLAIN_NAME, name)]
+        bad = [name for name in value if not SPLIT_NAME.fullmatch(name)]
         if bad:
             raise ValueError(f"split names are plain names (letters, digits, _ and .), got {bad}")
         fractions = list(value.values())

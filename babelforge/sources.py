@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from datatrove.pipeline.base import PipelineStep
 
 
+#: A split name (a source's ``split``, a row's split field, ``output.splits`` keys): it names a folder,
+#: and these are the names ``datasets`` accepts.
+SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
+
+
 def existing_path(value: str, info: ValidationInfo) -> str:
     """``value`` resolved against the manifest's folder; an error when nothing is there."""
     if (info.context or {}).get("recorded"):  # a manifest read back from provenance: paths as they were
@@ -98,7 +103,7 @@ class SourceBase(BaseModel):
     @field_validator("split")
     @classmethod
     def _plain_split(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*", value):
+        if not SPLIT_NAME.fullmatch(value):
             raise ValueError(f"a plain name (letters, digits, _ and .; it names a folder), got {value!r}")
         return value
 

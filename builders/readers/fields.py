@@ -7,6 +7,7 @@ from typing import Any
 
 from babelforge import langs
 from babelforge.records import LANGUAGE, MESSAGES, SPANS, SPLIT, TOKEN_OFFSETS
+from babelforge.sources import SPLIT_NAME as SOURCE_SPLIT_NAME
 from babelforge.sources import FieldMap
 from babelforge.spans import Span, join_tokens, tags_to_spans
 
@@ -16,7 +17,7 @@ class FieldError(ValueError):
 
 
 #: A split name a row may give: what ``datasets`` accepts (letters, digits, ``_``; parts joined by ``.``).
-SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
+SPLIT_NAME = SOURCE_SPLIT_NAME  # one rule for split names: babelforge.sources.SPLIT_NAME
 #: The longest split name a row may give (it becomes part of file names).
 MAX_SPLIT_CHARS = 100
 #: A UTF-16 surrogate on its own: JSON can escape one (``"\ud800"``), but it is not text and cannot be written.
