@@ -33,6 +33,7 @@ BUILTIN_STEP_MODULES = (
     "babelforge.builders",
     "babelforge.projection",
     "babelforge.augment",
+    "babelforge.curate",
 )
 
 _STEPS: dict[str, type[StepSettings]] = {}
