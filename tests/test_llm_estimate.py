@@ -81,11 +81,59 @@ def test_the_estimate_of_swahili_prompts_with_a_pilot_is_within_10_percent(
         counter.count(e) for e, _ in pairs(data_dir)
     ) / sum(len(e.split()) for e, _ in pairs(data_dir))  # more tokens a word than English
     manifest = load_manifest(write_manifest(xl_manifest(tmp_path, swahili, llm_server, tokenizer, "swahili")))
-    cost = estimate(manifest, monkeypatch, tmp_path, sample=40, pilot=10)
-    assert "measured on 10 pilot" in cost.output
-    assert len(llm_server.chat_paths()) == 10
+    cost = estimate(manifest, monkeypatch, tmp_path, sample=40, pilot=20)
+    assert "measured on 20 pilot" in cost.output
+    assert len(llm_server.chat_paths()) == 20
     actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
     assert cost.cost_usd == pytest.approx(actual, rel=0.10)
+
+
+def test_long_answers_are_bounded_unmeasured_then_measured_on_the_cached_pilot(
+    data_dir, tmp_path, write_manifest, llm_server, tokenizer, monkeypatch
+):
+    """Answers four times their questions: no pilot says so and bounds it; a pilot's cache measures it."""
+    counter = token_counter("anything", tokenizer)
+    llm_server.count_tokens = counter.count
+    llm_server.reply = lambda request: " ".join([request["messages"][-1]["content"]] * 4)
+    english = [e for e, _ in pairs(data_dir)]
+    spec = xl_manifest(tmp_path, english, llm_server, tokenizer, "long", max_tokens=400)
+    manifest = load_manifest(write_manifest(spec))
+    plain = estimate(manifest, monkeypatch, tmp_path, sample=40)
+    assert not plain.measured
+    assert llm_server.requests == []
+    assert "answers not measured" in plain.line()
+    assert "at most ~" in plain.line()
+    piloted = estimate(manifest, monkeypatch, tmp_path, sample=40, pilot=8)
+    assert piloted.measured
+    assert len(llm_server.chat_paths()) == 8
+    again = estimate(manifest, monkeypatch, tmp_path, sample=40)  # nothing sent: the pilot's answers are cached
+    assert again.measured
+    assert "cached answer" in again.output
+    assert len(llm_server.chat_paths()) == 8
+    actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
+    assert plain.cost_usd < 0.6 * actual < actual <= plain.worst_usd
+    assert piloted.cost_usd == pytest.approx(actual, rel=0.10)
+    per_request = again.cost_usd / (again.requests - again.cached)  # the pilot's cached answers cost the run nothing
+    assert 0 < again.cached < again.requests
+    assert per_request == pytest.approx(actual / again.requests, rel=0.10)
+
+
+def test_the_pilot_draw_is_apart_from_the_priced_sample_and_nested(data_dir, tmp_path, write_manifest):
+    from babelforge.llm.estimate import _sample
+
+    spec = {
+        "name": "draws",
+        "sources": [{"kind": "text", "path": str(data_dir / PAIRS), "language": "en"}],
+        "output": {"path": str(tmp_path / "out"), "kind": "text"},
+    }
+    manifest = load_manifest(write_manifest(spec))
+    records, (priced, small) = _sample(manifest, (10, 5), seed=0)
+    _, (priced_again, large) = _sample(manifest, (10, 12), seed=0)
+    texts = lambda docs: [d.text for d in docs]  # noqa: E731
+    assert records == len((data_dir / PAIRS).read_text().splitlines())
+    assert texts(priced) == texts(priced_again)  # deterministic
+    assert texts(small) == texts(large)[:5]  # a smaller pilot draw is the head of a larger one
+    assert texts(large)[:10] != texts(priced)  # the pilot is drawn apart from the priced sample
 
 
 def test_a_manifest_without_llm_steps_has_no_estimate(data_dir, tmp_path, write_manifest):
@@ -97,9 +145,15 @@ def test_a_manifest_without_llm_steps_has_no_estimate(data_dir, tmp_path, write_
     assert estimate_step_costs(load_manifest(write_manifest(spec))) == []
 
 
-def cost(usd: float, above: float | None) -> StepCost:
+def cost(usd: float, above: float | None, worst: float | None = None) -> StepCost:
     return StepCost(2, "instruct", "m", "http://x/v1", 10, 10, 10, 0, 100, 100, usd, "characters/4", False,
-                    "assumed", confirm_above=above)  # fmt: skip
+                    "assumed", confirm_above=above, measured=worst is None, worst_usd=worst)  # fmt: skip
+
+
+def test_confirm_above_guards_the_worst_case_while_answers_are_unmeasured():
+    with pytest.raises(BabelforgeError, match=r"up to ~30.0000 USD with answers unmeasured .*--pilot 20"):
+        confirm_costs([cost(5.0, 10.0, worst=30.0)], interactive=False)
+    confirm_costs([cost(5.0, 10.0, worst=8.0)], interactive=False)
 
 
 def test_confirm_above_refuses_without_a_terminal_in_one_line():

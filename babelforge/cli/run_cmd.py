@@ -24,7 +24,10 @@ def run(
     executor: ExecutorChoice | None = typer.Option(
         None, "--executor", "-e", help="Where tasks run (overrides executor.use)."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the compiled plan and exit."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the compiled plan and LLM cost estimates, and exit."),
+    pilot: int = typer.Option(
+        0, "--pilot", min=0, help="With --dry-run: real requests per LLM step to measure answer lengths (cached)."
+    ),
     keep_work: bool = typer.Option(False, "--keep-work", help="Keep shards and task logs after success."),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an output folder babelforge did not make (never the current folder)."
@@ -42,6 +45,8 @@ def run(
     from babelforge.manifest import load_manifest
     from babelforge.pipeline import compile_manifest
 
+    if pilot and not dry_run:
+        raise BabelforgeError("--pilot measures answers for the --dry-run estimate: give it with --dry-run")
     if output and len(manifests) > 1:
         raise BabelforgeError("--output names one folder: give it with one manifest only")
     loaded = [load_manifest(m, output=output, executor=executor.value if executor else None) for m in manifests]
@@ -52,7 +57,7 @@ def run(
         for one in loaded:
             for line in compile_manifest(one).describe():
                 out.print(line, highlight=False)
-            for line in cost_lines(estimate_step_costs(one)):
+            for line in cost_lines(estimate_step_costs(one, pilot=pilot)):
                 out.print(line, highlight=False, markup=False)
         return
     from babelforge.llm.estimate import check_llm_costs

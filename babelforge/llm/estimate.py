@@ -4,9 +4,9 @@ For each LLM step, a sample of the source records goes through the step's own co
 recording client (:mod:`babelforge.llm.recording`): nothing is sent, and the requests are exactly
 those the run would send. Their prompt tokens are counted with the model's tokenizer
 (:mod:`babelforge.llm.tokens`: low-resource languages often take several times more tokens per word
-than English, which a words-times-1.3 rule misses). Completion tokens are either *assumed* as many
-as the text the request carries (right for translation and rewriting), or *measured* on ``pilot``
-real requests (sent and cached, so the run does not pay for them twice). Requests already in the
+than English, which a words-times-1.3 rule misses). How long the answers will be is measured on a
+pilot, or on answers already cached, or assumed (:mod:`babelforge.llm.calibrate`); an assumed
+length comes with the worst case, every answer as long as ``max_tokens``. Requests already in the
 cache cost nothing. The sample is scaled to the records the sources hold.
 
 Records are counted as read from the sources: steps before the LLM step that drop or multiply
@@ -16,7 +16,8 @@ records are not run.
 from __future__ import annotations
 
 import copy
-import random
+import hashlib
+import heapq
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,6 +48,13 @@ class StepCost:
     output: str
     confirm_above: float | None = None
     note: str = ""
+    measured: bool = False
+    worst_usd: float | None = None
+
+    @property
+    def guarded_usd(self) -> float:
+        """What ``confirm_above`` compares: the estimate when answers were measured, else the worst case."""
+        return self.cost_usd if self.measured or self.worst_usd is None else max(self.cost_usd, self.worst_usd)
 
     @property
     def label(self) -> str:
@@ -62,6 +70,17 @@ class StepCost:
             f"({self.cached:,} cached) for {self.records:,} record(s), ~{self.prompt_tokens:,} prompt + "
             f"~{self.completion_tokens:,} completion tokens, ~{usd(self.cost_usd)} USD "
             f"(tokens: {self.tokenizer}{tokens}; output {self.output}; from {self.sampled} sampled record(s))"
+            + self._unmeasured()
+        )
+
+    def _unmeasured(self) -> str:
+        if self.measured:
+            return ""
+        worst = (
+            "" if self.worst_usd is None else f"; at most ~{usd(self.worst_usd)} USD if every answer reaches max_tokens"
+        )
+        return (
+            f"{worst}; answers not measured: --pilot 20 sends 20 requests (cached, reused by the run) to measure them"
         )
 
 
@@ -75,9 +94,10 @@ def estimate_step_costs(manifest: ManifestBase, sample: int = 50, pilot: int = 0
 
     Args:
         manifest: a validated manifest.
-        sample: records drawn (evenly, by a seeded draw) from the sources to run the steps on.
-        pilot: real requests per step sent to measure answer lengths (cached; 0 sends nothing).
-        seed: the sample's draw.
+        sample: records drawn (by a seeded hash of their position) from the sources to price.
+        pilot: real requests per step sent to measure answer lengths (cached; 0 sends nothing, and
+            answers an earlier pilot or run left in the cache are used instead).
+        seed: the draws' seed.
 
     Returns:
         One :class:`StepCost` per step that talks to an LLM, in manifest order.
@@ -89,12 +109,15 @@ def estimate_step_costs(manifest: ManifestBase, sample: int = 50, pilot: int = 0
     if not steps:
         return []
     try:
-        records, docs = _sample(manifest, sample, seed)
+        records, (docs, pilot_docs) = _sample(manifest, (sample, max(pilot, PILOT_LOOKUP)), seed)
     except Exception as error:  # noqa: BLE001 - a source that cannot be read here leaves no estimate, said so
-        records, docs = 0, []
         unread = f"the sources could not be read ({type(error).__name__}: {error})"
-        return [_estimate(i, settings, ctx, docs, records, pilot, unread) for i, settings in steps]
-    return [_estimate(i, settings, ctx, docs, records, pilot) for i, settings in steps]
+        return [_estimate(i, settings, ctx, ([], []), 0, pilot, unread) for i, settings in steps]
+    return [_estimate(i, settings, ctx, (docs, pilot_docs), records, pilot) for i, settings in steps]
+
+
+#: Records of the pilot draw looked up in the cache when no pilot is sent.
+PILOT_LOOKUP = 50
 
 
 def cost_lines(costs: list[StepCost]) -> list[str]:
@@ -116,10 +139,10 @@ def confirm_costs(costs: list[StepCost], interactive: bool | None = None, ask=in
     Raises:
         BabelforgeError: the person said no, or nobody can be asked (one clear line).
     """
-    over = [c for c in costs if c.confirm_above is not None and c.cost_usd > c.confirm_above]
+    over = [c for c in costs if c.confirm_above is not None and c.guarded_usd > c.confirm_above]
     if not over:
         return
-    what = "; ".join(f"{c.label} ~{usd(c.cost_usd)} USD > confirm_above {usd(c.confirm_above)}" for c in over)
+    what = "; ".join(f"{c.label} {_guarded(c)} > confirm_above {usd(c.confirm_above)}" for c in over)
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not interactive:
@@ -143,9 +166,18 @@ def check_llm_costs(manifest: ManifestBase, interactive: bool | None = None, ask
     """
     if not any(_is_llm(s) and s.llm.confirm_above is not None for s in manifest.step_settings):
         return []
-    costs = estimate_step_costs(manifest)
+    costs = estimate_step_costs(manifest)  # no pilot: answers measured only where cached, else the worst case
     confirm_costs(costs, interactive, ask)
     return costs
+
+
+def _guarded(cost: StepCost) -> str:
+    if cost.guarded_usd == cost.cost_usd:
+        return f"~{usd(cost.cost_usd)} USD"
+    return (
+        f"up to ~{usd(cost.guarded_usd)} USD with answers unmeasured (babelforge llm estimate MANIFEST --pilot 20 "
+        "measures them)"
+    )
 
 
 def _is_llm(settings) -> bool:
@@ -157,28 +189,46 @@ def _is_llm(settings) -> bool:
     )
 
 
-def _sample(manifest: ManifestBase, size: int, seed: int):
-    """``(records in all, a seeded sample of them)``: every source read once, a reservoir kept."""
-    draw = random.Random(seed)
-    kept, seen = [], 0
+def _sample(manifest: ManifestBase, sizes: tuple[int, ...], seed: int):
+    """``(records in all, one sample per size)``: every source read once.
+
+    Sample ``i`` holds the ``sizes[i]`` records of smallest hash under seed ``seed + i``: the draws are
+    independent of each other, and a smaller draw under one seed is part of every larger one (so a
+    pilot of 20 answers is found again by a later estimate that looks at 20 or more).
+    """
+    heaps: list[list] = [[] for _ in sizes]
+    seen = 0
     tasks = getattr(manifest.executor, manifest.executor.use).tasks
     for index, source in enumerate(manifest.sources):
         read = 0
         for doc in source.reader(index).run(None, 0, 1):
+            for offset, (heap, size) in enumerate(zip(heaps, sizes, strict=True)):
+                _keep(heap, size, _priority(seed + offset, index, read), seen, doc)
             read += 1
             seen += 1
-            if len(kept) < size:
-                kept.append(doc)
-            elif (slot := draw.randrange(seen)) < size:
-                kept[slot] = doc
         if source.limit > 0 and read >= source.limit:
             seen += read * (tasks - 1)  # the limit holds per task
-    return seen, kept
+    return seen, [[doc for *_, doc in sorted(heap, reverse=True)] for heap in heaps]
 
 
-def _estimate(index: int, settings, ctx, docs, records: int, pilot: int, unread: str = "") -> StepCost:
+def _priority(seed: int, source: int, position: int) -> int:
+    digest = hashlib.blake2b(f"{seed}:{source}:{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _keep(heap: list, size: int, priority: int, order: int, doc) -> None:
+    """Keep the ``size`` smallest priorities (a max-heap of negated ones); ``order`` breaks ties."""
+    if size <= 0:
+        return
+    if len(heap) < size:
+        heapq.heappush(heap, (-priority, -order, doc))
+    elif -priority > heap[0][0]:
+        heapq.heapreplace(heap, (-priority, -order, doc))
+
+
+def _estimate(index: int, settings, ctx, draws: tuple[list, list], records: int, pilot: int, unread: str = ""):
+    from babelforge.llm.calibrate import answer_length
     from babelforge.llm.options import parse_spec
-    from babelforge.llm.recording import recording
     from babelforge.llm.tokens import token_counter
 
     options = settings.llm
@@ -189,20 +239,31 @@ def _estimate(index: int, settings, ctx, docs, records: int, pilot: int, unread:
                 tokenizer=counter.name, exact_tokens=counter.exact, confirm_above=options.confirm_above)  # fmt: skip
     if unread:
         return _empty(base, unread)
+    docs, pilot_docs = draws
     try:
-        with recording() as recorder:
-            built = settings.build(ctx)
-            for step in built if isinstance(built, list) else [built]:
-                if hasattr(step, "rejects_folder"):
-                    step.rejects_folder = None
-                for _ in step.run(iter(copy.deepcopy(docs)), 0, 1):
-                    pass
+        asked = _requests(settings, ctx, docs)
+        piloted = [r.request for r in _requests(settings, ctx, pilot_docs)]
     except Exception as error:  # noqa: BLE001 - an estimate must not stop a dry run; it says why it has none
         return _empty(base, f"the step failed on the sample ({type(error).__name__}: {error})")
-    asked = [r for r in recorder.requests if r.spec == settings.model]
     if not docs or not asked:
         return _empty(base, "no records to sample" if not docs else "the sample made no LLM request")
-    return _price(base, client, counter, asked, len(docs), records, pilot, options)
+    cached = [client.cache is not None and client.cache.get(client.key(r.request)) is not None for r in asked]
+    length = answer_length(client, counter, piloted, pilot)  # after the cache was read: the pilot is part of the run
+    return _price(base, client, counter, asked, cached, len(docs), length, options)
+
+
+def _requests(settings, ctx, docs: list) -> list:
+    """The requests the step sends for ``docs``, recorded (nothing is sent)."""
+    from babelforge.llm.recording import recording
+
+    with recording() as recorder:
+        built = settings.build(ctx)
+        for step in built if isinstance(built, list) else [built]:
+            if hasattr(step, "rejects_folder"):
+                step.rejects_folder = None
+            for _ in step.run(iter(copy.deepcopy(docs)), 0, 1):
+                pass
+    return [r for r in recorder.requests if r.spec == settings.model]
 
 
 def _empty(base: dict, note: str) -> StepCost:
@@ -210,71 +271,27 @@ def _empty(base: dict, note: str) -> StepCost:
                     output="-", note=note)  # fmt: skip
 
 
-def _price(base, client, counter, asked, sampled: int, records: int, pilot: int, options) -> StepCost:
-    from babelforge.llm.client import Request
+def _price(base, client, counter, asked, cached: list[bool], sampled: int, length, options) -> StepCost:
+    from babelforge.llm.calibrate import last_user
 
-    keys = [client.key(r.request) for r in asked]
-    cached = [client.cache is not None and client.cache.get(k) is not None for k in keys]
-    prompt_scale, ratio, output = _calibrate(client, counter, [r.request for r in asked], pilot)
     prompt = completion = 0
-    cost = 0.0
+    cost, worst = 0.0, 0.0
+    bounded = True
     discount = options.batch_discount if options.batch else 1.0
     for recorded, hit in zip(asked, cached, strict=True):
         if hit:
             continue
-        request: Request = recorded.request
-        p = round(prompt_scale * counter.count_messages(request.messages))
-        c = round(ratio * counter.count(_last_user(request.messages)))
-        if recorded.params.get("max_tokens"):
-            c = min(c, int(recorded.params["max_tokens"]))
+        p = round(length.prompt_scale * counter.count_messages(recorded.request.messages))
+        c = round(length.completion(counter.count(last_user(recorded.request.messages))))
+        limit = client.sent_params(recorded.request).get("max_tokens")
+        c = min(c, int(limit)) if limit else c
+        bounded = bounded and bool(limit)
         prompt, completion = prompt + p, completion + c
         cost += client.ledger.price(client.model, p, c, discount)
-    scale = records / sampled
+        worst += client.ledger.price(client.model, p, int(limit or 0), discount)
+    scale = base["records"] / sampled
     return StepCost(
         **base, sampled=sampled, requests=round(len(asked) * scale), cached=round(sum(cached) * scale),
         prompt_tokens=round(prompt * scale), completion_tokens=round(completion * scale), cost_usd=cost * scale,
-        output=output,
+        output=length.how, measured=length.measured, worst_usd=worst * scale if bounded else None,
     )  # fmt: skip
-
-
-def _calibrate(client, counter, requests: list, pilot: int) -> tuple[float, float, str]:
-    """``(prompt scale, completion tokens per token of the text sent, how it was found)``.
-
-    Without a pilot: the counter's prompt count as is, answers as long as the text sent. With one:
-    both measured against the endpoint's own usage on ``pilot`` real requests (cached answers and
-    answers without usage are counted with the tokenizer instead).
-    """
-    if pilot <= 0:
-        return 1.0, 1.0, "assumed as long as the text sent"
-    tried = requests[:pilot]
-    before = client.ledger.to_dict()
-    try:
-        answers = client.complete_many(tried)
-    except BabelforgeError as error:  # a budget too small even for the pilot
-        return 1.0, 1.0, f"assumed as long as the text sent (no pilot: {error})"
-    after = client.ledger.to_dict()
-    fresh = [(r, a) for r, a in zip(tried, answers, strict=True) if _ok(a) and not a.cached]
-    billed = after["requests"] - before["requests"]
-    if fresh and billed == len(fresh) and after["estimated_requests"] == before["estimated_requests"]:
-        prompt_scale = (after["prompt_tokens"] - before["prompt_tokens"]) / max(
-            1, sum(counter.count_messages(r.messages) for r, _ in fresh)
-        )
-        got = after["completion_tokens"] - before["completion_tokens"]
-    else:
-        fresh = [(r, a) for r, a in zip(tried, answers, strict=True) if _ok(a)]
-        prompt_scale, got = 1.0, sum(counter.count(a.text) for _, a in fresh)
-    sent = sum(counter.count(_last_user(r.messages)) for r, _ in fresh)
-    if not sent:
-        return 1.0, 1.0, f"assumed as long as the text sent (the {len(tried)} pilot request(s) got no answer)"
-    return prompt_scale, got / sent, f"measured on {len(tried)} pilot request(s): {got / sent:.2f} per token sent"
-
-
-def _ok(answer) -> bool:
-    from babelforge.llm.client import Completion
-
-    return isinstance(answer, Completion)
-
-
-def _last_user(messages: list[dict]) -> str:
-    users = [m.get("content") or "" for m in messages if m.get("role") == "user"]
-    return str(users[-1]) if users else ""
