@@ -104,3 +104,12 @@ def test_brief_keeps_the_first_line_whole_or_cuts_between_words():
     assert brief("hello wonderful world", 12) == "hello…"
     assert brief("hello wonderful world", 15) == "hello wonderful…"
     assert brief("abcdefghij", 4) == "abcd…"
+
+
+def test_a_pilot_without_dry_run_is_refused_in_one_line(translate_manifest, tmp_path):
+    result = babelforge("run", translate_manifest(MISSING), "--pilot", "5")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "error: --pilot measures answers for the --dry-run estimate: give it with --dry-run"
+    ]
+    assert not (tmp_path / "out").exists()
