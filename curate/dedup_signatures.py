@@ -1,0 +1,174 @@
+"""The ``dedup`` step's first stage: each record's MinHash bands and exact-text hash, written per task.
+
+What is compared is what the ``gate`` step compares (:func:`babelforge.augment.gate.dedup_text`: case
+and spacing folded; a chat record's user and assistant turns). For MinHash, datatrove's
+``simplify_text`` then turns punctuation into spaces and digits into ``0``; letters of the Latin, Greek
+and Cyrillic scripts lose their accents (so ``Ọjọ́`` and ``Ojo`` shingle alike), while the combining
+marks of other scripts stay (a Devanagari vowel sign is part of its syllable: datatrove's default
+would strip it and merge distinct Hindi words); and :func:`babelforge.words.words` cuts the words,
+one grapheme cluster per word in scripts written without spaces (Han, Thai, ...), so their shingles
+are character n-grams. A text with fewer words than ``n_grams`` is one shingle of all its words
+(datatrove gives it none, so it could never be a near duplicate).
+
+The signatures are datatrove's (:class:`MinhashDedupSignature`, given this tokenizer and sha1
+shingle hashes), written in datatrove's files so that its bucket stage reads them. Each record leaves
+this stage carrying ``dedup_node`` (``[task, index]``) in its metadata: the filter finds the record's
+decision by it, whatever task reads the record then (passes may hand a task's records to another).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import unicodedata
+from array import array
+
+import numpy as np
+import regex
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
+from datatrove.utils.text import TextNormConfig, ngrams, simplify_text
+from datatrove.utils.word_tokenizers import WordTokenizer
+
+from babelforge.augment.gate import dedup_text
+from babelforge.curate.dedup_files import KEY_DTYPE, DedupFiles
+from babelforge.words import words
+
+#: Metadata key the signature stage writes and the filter removes: ``[task, index]`` of the record.
+NODE = "dedup_node"
+#: datatrove's text simplification without its accent stripping (done per script by :func:`shingle_words`).
+NORM = TextNormConfig(norm_unicode_diacritics=False)
+_ACCENTED = regex.compile(r"([\p{Latin}\p{Greek}\p{Cyrillic}])\p{Mn}+")
+_HALF = (1 << 60) - 1  # bucket hashes stay below datatrove's 2**61 - 1 ceiling
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without the combining marks on Latin, Greek and Cyrillic letters; other scripts' marks stay."""
+    return text if text.isascii() else _ACCENTED.sub(r"\1", unicodedata.normalize("NFD", text))
+
+
+class ShingleTokenizer(WordTokenizer):
+    """:func:`babelforge.words.words` after :func:`fold_accents`, as the word tokenizer datatrove's MinHash takes."""
+
+    def __init__(self):
+        super().__init__("babelforge")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return words(fold_accents(text))
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [text]
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return [(0, len(text))]
+
+
+class ShingleSignatures(MinhashDedupSignature):
+    """datatrove's MinHash signatures over babelforge's words; a short text is one shingle of all its words."""
+
+    def __init__(self, files: DedupFiles):
+        super().__init__(files.path("sigs"), files.minhash_config(), language=ShingleTokenizer())
+
+    def get_shingles(self, text: str) -> np.ndarray:
+        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, self.config.norm_config))
+        n = self.config.n_grams
+        grams = ngrams(tokens, n) if len(tokens) >= n else [tokens] if tokens else []
+        return np.fromiter((self._hash_func(" ".join(g)) for g in grams), dtype=np.uint64).reshape((-1, 1))
+
+
+def exact_hash(compared: str) -> tuple[int, int]:
+    """Two 60-bit halves of the 128-bit blake2b of the compared text."""
+    digest = hashlib.blake2b(compared.encode(), digest_size=16).digest()
+    return int.from_bytes(digest[:8], "little") & _HALF, int.from_bytes(digest[8:], "little") & _HALF
+
+
+def record_key(doc: Document, exact: tuple[int, int]) -> int:
+    """The record's stable key: which record of a cluster stays does not depend on tasks or order."""
+    blob = f"{doc.id}\0{exact[0]}:{exact[1]}".encode()
+    return int.from_bytes(hashlib.blake2b(blob, digest_size=8).digest(), "little")
+
+
+class DedupSignatures(PipelineStep):
+    """Write each record's bucket lines and key; records pass on unchanged but for ``dedup_node``."""
+
+    type = "🫂 - DEDUP"
+    name = "dedup-signatures"
+    writes = (NODE,)
+
+    def __init__(self, files: DedupFiles):
+        super().__init__()
+        self.files = files
+        self.minhash = ShingleSignatures(files) if files.minhash_buckets else None
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        keys = array("Q")
+        with BucketFiles(self.files, rank) as buckets:
+            for index, doc in enumerate(data or ()):
+                self.stat_update("in")
+                with self.track_time():
+                    keys.extend(self._sign(doc, index, buckets))
+                doc.metadata[NODE] = [rank, index]
+                yield doc
+        with self.track_time():
+            buckets.sort()
+            _save_keys(self.files.path("sigs", "keys", f"{rank:05d}.npy"), keys)
+
+    def _sign(self, doc: Document, index: int, buckets: BucketFiles) -> tuple[int, int]:
+        compared = dedup_text(doc)
+        if not compared:
+            self.stat_update("unchecked")  # nothing to compare: never anyone's duplicate
+            return 0, 0
+        exact = exact_hash(compared)
+        if self.files.exact:
+            buckets.write(self.files.exact_bucket, (*exact, *[0] * (self.files.hashes_per_bucket - 2)), index)
+        if self.minhash is not None:
+            shingles = self.minhash.get_shingles(compared)
+            if shingles.size:
+                for bucket, band in enumerate(self.minhash.get_signature(shingles)):
+                    buckets.write(bucket, band, index)
+        return record_key(doc, exact), exact[0]
+
+
+class BucketFiles:
+    """One task's bucket files, written line by line, then each sorted (datatrove's bucket stage merges them)."""
+
+    def __init__(self, files: DedupFiles, rank: int):
+        self.width = files.hashes_per_bucket
+        self.paths = [files.path("sigs", f"bucket_{b:03d}", f"{rank:05d}.minhash.sig") for b in range(files.buckets)]
+        self._line = struct.Struct(f"<{self.width}QI")
+        self._files = []
+
+    def __enter__(self) -> BucketFiles:
+        for path in self.paths:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._files.append(open(path, "wb"))
+        return self
+
+    def write(self, bucket: int, band, index: int) -> None:
+        self._files[bucket].write(self._line.pack(*band[: self.width], index))
+
+    def __exit__(self, *exc) -> None:
+        for f in self._files:
+            f.close()
+
+    def sort(self) -> None:
+        """Sort every file by its hashes (then index), as datatrove's merge requires; replaced atomically."""
+        dtype = np.dtype([(f"h{i}", "<u8") for i in range(self.width)] + [("doc", "<u4")])
+        for path in self.paths:
+            lines = np.fromfile(path, dtype=dtype)
+            lines.sort(order=dtype.names)
+            partial = f"{path}.partial"
+            lines.tofile(partial)
+            os.replace(partial, path)
+
+
+def _save_keys(path: str, flat: array) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    keys = np.frombuffer(flat, dtype=np.uint64).reshape(-1, 2) if flat else np.zeros((0, 2), np.uint64)
+    table = np.empty(len(keys), dtype=KEY_DTYPE)
+    table["key"], table["exact"] = keys[:, 0], keys[:, 1]
+    partial = f"{path}.partial.npy"
+    np.save(partial, table)
+    os.replace(partial, path)
