@@ -1,10 +1,12 @@
 """Drills: the LLM client against a misbehaving endpoint, over real HTTP on loopback.
 
 Targets: no exception escapes; under an always-500 endpoint at most ``max_retries + 1`` requests per
-record (far fewer once the breaker opens); the budget is never overrun at concurrency 8; no answer
-is served across endpoints.
+record (far fewer once the breaker opens, for every client of the process); the budget is never
+overrun at concurrency 8; no answer is served across endpoints.
 """
 
+import itertools
+import threading
 import time
 
 import pytest
@@ -24,8 +26,8 @@ def ask(text: str) -> Request:
 def client(llm_server, tmp_path):
     def make(base_url=None, **kwargs):
         settings = {"cache": tmp_path / "llm.sqlite", "backoff": 0.01, "backoff_max": 0.05, "max_retries": 3,
-                    "breaker_cooldown": 0.05, **kwargs}  # fmt: skip
-        return LLMClient("fake-model", base_url=base_url or llm_server.base_url, api_key="t", **settings)
+                    "breaker_cooldown": 0.05, "api_key": "t", **kwargs}  # fmt: skip
+        return LLMClient("fake-model", base_url=base_url or llm_server.base_url, **settings)
 
     return make
 
@@ -111,6 +113,63 @@ def test_after_an_outage_one_probe_closes_the_breaker(client, llm_server):
     assert not made.breaker.is_open
     assert made.breaker.trips == 1
     assert len(chat_requests(llm_server)) == 5 + 4
+
+
+def in_threads(*jobs):
+    """Run each job in a thread of its own (each client then runs its own event loop), all at once."""
+    results, start = [None] * len(jobs), threading.Barrier(len(jobs))
+
+    def run(i, job):
+        start.wait()
+        results[i] = job()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_a_breaker_opened_by_one_client_pauses_a_client_in_another_thread(client, llm_server):
+    llm_server.mode = "500"
+    settings = {"max_retries": 3, "max_concurrency": 4, "breaker_threshold": 5, "breaker_cooldown": 10.0}
+    first = client(api_key="first", **settings)
+    first.complete_many([ask(f"a{i}") for i in range(10)])
+    assert first.breaker.is_open
+    sent = len(chat_requests(llm_server))
+    started = time.monotonic()
+    second = client(api_key="second", **settings)  # another step, say: its own client, in its own thread
+    (results,) = in_threads(lambda: second.complete_many([ask(f"b{i}") for i in range(10)]))
+    assert len(chat_requests(llm_server)) == sent  # the endpoint is paused for the second client too
+    assert all(isinstance(r, Failure) and r.reason == "server_error" for r in results)
+    assert all("circuit breaker open" in r.detail for r in results)
+    assert time.monotonic() - started < 2  # each record spent its tries waiting at most backoff_max
+
+
+def test_two_threads_against_a_500_storm_share_one_breaker_and_probe_one_at_a_time(client, llm_server):
+    llm_server.mode = "500"
+    cooldown, records = 0.3, 25
+    settings = {"max_retries": 3, "max_concurrency": 8, "breaker_threshold": 5, "breaker_cooldown": cooldown,
+                "backoff_max": 0.5}  # fmt: skip
+    made = [client(api_key=name, **settings) for name in ("left", "right")]
+    started = time.monotonic()
+    results = in_threads(*[lambda c=c, n=n: c.complete_many([ask(f"{n}{i}") for i in range(records)])
+                           for c, n in zip(made, "lr", strict=True)])  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert all(isinstance(r, Failure) and r.reason == "server_error" for batch in results for r in batch)
+    times = sorted(r["at"] for r in llm_server.requests)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    burst = next((i + 1 for i, gap in enumerate(gaps) if gap > cooldown / 2), len(times))
+    assert burst <= 5 + 8  # the threshold, plus what was in flight (one limit for both clients)
+    probes = gaps[burst:]  # after the burst, nobody sends but the probe, once per cooldown (or more)
+    assert probes
+    assert all(gap >= 0.9 * cooldown for gap in probes), [round(gap, 3) for gap in gaps]
+    per_record = len(times) / (2 * records)
+    assert per_record <= 0.5  # far fewer than max_retries + 1
+    assert elapsed < 5
+    print(f"two clients, 500 storm: {len(times)} requests for {2 * records} records "
+          f"({per_record:.2f} per record, {len(probes) + 1} probes) in {elapsed:.2f}s")  # fmt: skip
 
 
 def test_a_slow_endpoint_times_out_and_lowers_concurrency(client, llm_server):

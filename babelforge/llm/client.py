@@ -3,15 +3,16 @@
 It never raises on what an endpoint sends: every answer is read by :mod:`babelforge.llm.answers`, and
 what is not a chat completion is a ``malformed_response``, retried like a 5xx. Requests run
 concurrently under an adaptive limit (halved on a 429, a 5xx or a timeout, grown back after a run of
-successes), each bounded as a whole by ``timeout`` and ``max_response_bytes``
-(:mod:`babelforge.llm.exchange`), are retried with exponential backoff and jitter (honouring
-``Retry-After`` up to ``backoff_max``), pass a per-endpoint circuit breaker (:mod:`babelforge.llm.backoff`),
-reserve their worst-case cost in the ledger before they are sent (:mod:`babelforge.llm.ledger`), are
-charged what the endpoint reports where that is plausible (:mod:`babelforge.llm.usage`), and are
-answered from the per-endpoint request cache when asked before. With a JSON schema, an answer that
-does not parse or validate is re-asked a bounded number of times. A request that still fails is a
-:class:`Failure` with a reason, counted in the ledger: never an empty string. ``time_limit`` bounds a
-whole :meth:`LLMClient.complete_many`: nothing is sent, waited for or read past it.
+successes) and pass a circuit breaker, both shared per endpoint by every client of the process
+(:mod:`babelforge.llm.backoff`). Each is bounded as a whole by ``timeout`` and ``max_response_bytes``
+(:mod:`babelforge.llm.exchange`), retried with exponential backoff and jitter (honouring
+``Retry-After`` up to ``backoff_max``), reserves its worst-case cost in the ledger before it is sent
+(:mod:`babelforge.llm.ledger`), is charged what the endpoint reports where that is plausible
+(:mod:`babelforge.llm.usage`), and is answered from the per-endpoint request cache when asked before.
+With a JSON schema, an answer that does not parse or validate is re-asked a bounded number of times.
+A request that still fails is a :class:`Failure` with a reason, counted in the ledger: never an empty
+string. ``time_limit`` bounds a whole :meth:`LLMClient.complete_many`: nothing is sent, waited for or
+read past it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from babelforge.errors import MissingDependencyError
 from babelforge.llm.answers import JSONError, is_unicode, parse_json
-from babelforge.llm.backoff import AdaptiveLimit, CircuitBreaker, retry_delay
+from babelforge.llm.backoff import PROBE, AdaptiveLimit, CircuitBreaker, endpoint_health, retry_delay
 from babelforge.llm.cache import RequestCache, normalise_url, request_key
 from babelforge.llm.exchange import MAX_RESPONSE_BYTES, Outcome, TooLarge, classify, fetch
 from babelforge.llm.ledger import BudgetExceededError, Ledger
@@ -73,7 +74,8 @@ class LLMClient:
         max_tokens: completion tokens per request (sent); with a budget and none given, 1024.
         tokenizer: counts tokens where the endpoint gives no usage (see :mod:`babelforge.llm.tokens`).
         breaker_threshold, breaker_cooldown: consecutive failures that open the circuit breaker, and
-            the seconds it stays open before a probe.
+            the seconds it stays open before a probe. The breaker (and the concurrency limit) belongs to
+            the endpoint: every client of the process with the same normalised ``base_url`` shares it.
         time_limit: seconds one :meth:`complete_many` may take; nothing is sent, waited for or read past it.
         max_response_bytes: the largest answer read; a larger one is a failure under ``too_large``.
         batch: send uncached requests through the endpoint's Batch API (:mod:`babelforge.llm.batch`).
@@ -105,8 +107,10 @@ class LLMClient:
         self.max_tokens, self.tokenizer, self.time_limit = max_tokens, tokenizer, time_limit
         self.batch, self.batch_poll, self.batch_discount = batch, batch_poll, batch_discount
         self.max_response_bytes, self.batch_max_wait = max_response_bytes, batch_max_wait
-        self.limit = AdaptiveLimit(max_concurrency)
-        self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, max(backoff_max, breaker_cooldown))
+        health = endpoint_health(self.base_url, max_concurrency)  # shared by every client of this endpoint
+        self.limit = AdaptiveLimit(max_concurrency, health.limit)
+        cooldown_max = max(backoff_max, breaker_cooldown)
+        self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, cooldown_max, health.breaker)
         self._deadline: float | None = None
         self.pending_batch: tuple[str, set[str]] | None = None
 
@@ -194,16 +198,7 @@ class LLMClient:
         reason, detail = "", ""
         worst = self.worst_case(messages, params)
         for attempt in range(self.max_retries + 1):
-            outcome = None
-            async with self.limit:
-                if self.breaker.admit():  # asked with a slot held: what is in flight has been counted
-                    token = await self._reserve_or_step_aside(worst[2])
-                    if token is None:  # the time limit passed while the budget was full
-                        self.breaker.neutral()
-                        reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached before it was sent"
-                        break
-                    outcome = self.judge(await self._post(http, messages, params), messages, worst)
-                    self._settle(token, outcome, messages, worst)
+            outcome, probe = await self._attempt(http, messages, params, worst)
             if outcome is None:
                 reason = self.breaker.last_reason
                 detail = f"circuit breaker open after {self.breaker.failures} consecutive failures; not sent"
@@ -213,16 +208,35 @@ class LLMClient:
                 return outcome.answer.text
             else:
                 reason, detail = outcome.reason, outcome.detail
-                if reason == "rejected":
-                    self.breaker.neutral()
+                if reason in ("rejected", "time_limit"):
+                    self.breaker.neutral(probe)
                     break
-                self._note_failure(reason)
+                self._note_failure(reason, probe)
             retry_after = outcome.retry_after if outcome is not None else None
             if attempt < self.max_retries and not await self._pause(attempt, retry_after):
                 reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached after {detail}"
                 break
         self.ledger.fail(reason)
         return Failure(reason, detail)
+
+    async def _attempt(self, http, messages: list[dict], params: dict, worst) -> tuple[Outcome | None, bool]:
+        """One try and whether it was the breaker's probe; ``None``: the breaker is open, nothing was sent."""
+        async with self.limit:
+            admitted = self.breaker.admit()  # asked with a slot held: what is in flight has been counted
+            if not admitted:
+                return None, False
+            probe = admitted == PROBE
+            try:
+                token = await self._reserve(worst[2])
+                if token is None:  # the time limit passed while the budget was full
+                    detail = f"time_limit of {self.time_limit}s reached before it was sent"
+                    return Outcome(reason="time_limit", detail=detail), probe
+                outcome = self.judge(await self._post(http, messages, params), messages, worst)
+                self._settle(token, outcome, messages, worst)
+            except BaseException:  # the budget is spent, or the run is interrupted: another may probe
+                self.breaker.neutral(probe)
+                raise
+            return outcome, probe
 
     def judge(self, outcome: Outcome, messages: list[dict], worst: tuple[int, int, float]) -> Outcome:
         """``outcome`` with its usage checked: dropped where implausible (then counted), malformed where absurd."""
@@ -238,11 +252,11 @@ class LLMClient:
             return replace(outcome, answer=replace(answer, prompt_tokens=None, completion_tokens=None))
         return outcome
 
-    def _note_failure(self, reason: str) -> None:
+    def _note_failure(self, reason: str, probe: bool) -> None:
         if reason in UNWELL:
-            self.breaker.failure(reason)
+            self.breaker.failure(reason, probe)
         else:
-            self.breaker.neutral()
+            self.breaker.neutral(probe)
         if reason in UNWELL or reason == "rate_limited":
             self.limit.throttled()
 
@@ -260,13 +274,6 @@ class LLMClient:
             return False
         await asyncio.sleep(delay)
         return True
-
-    async def _reserve_or_step_aside(self, amount: float) -> int | None:
-        try:
-            return await self._reserve(amount)
-        except BudgetExceededError:
-            self.breaker.neutral()  # were this the breaker's probe, another may go
-            raise
 
     async def _reserve(self, amount: float, label: str | None = None) -> int | None:
         """A ledger token for ``amount``; ``None`` once the time limit has passed (nothing may be sent)."""

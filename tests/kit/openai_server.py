@@ -7,7 +7,7 @@ It answers like the real API, and can be told to misbehave for the next requests
 or on every request from now on (``server.mode = "500"``). Behaviours:
 
 - ``429``: Too Many Requests with ``Retry-After: 0``; ``429-long``: with ``Retry-After: 3600``;
-- ``500``: a server error; ``slow``: waits ``slow_seconds`` first, then answers;
+- ``500``: a server error; ``400``: a refusal (``no such model``); ``slow``: waits ``slow_seconds`` first, then answers;
 - ``garbage``: a well-formed completion whose content is not what was asked for;
 - malformed 200 answers: ``malformed`` (truncated JSON), ``html`` (an HTML page), ``empty-choice``
   (``{"choices": [{}]}``), ``choices-oops`` (``{"choices": "oops"}``), ``null-usage`` (usage counts
@@ -20,7 +20,10 @@ or on every request from now on (``server.mode = "500"``). Behaviours:
   shorter), ``embed-dup-index`` (index 0 twice).
 
 Usage counts tokens with ``count_tokens`` (default: whitespace words) and the answer is cut to the
-request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``.
+request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``
+(``path``, ``body``, and for JSON bodies ``at``, its ``time.monotonic()``, and ``key``, its
+``Authorization`` header). :meth:`reset` and :meth:`start` make the process forget what it learnt of
+this endpoint's health (its shared circuit breaker and concurrency limit).
 The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``, ``GET
 /batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET
 /files/ID/content``, ``POST /batches/ID/cancel``; ``batch_api = False`` answers 404 there instead,
@@ -40,6 +43,7 @@ from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
+from babelforge.llm.backoff import forget_endpoints
 from kit.loopback import LoopbackServer
 
 EMBEDDING_DIM = 8
@@ -91,10 +95,17 @@ class FakeOpenAIServer(LoopbackServer):
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
         super().__init__()
+        # http.server listens with a backlog of 5: a burst of concurrent requests would wait for the
+        # client's SYN retransmit (1 s) and arrive late, as if sent late.
+        self._httpd.socket.listen(128)
 
     @property
     def base_url(self) -> str:
         return f"{self.root}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        forget_endpoints(self.base_url)  # a fresh server: what the process learnt of this address is stale
+        return super().start()
 
     def script(self, *behaviours: str) -> None:
         """Misbehave in this order on the next requests, then answer as ``mode`` says again."""
@@ -117,6 +128,7 @@ class FakeOpenAIServer(LoopbackServer):
             self.drip_seconds = 0.25
             self.huge_bytes = 8 * 2**20
             self.slow_seconds = self._slow_default
+        forget_endpoints(self.base_url)  # each test starts with a closed breaker and the full concurrency
 
     def chat_paths(self) -> list[dict]:
         """The bodies of the chat completion requests received so far."""
@@ -185,7 +197,8 @@ class FakeOpenAIServer(LoopbackServer):
                     return self._upload(raw)
                 body = json.loads(raw or b"{}")
                 with server._lock:
-                    server.requests.append({"path": self.path, "body": body})
+                    server.requests.append({"path": self.path, "body": body, "at": time.monotonic(),
+                                            "key": self.headers.get("Authorization", "")})  # fmt: skip
                 if self.path.endswith("/batches"):
                     return self._create_batch(body)
                 if self.path.endswith("/cancel") and "/batches/" in self.path:
@@ -197,6 +210,8 @@ class FakeOpenAIServer(LoopbackServer):
                                       {"Retry-After": after})  # fmt: skip
                 if behaviour == "500":
                     return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
+                if behaviour == "400":
+                    return self._send(400, {"error": {"message": "no such model", "type": "invalid_request_error"}})
                 if behaviour == "slow":
                     time.sleep(server.slow_seconds)
                 if behaviour in MALFORMED:
@@ -215,7 +230,9 @@ class FakeOpenAIServer(LoopbackServer):
                 return self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
 
             def _drip(self, body: dict):
-                data = json.dumps(server.completion(body, server.reply(body))).encode()
+                embeddings = self.path.endswith("/embeddings")
+                payload = _embeddings(body) if embeddings else server.completion(body, server.reply(body))
+                data = json.dumps(payload).encode()
                 self._head(200, {"Content-Length": str(len(data))})
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     for i in range(len(data)):
