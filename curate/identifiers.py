@@ -10,6 +10,8 @@ model calls the languages (``__label__hau_Latn``, ``__label__ha``, lingua's ``HA
   (``__label__hau_Latn``) or ``lid.176`` (``__label__ha``);
 - ``glotlid``, ``openlid``, ``openlid-v2``, ``nllb-lid``, ``hf:OWNER/REPO/FILE``: fastText models on the Hugging
   Face Hub, fetched through ``huggingface_hub`` (cache first); see :mod:`babelforge.curate.lid_hub`;
+- ``SUPPLEMENT+GENERAL`` (``fasttext:ref.bin+lid176``): a small model trained on the languages a user cares
+  about, backed by a general one for everything else; see :mod:`babelforge.curate.lid_supplement`.
 
 Models load on the first :meth:`~Identifier.predict`, never at construction, so steps that hold an
 identifier pickle to Slurm and Ray.
@@ -59,18 +61,23 @@ def load_identifier(spec: str) -> Identifier:
 
     Args:
         spec: ``lingua``, ``lid176``, ``fasttext:PATH``, ``glotlid``, ``openlid``, ``openlid-v2``,
-            ``nllb-lid`` or ``hf:OWNER/REPO/FILE``.
+            ``nllb-lid``, ``hf:OWNER/REPO/FILE``, or ``SUPPLEMENT+GENERAL``.
 
     Raises:
         BabelforgeError: for an unknown spec or a model file that does not exist.
 
     Example:
-        >>> load_identifier("lingua").predict("Die Kommission hat heute einen Vorschlag vorgelegt.", k=1)
-        [('deu_Latn', 1.0)]
+        >>> [code for code, score in load_identifier("lingua").predict("Die Kommission hat getagt.", k=1)]
+        ['deu_Latn']
     """
     from babelforge.curate import lid_hub
 
     spec = spec.strip()
+    if "+" in spec:
+        from babelforge.curate.lid_supplement import SupplementedIdentifier
+
+        supplement, _, general = spec.partition("+")
+        return SupplementedIdentifier(spec, load_identifier(supplement), load_identifier(general))
     if spec == "lingua":
         return LinguaIdentifier()
     if spec == "lid176":
@@ -82,7 +89,7 @@ def load_identifier(spec: str) -> Identifier:
         return FastTextIdentifier(spec, str(Path(path).expanduser()))
     if lid_hub.is_hub_spec(spec):
         return FastTextIdentifier(spec, None, hub=lid_hub.HubModel.from_spec(spec))
-    valid = [*NAMED, "fasttext:PATH", *lid_hub.HUB_MODELS, "hf:OWNER/REPO/FILE"]
+    valid = [*NAMED, "fasttext:PATH", *lid_hub.HUB_MODELS, "hf:OWNER/REPO/FILE", "SUPPLEMENT+GENERAL"]
     hint = did_you_mean(spec, [*NAMED, *lid_hub.HUB_MODELS])
     near = f"did you mean {hint[0]!r}? " if hint else ""
     raise BabelforgeError(f"unknown language identifier {spec!r}: {near}valid: {', '.join(valid)}")
@@ -108,6 +115,24 @@ def canonical_code(label: str) -> str:
         except BabelforgeError:
             return raw
     return _by_langcodes(raw)
+
+
+def language_code(value: str) -> str:
+    """A language a user names, as a canonical code: what :func:`babelforge.langs.resolve` accepts, and also
+    ``xxx_Scrp`` codes outside babelforge's table that GlotLID or OpenLID know (``pcm_Latn``).
+
+    Raises:
+        UnknownLanguageError: for anything else (with suggestions).
+    """
+    try:
+        return langs.resolve(value).code
+    except BabelforgeError:
+        import langcodes
+
+        code = canonical_code(value)
+        if not _SHAPED.match(code) or not langcodes.tag_is_valid(code.replace("_", "-")):
+            raise
+        return code
 
 
 def _by_langcodes(raw: str) -> str:
