@@ -10,8 +10,9 @@ one grapheme cluster per word in scripts written without spaces (Han, Thai, ...)
 are character n-grams. A text with fewer words than ``n_grams`` is one shingle of all its words
 (datatrove gives it none, so it could never be a near duplicate).
 
-The signatures are datatrove's (:class:`MinhashDedupSignature`, given this tokenizer and sha1
-shingle hashes), written in datatrove's files so that its bucket stage reads them. Each record leaves
+The signatures are datatrove's (:class:`MinhashDedupSignature`'s permutations and bands, given this
+tokenizer; each shingle's hash is made from its words' hashes, see :class:`ShingleSignatures`), written
+in datatrove's files so that its bucket stage reads them. Each record leaves
 this stage carrying ``dedup_node`` (``[task, index]``) in its metadata: the filter finds the record's
 decision by it, whatever task reads the record then (passes may hand a task's records to another).
 """
@@ -23,13 +24,14 @@ import os
 import struct
 import unicodedata
 from array import array
+from functools import lru_cache
 
 import numpy as np
 import regex
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
-from datatrove.utils.text import TextNormConfig, ngrams, simplify_text
+from datatrove.utils.text import TextNormConfig, simplify_text
 from datatrove.utils.word_tokenizers import WordTokenizer
 
 from babelforge.augment.gate import dedup_text
@@ -38,10 +40,11 @@ from babelforge.words import words
 
 #: Metadata key the signature stage writes and the filter removes: ``[task, index]`` of the record.
 NODE = "dedup_node"
-#: datatrove's text simplification without its accent stripping (done per script by :func:`shingle_words`).
+#: datatrove's text simplification without its accent stripping (done per script by :func:`fold_accents`).
 NORM = TextNormConfig(norm_unicode_diacritics=False)
 _ACCENTED = regex.compile(r"([\p{Latin}\p{Greek}\p{Cyrillic}])\p{Mn}+")
 _HALF = (1 << 60) - 1  # bucket hashes stay below datatrove's 2**61 - 1 ceiling
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
 def fold_accents(text: str) -> str:
@@ -49,14 +52,25 @@ def fold_accents(text: str) -> str:
     return text if text.isascii() else _ACCENTED.sub(r"\1", unicodedata.normalize("NFD", text))
 
 
+@lru_cache(maxsize=1 << 18)
+def _folded(word: str) -> str:
+    return fold_accents(word)
+
+
+@lru_cache(maxsize=1 << 18)
+def word_hash(word: str) -> int:
+    """A 64-bit hash of a word as shingles see it (accents folded), computed once per distinct word."""
+    return int.from_bytes(hashlib.blake2b(_folded(word).encode(), digest_size=8).digest(), "little")
+
+
 class ShingleTokenizer(WordTokenizer):
-    """:func:`babelforge.words.words` after :func:`fold_accents`, as the word tokenizer datatrove's MinHash takes."""
+    """:func:`babelforge.words.words`, accents folded, as the word tokenizer datatrove's MinHash takes."""
 
     def __init__(self):
         super().__init__("babelforge")
 
     def word_tokenize(self, text: str) -> list[str]:
-        return words(fold_accents(text))
+        return [_folded(word) for word in words(text)]
 
     def sent_tokenize(self, text: str) -> list[str]:
         return [text]
@@ -66,16 +80,34 @@ class ShingleTokenizer(WordTokenizer):
 
 
 class ShingleSignatures(MinhashDedupSignature):
-    """datatrove's MinHash signatures over babelforge's words; a short text is one shingle of all its words."""
+    """datatrove's MinHash signatures over babelforge's words; a short text is one shingle of all its words.
+
+    A shingle's hash combines its words' hashes (each distinct word hashed once, see :func:`word_hash`)
+    in numpy, instead of hashing each joined n-gram string in Python as datatrove does: the same
+    shingles, a fifth of the time.
+    """
 
     def __init__(self, files: DedupFiles):
         super().__init__(files.path("sigs"), files.minhash_config(), language=ShingleTokenizer())
 
     def get_shingles(self, text: str) -> np.ndarray:
-        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, self.config.norm_config))
-        n = self.config.n_grams
-        grams = ngrams(tokens, n) if len(tokens) >= n else [tokens] if tokens else []
-        return np.fromiter((self._hash_func(" ".join(g)) for g in grams), dtype=np.uint64).reshape((-1, 1))
+        tokens = words(simplify_text(text, self.config.norm_config))
+        hashes = np.fromiter(map(word_hash, tokens), dtype=np.uint64, count=len(tokens))
+        return shingle_hashes(hashes, self.config.n_grams).reshape((-1, 1))
+
+
+def shingle_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
+    """The hash of every ``n`` consecutive words (all of them, when fewer), from the words' hashes."""
+    count = max(len(word_hashes) - n + 1, 1) if len(word_hashes) else 0
+    width = min(n, len(word_hashes))
+    combined = word_hashes[:count].copy()
+    for k in range(1, width):
+        combined = combined * _MULTIPLIER + word_hashes[k : k + count]  # wraps modulo 2**64
+    combined ^= combined >> np.uint64(30)  # splitmix64's finaliser: every input bit reaches every output bit
+    combined *= np.uint64(0xBF58476D1CE4E5B9)
+    combined ^= combined >> np.uint64(27)
+    combined *= np.uint64(0x94D049BB133111EB)
+    return combined ^ (combined >> np.uint64(31))
 
 
 def exact_hash(compared: str) -> tuple[int, int]:
