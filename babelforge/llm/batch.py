@@ -6,7 +6,9 @@ results (``GET /files/ID/content``) into the request cache; the client then answ
 from the cache as usual, and sends online only what the batch did not answer well (an error, a
 malformed answer, one that fails its schema). The batch id is recorded in the cache file under a
 hash of the requests, so a run killed while it waits polls the same batch when rerun instead of
-submitting (and paying for) another; its reservation in the budget waits for that rerun too. With a
+submitting (and paying for) another; its reservation in the budget waits for that rerun too. A batch
+is created once even when the endpoint's answer to the create is lost (:mod:`babelforge.llm.batch_submit`):
+it is found by its input file and adopted. With a
 ``time_limit`` that runs out first, the requests are failures under ``batch_pending`` (rerun to
 collect).
 
@@ -26,9 +28,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from babelforge.llm.answers import Answer, parse_json, read_completion
+from babelforge.llm.batch_api import call
 from babelforge.llm.batch_state import BatchState
+from babelforge.llm.batch_submit import Unfound, submit
 from babelforge.llm.client import check_schema
-from babelforge.llm.exchange import TooLarge, fetch
 from babelforge.llm.usage import judge_usage
 
 if TYPE_CHECKING:
@@ -38,16 +41,6 @@ DONE, GONE = "completed", frozenset({"failed", "expired", "cancelled", "cancelli
 RUNNING = frozenset({"validating", "in_progress", "finalizing"})
 #: Polls in a row that find no such batch, or no status, before the batch is given up.
 BATCH_MISSES = 5
-#: Seconds an upload or a results download may take at least (they can be large); ``timeout`` when longer.
-BULK_TIMEOUT = 900.0
-
-
-@dataclass
-class Call:
-    """A Batch API call's result: ``value``, or why none: ``rejected`` (a 4xx), ``garbage``, ``unwell``."""
-
-    value: dict | bytes | None
-    why: str = ""
 
 
 @dataclass
@@ -68,18 +61,17 @@ async def prefetch(client: LLMClient, http, requests: list[Request]) -> None:
     state = BatchState(client.cache)
     batch_key = hashlib.sha256(json.dumps([client.base_url, client.model, sorted(pending)]).encode()).hexdigest()
     worst = {key: client.worst_case(r.messages, client.sent_params(r)) for key, r in pending.items()}
-    known = state.get(batch_key)
-    token = client.ledger.adopt(batch_key) if known else None
-    if token is None:
-        token = await client._reserve(sum(w[2] for w in worst.values()) * client.batch_discount, batch_key)
-        if token is None:  # the time limit passed first
-            return
-    batch_id = known or await _submit(client, http, pending)
-    if batch_id is None:
-        client.ledger.release(token)
+    token = await _hold(client, state, batch_key, sum(w[2] for w in worst.values()) * client.batch_discount)
+    if token is None:  # the time limit passed first
         return
-    if not known:
-        state.put(batch_key, batch_id, client.base_url)
+    batch_id = state.get(batch_key) or await submit(client, http, state, batch_key, pending)
+    if isinstance(batch_id, Unfound) and batch_id.later:  # a rerun looks for it (the reservation waits too)
+        client.pending_batch = (f"(input file {state.file(batch_key)}, its create unanswered)", set(pending))
+        return
+    if not isinstance(batch_id, str):
+        _not_submitted(client, batch_id, token, list(worst.values()))
+        state.drop(batch_key)
+        return
     batch = await _wait(client, http, state, batch_key, batch_id)
     if batch is None:  # the time limit ran out: these requests wait for a rerun (and so does the reservation)
         client.pending_batch = (batch_id, set(pending))
@@ -91,33 +83,32 @@ async def prefetch(client: LLMClient, http, requests: list[Request]) -> None:
     state.drop(batch_key)
 
 
-async def _submit(client: LLMClient, http, pending: dict[str, Request]) -> str | None:
-    lines = [
-        json.dumps(
-            {
-                "custom_id": key,
-                "method": "POST",
-                "url": "/v1/chat/completions",
-                "body": {"model": client.model, "messages": r.messages, **client.sent_params(r)},
-            },
-            ensure_ascii=False,
-        )
-        for key, r in pending.items()
-    ]
-    data = ("\n".join(lines) + "\n").encode()
-    upload = {"data": {"purpose": "batch"}, "files": {"file": ("batch.jsonl", data)}}
-    uploaded = await _call(client, http, "POST", "files", bulk=True, **upload)
-    if not isinstance(uploaded.value, dict) or not isinstance(uploaded.value.get("id"), str):
-        return None
-    body = {"input_file_id": uploaded.value["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
-    created = (await _call(client, http, "POST", "batches", json=body)).value
-    return created["id"] if isinstance(created, dict) and isinstance(created.get("id"), str) else None
+async def _hold(client: LLMClient, state: BatchState, key: str, amount: float) -> int | None:
+    """The batch's reservation: a killed run's, taken over, or a new one (``None``: past the time limit)."""
+    token = client.ledger.adopt(key) if state.get(key) or state.file(key) else None
+    return token if token is not None else await client._reserve(amount, key)
+
+
+def _not_submitted(client: LLMClient, why: Unfound | None, token: int, worst: list) -> None:
+    """No batch to wait for: free its reservation, or, where one may exist unseen, charge its worst case."""
+    if why is None:
+        client.ledger.release(token)
+        return
+    from loguru import logger
+
+    client.ledger.settle_many(token, client.model, [(p, c, True) for p, c, _ in worst], client.batch_discount)
+    note = (
+        f"a batch at {client.base_url} may exist unseen: {why.why}; charged at its worst case, "
+        f"its {len(worst)} request(s) are sent online"
+    )
+    client.ledger.note(note)
+    logger.warning(note)
 
 
 async def _wait(client: LLMClient, http, state: BatchState, key: str, batch_id: str) -> dict | GiveUp | None:
     """The finished batch, a :class:`GiveUp`, or ``None`` when the time limit comes first."""
     while True:
-        polled = await _call(client, http, "GET", f"batches/{batch_id}")
+        polled = await call(client, http, "GET", f"batches/{batch_id}")
         status = polled.value.get("status") if isinstance(polled.value, dict) else None
         if status == DONE or status in GONE:
             return polled.value
@@ -138,7 +129,7 @@ async def _give_up(client: LLMClient, http, batch_id: str, why: GiveUp, token: i
     from loguru import logger
 
     if why.known:
-        await _call(client, http, "POST", f"batches/{batch_id}/cancel")
+        await call(client, http, "POST", f"batches/{batch_id}/cancel")
         client.ledger.settle_many(token, client.model, [(p, c, True) for p, c, _ in worst], client.batch_discount)
     else:
         client.ledger.release(token)
@@ -155,7 +146,7 @@ async def _results(client: LLMClient, http, batch: dict, requests: int) -> list[
     if not isinstance(file_id, str):
         return []
     limit = client.max_response_bytes * max(1, requests)
-    raw = (await _call(client, http, "GET", f"files/{file_id}/content", raw=True, bulk=True, max_bytes=limit)).value
+    raw = (await call(client, http, "GET", f"files/{file_id}/content", raw=True, bulk=True, max_bytes=limit)).value
     if not isinstance(raw, bytes):
         return None
     found = []
@@ -207,43 +198,3 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
         if not error:
             client.remember(key, answer.text, data)
     return costs
-
-
-async def _call(client: LLMClient, http, method: str, path: str, raw: bool = False, bulk: bool = False,
-                max_bytes: int | None = None, **kwargs) -> Call:  # fmt: skip
-    """One Batch API call, bounded like a request (``bulk``: a file, given longer) and retried twice."""
-    import httpx
-
-    why, limit = "unwell", max_bytes or client.max_response_bytes
-    for attempt in range(3):
-        timeout = client.request_timeout(BULK_TIMEOUT if bulk else 0.0)
-        try:
-            reply = await fetch(http, method, path, timeout, limit, **kwargs)
-        except (asyncio.TimeoutError, httpx.HTTPError):
-            reply, why = None, "unwell"
-        except TooLarge:
-            reply, why = None, "garbage"
-        if reply is not None and reply.status < 300:
-            if raw:
-                return Call(reply.content)
-            found = _object(reply.content)
-            if found is not None:
-                return Call(found)
-            why = "garbage"
-        elif reply is not None and reply.status < 500 and reply.status != 429:
-            return Call(None, "rejected")
-        elif reply is not None:
-            why = "unwell"
-        left, delay = client._left(), 0.5 * 2**attempt
-        if attempt == 2 or (left is not None and left <= delay):
-            break
-        await asyncio.sleep(delay)
-    return Call(None, why)
-
-
-def _object(content: bytes) -> dict | None:
-    try:
-        found = parse_json(content.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None
-    return found if isinstance(found, dict) else None

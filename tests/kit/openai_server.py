@@ -25,10 +25,14 @@ request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``s
 ``Authorization`` header). :meth:`reset` and :meth:`start` make the process forget what it learnt of
 this endpoint's health (its shared circuit breaker and concurrency limit).
 The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``, ``GET
-/batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET
-/files/ID/content``, ``POST /batches/ID/cancel``; ``batch_api = False`` answers 404 there instead,
-``batch_lookup = "404"`` answers 404 to every poll (a batch the endpoint forgot) and ``"garbage"``
-a batch without a status; ``polls`` lists the batch ids polled.
+/batches/ID`` (``in_progress`` for ``batch_polls`` polls, then ``completed``), ``GET /batches``
+(newest first, ``limit`` and ``after``), ``GET /files/ID/content``, ``POST /batches/ID/cancel``;
+``batch_api = False`` answers 404 there instead, ``batch_lookup = "404"`` answers 404 to every poll
+(a batch the endpoint forgot) and ``"garbage"`` a batch without a status; ``polls`` lists the batch
+ids polled; ``batch_listing = False`` answers 404 to ``GET /batches``. ``batch_create`` lists faults
+for the next creates, in order: ``drop`` (the batch is created, then the connection is closed
+without an answer), ``slow`` (created, answered after ``slow_seconds``), ``lost`` (a 500, nothing
+created).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
 
 from babelforge.llm.backoff import forget_endpoints
 from kit.loopback import LoopbackServer
@@ -86,6 +91,8 @@ class FakeOpenAIServer(LoopbackServer):
         self.batch_polls = 1
         self.batch_api = True
         self.batch_lookup = "ok"
+        self.batch_listing = True
+        self.batch_create: list[str] = []
         self.drip_seconds = 0.25
         self.huge_bytes = 8 * 2**20
         self.requests: list[dict] = []
@@ -125,6 +132,8 @@ class FakeOpenAIServer(LoopbackServer):
             self.batch_polls = 1
             self.batch_api = True
             self.batch_lookup = "ok"
+            self.batch_listing = True
+            self.batch_create = []
             self.drip_seconds = 0.25
             self.huge_bytes = 8 * 2**20
             self.slow_seconds = self._slow_default
@@ -168,6 +177,8 @@ class FakeOpenAIServer(LoopbackServer):
                     return self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
                 if "/batches/" in path:
                     return self._get_batch(path.rsplit("/", 1)[1])
+                if urlsplit(path).path.endswith("/batches") and server.batch_listing:
+                    return self._list_batches(parse_qs(urlsplit(path).query))
                 if path.endswith("/content") and "/files/" in path:
                     found = server.files.get(path.split("/files/")[1].split("/")[0])
                     if found is not None:
@@ -282,12 +293,33 @@ class FakeOpenAIServer(LoopbackServer):
                 if body.get("input_file_id") not in server.files:
                     return self._send(400, {"error": {"message": "no such file"}})
                 with server._lock:
+                    fault = server.batch_create.pop(0) if server.batch_create else "ok"
+                    if fault == "lost":
+                        return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
                     batch_id = f"batch-{len(server.batches) + 1}"
                     server.batches[batch_id] = {"id": batch_id, "object": "batch", "status": "in_progress",
                                                 "input_file_id": body["input_file_id"], "output_file_id": None,
-                                                "endpoint": body.get("endpoint"), "polls": 0}  # fmt: skip
+                                                "endpoint": body.get("endpoint"), "metadata": body.get("metadata"),
+                                                "polls": 0}  # fmt: skip
                     payload = {k: v for k, v in server.batches[batch_id].items() if k != "polls"}
+                if fault == "drop":  # created, and the answer is lost
+                    self.close_connection = True
+                    return
+                if fault == "slow":
+                    time.sleep(server.slow_seconds)
                 self._send(200, payload)
+
+            def _list_batches(self, query: dict):
+                limit, after = int(query.get("limit", ["20"])[0]), query.get("after", [None])[0]
+                with server._lock:
+                    newest = [{k: v for k, v in b.items() if k != "polls"} for b in reversed(server.batches.values())]
+                if after is not None:
+                    ids = [b["id"] for b in newest]
+                    newest = newest[ids.index(after) + 1 :] if after in ids else []
+                page = newest[:limit]
+                self._send(200, {"object": "list", "data": page, "has_more": len(newest) > limit,
+                                 "first_id": page[0]["id"] if page else None,
+                                 "last_id": page[-1]["id"] if page else None})  # fmt: skip
 
             def _send(self, code: int, payload: dict, headers: dict | None = None):
                 self._raw(code, json.dumps(payload).encode(), headers)
