@@ -33,8 +33,11 @@ Example::
     steps:
       - dedup: {method: both, n_grams: 5, buckets: 14, hashes_per_bucket: 8, rehydrate: true}
 
+With ``sentences: N`` every span of N sentences seen in more than one record stays in one of them
+only (C4's rule, :mod:`~babelforge.curate.dedup_sentences`), chosen the same way.
+
 Records leave with ``dup_cluster_size`` (and ``rehydration_weight`` with ``rehydrate``); drops are
-counted under ``duplicate`` and ``near_duplicate``.
+counted under ``duplicate``, ``near_duplicate`` and ``duplicate_sentences``.
 """
 
 from __future__ import annotations
@@ -65,6 +68,9 @@ class DedupSettings(StepSettings):
     buckets: int = Field(14, ge=1, le=512, description="MinHash bands: more find more, at more cost")
     hashes_per_bucket: int = Field(8, ge=1, le=64, description="hashes per band: more raise the threshold")
     seed: int = Field(1, description="seed of the MinHash permutations")
+    sentences: int = Field(
+        0, ge=0, le=32, description="also cut repeated spans of this many sentences from later records (C4: 3); 0: off"
+    )
     rehydrate: bool = Field(False, description="note FineWeb-2's upsampling weight on kept records")
 
     def build(self, ctx):
@@ -78,6 +84,6 @@ class DedupSettings(StepSettings):
         files = DedupFiles(
             str(ctx.work_dir / "dedup" / f"{position:02d}"), self.n_grams if minhash else 0,
             self.buckets if minhash else 0, self.hashes_per_bucket if minhash else 2, self.method != "minhash",
-            self.seed,
+            self.seed, self.sentences,
         )  # fmt: skip
         return [DedupSignatures(files), DedupBuckets(files), DedupFilter(files, self.rehydrate)]

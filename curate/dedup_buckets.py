@@ -3,7 +3,8 @@
 datatrove's :class:`MinhashDedupBuckets` runs one task per bucket (its task count must be a multiple
 of the bucket count). Here the pass has the run's task count, so task ``r`` runs datatrove's stage for
 buckets ``r, r + tasks, ...``, each as datatrove's own task ``bucket`` of ``buckets``: the same files
-come out whatever the run's task count. Records pass through unchanged.
+come out whatever the run's task count. With sentence-level dedup, the same task also finds the
+repeated sentence spans of its share of the span hashes. Records pass through unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from babelforge.curate.dedup_files import DedupFiles
+from babelforge.curate.dedup_sentences import find_repeated
 
 
 class DedupBuckets(PipelineStep):
@@ -33,6 +35,9 @@ class DedupBuckets(PipelineStep):
             for bucket in range(rank, self.files.buckets, world_size):
                 finder.run(None, bucket, self.files.buckets)
                 self.stat_update("buckets")
+            repeated = find_repeated(self.files.folder, rank, world_size) if self.files.sentences else 0
         pairs = finder.stats["total_matches"].total
         if pairs:
             self.stat_update("pairs", value=int(pairs))
+        if repeated:
+            self.stat_update("repeated_sentence_spans", value=repeated)

@@ -11,7 +11,9 @@ is a ``duplicate``, any other a ``near_duplicate``.
 
 The filter pass's tasks all need the decisions: the first to take the lock (``decisions/.lock``, a
 ``flock``) computes them; the others wait and read. ``decisions/done.json`` names the bucket files
-(sizes and times) they were computed from: when a rerun rewrote those, they are computed again.
+(sizes and times) they were computed from: when a rerun rewrote those, they are computed again. With
+sentence-level dedup, the spans to cut are chosen here too, among the records kept
+(:func:`~babelforge.curate.dedup_sentences.decide_sentences`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 import numpy as np
 
 from babelforge.curate.dedup_files import DECISION_DTYPE, DUPLICATE, NEAR_DUPLICATE, DedupFiles
+from babelforge.curate.dedup_sentences import decide_sentences
 
 
 def ensure_decisions(files: DedupFiles) -> None:
@@ -61,6 +64,8 @@ def decide(files: DedupFiles) -> None:
     kept_exact = exact[starts][group]
     action = np.where(first, 0, np.where(exact == kept_exact, DUPLICATE, NEAR_DUPLICATE))
     _write_decisions(files.path("decisions"), rank, doc, sizes[group], action)
+    if files.sentences:
+        decide_sentences(files.folder, lambda r, d: _keys_of(files, r, d)[0], lambda r, d: _kept(files, r, d))
 
 
 def _read_clusters(folder: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,6 +90,14 @@ def _keys_of(files: DedupFiles, rank: np.ndarray, doc: np.ndarray) -> tuple[np.n
     return key, exact
 
 
+def _kept(files: DedupFiles, rank: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Whether whole-record dedup keeps each record (read back from the decisions just written)."""
+    decisions, kept = Decisions(files), np.ones(len(rank), bool)
+    for i, (r, d) in enumerate(zip(rank.tolist(), doc.tolist(), strict=True)):
+        kept[i] = decisions.of(r, d)[1] == 0
+    return kept
+
+
 def _write_decisions(folder: str, rank, doc, size, action) -> None:
     for stale in glob.glob(os.path.join(folder, "*.npy")):
         os.remove(stale)
@@ -99,7 +112,8 @@ def _write_decisions(folder: str, rank, doc, size, action) -> None:
 
 
 def _identity(files: DedupFiles) -> dict:
-    found = sorted(glob.glob(files.path("dups", "*.dups")) + glob.glob(files.path("sigs", "keys", "*.npy")))
+    found = sorted(glob.glob(files.path("dups", "*.dups")) + glob.glob(files.path("sigs", "keys", "*.npy"))
+                   + glob.glob(files.path("sent_dups", "*.npy")))  # fmt: skip
     return {os.path.relpath(p, files.folder): [os.stat(p).st_size, os.stat(p).st_mtime_ns] for p in found}
 
 

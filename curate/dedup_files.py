@@ -42,6 +42,8 @@ class DedupFiles:
         hashes_per_bucket: hashes per band (the band's width, also in the exact bucket).
         exact: whether the exact-text bucket is written.
         seed: seed of the MinHash permutations.
+        sentences: sentences per span of sentence-level dedup (0: none; see
+            :mod:`~babelforge.curate.dedup_sentences`).
     """
 
     folder: str
@@ -50,6 +52,7 @@ class DedupFiles:
     hashes_per_bucket: int
     exact: bool
     seed: int = 1
+    sentences: int = 0
 
     @property
     def buckets(self) -> int:

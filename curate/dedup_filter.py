@@ -4,7 +4,9 @@ Each record is looked up by the ``dedup_node`` the signature stage gave it (data
 records by their place in a task's stream, which a pass may not keep). A dropped record is counted
 under ``duplicate`` (its compared text equals the kept record's) or ``near_duplicate``; a kept record
 gets ``dup_cluster_size`` (1 when it has no duplicate) and, in a cluster, a lineage entry with the
-size, which is what reaches the output (records' other metadata does not).
+size, which is what reaches the output (records' other metadata does not). With ``sentences``, the
+repeated sentence spans chosen for it are cut from a kept record's text (see
+:mod:`~babelforge.curate.dedup_sentences`).
 
 With ``rehydrate``, each kept record also gets FineWeb-2's upsampling weight for its cluster size
 (``rehydration_weight``, also in the lineage entry): a trainer repeats the record that many times.
@@ -27,10 +29,12 @@ from __future__ import annotations
 
 import bisect
 
+import regex
 from datatrove.data import Document, DocumentsPipeline
 
 from babelforge.curate.dedup_clusters import Decisions, ensure_decisions
 from babelforge.curate.dedup_files import REASONS, DedupFiles
+from babelforge.curate.dedup_sentences import SentenceCuts
 from babelforge.curate.dedup_signatures import NODE
 from babelforge.steps import Drop, RecordStep
 
@@ -58,11 +62,13 @@ class DedupFilter(RecordStep):
         super().__init__()
         self.files, self.rehydrate = files, rehydrate
         self._decisions: Decisions | None = None
+        self._cuts: SentenceCuts | None = None
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         with self.track_time():
             ensure_decisions(self.files)  # the first task computes them, the others wait and read
         self._decisions = Decisions(self.files)
+        self._cuts = SentenceCuts(self.files.folder, self.files.sentences) if self.files.sentences else None
         yield from super().run(data, rank, world_size)
 
     def process(self, doc: Document) -> Document | Drop:
@@ -73,11 +79,20 @@ class DedupFilter(RecordStep):
         size, action = self._decisions.of(*node)
         if action:
             return Drop(REASONS[action], f"one of {size} in its cluster")
+        details = {"cluster_size": size} if size > 1 else {}
+        if self._cuts is not None and len(starts := self._cuts.starts(*node)):
+            doc.text, removed = self._cuts.cut(doc.text, starts)
+            if not regex.search(r"\w", doc.text):
+                return Drop("duplicate_sentences", f"all {removed} sentences seen in other records")
+            self.stat_update("sentences_removed", value=removed)
+            details["sentences_removed"] = removed
         doc.metadata[CLUSTER_SIZE] = size
-        details = {"cluster_size": size}
         if self.rehydrate:
-            doc.metadata[WEIGHT] = details[WEIGHT] = rehydration_weight(size)
+            doc.metadata[WEIGHT] = rehydration_weight(size)
+            if size > 1:
+                details[WEIGHT] = doc.metadata[WEIGHT]
         if size > 1:
             self.stat_update("clusters")
+        if details:
             self.note(doc, **details)
         return doc

@@ -36,6 +36,7 @@ from datatrove.utils.word_tokenizers import WordTokenizer
 
 from babelforge.augment.gate import dedup_text
 from babelforge.curate.dedup_files import KEY_DTYPE, DedupFiles
+from babelforge.curate.dedup_sentences import SentenceSpans, takes_part
 from babelforge.words import words
 
 #: Metadata key the signature stage writes and the filter removes: ``[task, index]`` of the record.
@@ -136,16 +137,27 @@ class DedupSignatures(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         keys = array("Q")
+        spans = SentenceSpans(self.files.folder, rank, self.files.sentences) if self.files.sentences else None
         with BucketFiles(self.files, rank) as buckets:
             for index, doc in enumerate(data or ()):
                 self.stat_update("in")
                 with self.track_time():
                     keys.extend(self._sign(doc, index, buckets))
+                    if spans is not None:
+                        self._spans(doc, index, spans)
                 doc.metadata[NODE] = [rank, index]
                 yield doc
         with self.track_time():
             buckets.sort()
             _save_keys(self.files.path("sigs", "keys", f"{rank:05d}.npy"), keys)
+            if spans is not None:
+                spans.write(world_size)
+
+    def _spans(self, doc: Document, index: int, spans: SentenceSpans) -> None:
+        if takes_part(doc):
+            spans.add(doc, index)
+        else:
+            self.stat_update("sentences_unchecked")
 
     def _sign(self, doc: Document, index: int, buckets: BucketFiles) -> tuple[int, int]:
         compared = dedup_text(doc)

@@ -202,3 +202,43 @@ def test_devanagari_vowel_signs_keep_words_apart(tmp_path):
     assert summary["drops"] == {"dedup: near_duplicate": 1}
     assert "swapped" in rows
     assert ("hindi" in rows) != ("near" in rows)
+
+
+BOILERPLATE = "Subscribe to our newsletter today. Follow us on every network. Share this story with your friends."
+
+
+def test_a_repeated_sentence_span_stays_in_one_kept_record(tmp_path):
+    """C4's rule across tasks; a record dropped as a whole never counts as the one keeping the span."""
+    a = f"{latin_text(1, 40)} {BOILERPLATE}\n\nThe end."
+    files = [
+        [{"id": "a", "text": a}, {"id": "only-boilerplate", "text": BOILERPLATE}],
+        [{"id": "a-copy", "text": a.upper()}, {"id": "b", "text": f"Intro. {BOILERPLATE} {latin_text(2, 40)}"}],
+        [{"id": "c", "text": f"{latin_text(3, 40)} {BOILERPLATE}"}, {"id": "d", "text": latin_text(4)}],
+    ]
+    runs = [run_dedup(tmp_path, files, tasks, name=f"t{tasks}", sentences=3) for tasks in (1, 3)]
+    (rows, summary), (other_rows, other_summary) = runs
+    assert other_rows == rows
+    assert other_summary["drops"] == summary["drops"]
+    assert summary["drops"]["dedup: duplicate"] == 1
+    (holder,) = [key for key, row in rows.items() if "follow us on every network." in row["text"].casefold()]
+    cut = [key for key, row in rows.items() if lineage(row).get("sentences_removed")]
+    dropped = holder != "only-boilerplate"  # a record of nothing but the span goes when another keeps it
+    assert ("only-boilerplate" not in rows) == dropped
+    assert summary["drops"].get("dedup: duplicate_sentences", 0) == dropped
+    assert len(cut) == 3 - dropped  # of a (or its copy), b, c and only-boilerplate, all but the holder
+    assert all(lineage(rows[key])["sentences_removed"] == 3 for key in cut)
+    if "a" in cut or "a-copy" in cut:  # the paragraph break after the cut span stays
+        assert "\n\nthe end." in (rows.get("a") or rows["a-copy"])["text"].casefold()
+
+
+def test_sentences_split_in_every_script():
+    from babelforge.curate.dedup_sentences import sentences
+
+    folded = [[s[2] for s in sentences(text)] for text in ("李白出生于碎叶城。后来住在长安！", "ሰላም ነው። እንዴት ነህ?",
+                                                            "नमस्ते। आप कैसे हैं?", "One.\nTwo")]  # fmt: skip
+    assert folded == [
+        ["李白出生于碎叶城。", "后来住在长安！"],
+        ["ሰላም ነው።", "እንዴት ነህ?"],
+        ["नमस्ते।", "आप कैसे हैं?"],
+        ["one.", "two"],
+    ]
