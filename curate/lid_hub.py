@@ -88,3 +88,12 @@ class HubModel:
         )
         message = f"language identifier {self.spec!r} ({self.repo}, file {self.filename}): {why}: {fix}"
         return ModelNotFoundError(self.spec, message, why, fix)
+
+
+def model_checks(identifier) -> list[ModelCheck]:
+    """The Hub models an identifier names (a supplemented one: both sides), checked for a run's plan."""
+    parts = [getattr(identifier, "supplement", None), getattr(identifier, "general", None)]
+    if any(parts):
+        return [check for part in parts if part is not None for check in model_checks(part)]
+    hub = getattr(identifier, "hub", None)
+    return [hub.check()] if hub is not None else []

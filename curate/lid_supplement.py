@@ -8,8 +8,9 @@ Bible, Wikipedia, FLORES) and keeps, beside it, each language's common words and
 reference text they cover. The identifier ``fasttext:SUPPLEMENT.bin+GENERAL`` then decides:
 
 1. the supplement names its likeliest language ``L``; the text is *familiar* when the share of its
-   words among ``L``'s common words reaches ``L``'s floor (half the median share measured on held-out
-   reference chunks: German words are not Pidgin words, Xhosa words not Swahili ones);
+   words among ``L``'s common words reaches ``L``'s floor (half the median share measured on reference
+   chunks against the common words of the other reference chunks, in five folds: German words are not
+   Pidgin words, Xhosa words not Swahili ones);
 2. a familiar text gets the supplement's answer, unless the general model names a language the
    supplement was not trained on with a score of at least :data:`GENERAL_CONFIDENT`;
 3. any other text gets the general model's answer, less the supplement's languages other than ``L``
@@ -25,6 +26,8 @@ import json
 import random
 import re
 import statistics
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,8 +39,16 @@ from babelforge.errors import BabelforgeError, MissingDependencyError
 VOCABULARY, FLOOR_SHARE = 2000, 0.5
 #: A general model's score from which its answer outside the supplement's languages wins.
 GENERAL_CONFIDENT = 0.8
+#: Folds over each language's reference chunks when its floor is measured.
+FOLDS = 5
 #: Characters per training example (reference text is cut at sentence ends into chunks of about this).
 CHUNK = 200
+#: Trains in a fresh process: fastText's training ends in NaN in a process that has freed a quantized
+#: model (a .ftz such as lid.176's), as any process that used an identifier may have.
+_FIT = (
+    "import fasttext, json, sys; "
+    "fasttext.train_supervised(sys.argv[1], **json.loads(sys.argv[3])).save_model(sys.argv[2])"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?።۔।。！？])\s+|\n+")
 
 
@@ -95,7 +106,7 @@ class SupplementedIdentifier:
         if not own:
             return []
         best = own[0][0]
-        general = self.general.predict(text, max(k, 2))
+        general = self.general.predict(text, k + len(self.profile))
         words, floor = self.profile.get(best, (frozenset(), 1.0))
         outside = [(code, score) for code, score in general if code not in self.profile]
         confident_outside = bool(outside) and general[0] == outside[0] and outside[0][1] >= GENERAL_CONFIDENT
@@ -132,7 +143,7 @@ def train_supplement(
         BabelforgeError: for fewer than two languages, or a language without text.
     """
     try:
-        import fasttext
+        import fasttext  # noqa: F401 - trained in a child process; fail here with the install line
     except ImportError:
         raise MissingDependencyError("lid-train", ["fasttext-numpy2-wheel"], "curate") from None
     by_code = {language_code(language): texts for language, texts in references.items()}
@@ -140,46 +151,59 @@ def train_supplement(
         raise BabelforgeError(f"lid-train needs reference text of at least two languages, got {sorted(by_code)}")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    examples, held_out = _split(by_code, seed)
+    examples, pieces = _examples(by_code, seed)
     train_file = output.with_name(f".{output.name}.train.txt")
     train_file.write_text("\n".join(examples) + "\n", encoding="utf-8")
+    settings = {"minn": 2, "maxn": 5, "dim": dim, "epoch": epoch, "lr": 0.5, "wordNgrams": 1, "bucket": buckets,
+                "loss": "softmax", "seed": seed, "thread": threads, "verbose": 0}  # fmt: skip
     try:
-        model = fasttext.train_supervised(
-            str(train_file), minn=2, maxn=5, dim=dim, epoch=epoch, lr=0.5, wordNgrams=1, bucket=buckets,
-            loss="softmax", seed=seed, thread=threads, verbose=0,
+        fit = subprocess.run(
+            [sys.executable, "-c", _FIT, str(train_file), str(output), json.dumps(settings)],
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
     finally:
         train_file.unlink(missing_ok=True)
-    model.save_model(str(output))
-    profile_path(output).write_text(json.dumps(_profile(by_code, held_out), ensure_ascii=False), encoding="utf-8")
+    if fit.returncode != 0:
+        last = fit.stderr.strip().splitlines()[-1:] or [f"exit status {fit.returncode}"]
+        raise BabelforgeError(f"lid-train: fastText training failed: {last[0]}")
+    profile_path(output).write_text(json.dumps(_profile(pieces, seed), ensure_ascii=False), encoding="utf-8")
     return output
 
 
-def _split(by_code: dict[str, list[str]], seed: int) -> tuple[list[str], dict[str, list[str]]]:
-    """Training lines (``__label__CODE chunk``), shuffled, and a tenth of each language's chunks held out."""
-    examples, held_out = [], {}
+def _examples(by_code: dict[str, list[str]], seed: int) -> tuple[list[str], dict[str, list[str]]]:
+    """Training lines (``__label__CODE chunk``, shuffled) and each language's chunks."""
+    examples, pieces = [], {}
     for code, texts in by_code.items():
-        pieces = [piece for text in texts for piece in chunks(text)]
-        if len(pieces) < 2:
-            raise BabelforgeError(f"lid-train: reference text of {code} gives {len(pieces)} chunk(s); give more text")
-        random.Random(f"{seed}:{code}").shuffle(pieces)
-        cut = max(1, len(pieces) // 10)
-        held_out[code] = pieces[:cut]
-        examples += [f"__label__{code} {piece}" for piece in pieces[cut:]]
+        pieces[code] = [piece for text in texts for piece in chunks(text)]
+        if len(pieces[code]) < FOLDS:
+            raise BabelforgeError(
+                f"lid-train: reference text of {code} gives {len(pieces[code])} chunk(s) of ~{CHUNK} characters; "
+                f"give at least {FOLDS * CHUNK} characters"
+            )
+        examples += [f"__label__{code} {piece}" for piece in pieces[code]]
     random.Random(seed).shuffle(examples)
-    return examples, held_out
+    return examples, pieces
 
 
-def _profile(by_code: dict[str, list[str]], held_out: dict[str, list[str]]) -> dict:
-    """Each language's common words (from its training chunks) and its floor (from its held-out chunks)."""
+def _profile(pieces: dict[str, list[str]], seed: int) -> dict:
+    """Each language's common words, and its floor: ``FLOOR_SHARE`` times the median familiarity of its
+    chunks, each measured against the common words of the other folds (so never of a text it has seen)."""
     languages = {}
-    for code, texts in by_code.items():
-        unseen = set(held_out[code])
-        counts = Counter(w for text in texts for piece in chunks(text) if piece not in unseen for w in tokens(piece))
-        common = frozenset(word for word, _ in counts.most_common(VOCABULARY))
-        shares = [familiarity(piece, common) for piece in held_out[code]]
-        languages[code] = {"floor": FLOOR_SHARE * statistics.median(shares), "words": sorted(common)}
+    for code, own in pieces.items():
+        order = list(range(len(own)))
+        random.Random(f"{seed}:{code}").shuffle(order)
+        shares = []
+        for fold in range(FOLDS):
+            held = {i for n, i in enumerate(order) if n % FOLDS == fold}
+            common = _common([own[i] for i in order if i not in held])
+            shares += [familiarity(own[i], common) for i in held]
+        languages[code] = {"floor": FLOOR_SHARE * statistics.median(shares), "words": sorted(_common(own))}
     return {"format": 1, "vocabulary": VOCABULARY, "floor_share": FLOOR_SHARE, "languages": languages}
+
+
+def _common(texts: list[str]) -> frozenset[str]:
+    counts = Counter(word for text in texts for word in tokens(text))
+    return frozenset(word for word, _ in counts.most_common(VOCABULARY))
 
 
 def read_references(pairs: Iterable[str]) -> dict[str, list[str]]:
