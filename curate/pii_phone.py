@@ -44,7 +44,12 @@ _SCORES = re.compile(r"(?<![0-9])[0-9]{1,2}[-\u2013][0-9]{1,2}(?:,? +[0-9]{1,2}[
 
 def find_phones(text: str, regions: Iterable[str]) -> Iterator[Found]:
     """Phone numbers valid in one of ``regions`` (``PhoneNumberMatcher``, leniency ``VALID``), but for
-    dates, years, lists of scores and ISBNs (``05.01.2022``, ``2020/2021``, ``6-4 3-6 6-1``, ``0-306-40615-2``)."""
+    dates, years, lists of scores and ISBNs (``05.01.2022``, ``2020/2021``, ``6-4 3-6 6-1``, ``0-306-40615-2``).
+
+    The matcher reads digits joined by spaces as one number, so a number written right after
+    another with only spaces between (``0803 123 4567 0805 765 4321``, ``(2019) 0803 123 4567``) is
+    not found; a comma, a slash or a word between them is enough.
+    """
     if not _HINT.search(text):
         return
     from phonenumbers import Leniency, PhoneNumberMatcher

@@ -98,6 +98,12 @@ def test_a_national_number_needs_its_region():
     assert replaced("Piga +254 712 345678 leo", regions=["BR"])[1] == {"phone": 1}  # international form: any region
 
 
+def test_two_phone_numbers_in_a_row_need_more_than_a_space_between():
+    assert replaced("0803 123 4567, 0805 765 4321", "hau_Latn")[0] == "<PHONE>, <PHONE>"
+    assert replaced("08031234567 08057654321", "hau_Latn")[0] == "<PHONE> <PHONE>"
+    assert replaced("0803 123 4567 0805 765 4321", "hau_Latn")[1] == {}  # the matcher reads one long number
+
+
 NEGATIVES = [
     "12/03/2024", "2024-03-15", "15.03.2024", "05.01.2022", "12:30:45",  # dates, times
     "$1,234,567.89", "₦3,500,000", "1 234 567,89 €", "1,000,000",  # prices, counts
