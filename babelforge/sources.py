@@ -174,8 +174,10 @@ class ConllSource(SourceBase):
     """
 
     kind: Literal["conll"]
-    token_column: int = 0
-    tag_column: int = -1
+    token_column: int | None = Field(
+        None, description="default: 1 where column 0 numbers the tokens (UniversalNER .iob2, CoNLL-U), else 0"
+    )
+    tag_column: int | None = Field(None, description="default: the last column whose values are all tags")
     delimiter: str | None = Field(None, description="column separator; default: any whitespace")
     translation: Translation | None = None
 

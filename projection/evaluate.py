@@ -3,6 +3,11 @@
 The source file's gold spans are projected onto the target file's text and compared with the
 target's own gold: exact-span precision, recall and F1 (overall and per label), the yield (fraction
 of sentences whose every span was projected) and sentences per second.
+
+Where each language was annotated on its own (UniversalNER's PUD files), the two sides disagree, and
+no projection can score 1. The **ceiling** says how high it can go: per sentence and label, at most
+``min(source spans, target spans)`` projected spans can match, so the best F1 is
+``2 * sum(min) / (sum(source) + sum(target))``; ``f1_of_ceiling`` is the F1 as a share of it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from babelforge.projection.projector import ProjectionInput, Projector
 BATCH = 64
 
 
-def read_gold(path: str | Path, fmt: str) -> list[tuple[str, list]]:
-    """``(text, spans)`` per sentence of a CoNLL/IOB2 file (the last column holds the tag)."""
+def read_gold(
+    path: str | Path, fmt: str, token_column: int | None = None, tag_column: int | None = None
+) -> list[tuple[str, list]]:
+    """``(text, spans)`` per sentence of a CoNLL/IOB2 file (columns found from the file unless given)."""
     from pydantic import TypeAdapter
 
     from babelforge.sources import Source
@@ -27,7 +34,8 @@ def read_gold(path: str | Path, fmt: str) -> list[tuple[str, list]]:
         raise BabelforgeError(f"unknown format {fmt!r}: valid: conll, iob2")
     if not Path(path).is_file():
         raise BabelforgeError(f"no file at {path}")
-    source = TypeAdapter(Source).validate_python({"kind": "conll", "path": str(path)})
+    settings = {"kind": "conll", "path": str(path), "token_column": token_column, "tag_column": tag_column}
+    source = TypeAdapter(Source).validate_python(settings)
     reader = source.reader(0)
     return [(doc.text, doc.metadata["spans"]) for doc in reader.run(None, 0, 1)]
 
@@ -46,6 +54,16 @@ def span_scores(gold: list[set], predicted: list[set]) -> dict:
     return {**_prf(total), "per_label": {label: _prf(c)["f1"] for label, c in sorted(counts.items())}}
 
 
+def ceiling(source: list[list], target: list[list]) -> float:
+    """The best exact-span F1 any projection can reach, given both sides' gold (see the module)."""
+    matched = total = 0
+    for s_spans, t_spans in zip(source, target, strict=True):
+        s_labels, t_labels = Counter(s[2] for s in s_spans), Counter(t[2] for t in t_spans)
+        matched += sum((s_labels & t_labels).values())
+        total += len(s_spans) + len(t_spans)
+    return round(2 * matched / total, 4) if total else 1.0
+
+
 def _prf(c: Counter) -> dict[str, float]:
     precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
     recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
@@ -53,17 +71,25 @@ def _prf(c: Counter) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def evaluate_projection(source_file: str, target_file: str, fmt: str, projector: Projector) -> dict:
-    """Project the source gold onto the target text and score it against the target gold."""
+def evaluate_projection(
+    source_file: str, target_file: str, fmt: str, projector: Projector, limit: int | None = None, **columns
+) -> dict:
+    """Project the source gold onto the target text and score it against the target gold.
+
+    Args:
+        limit: score the first ``limit`` sentences only.
+        columns: ``token_column`` / ``tag_column`` of both files (default: found from each file).
+    """
     if projector.translates:
         raise BabelforgeError(
             f"method {projector.name!r} writes its own translation, so it cannot be scored against a given one"
         )
-    source, target = read_gold(source_file, fmt), read_gold(target_file, fmt)
+    source, target = read_gold(source_file, fmt, **columns), read_gold(target_file, fmt, **columns)
     if len(source) != len(target):
         raise BabelforgeError(
             f"{source_file} has {len(source)} sentences but {target_file} has {len(target)}: they must be parallel"
         )
+    source, target = (source[:limit], target[:limit]) if limit else (source, target)
     inputs = [
         ProjectionInput(s_text, s_spans, t_text) for (s_text, s_spans), (t_text, _) in zip(source, target, strict=True)
     ]
@@ -73,10 +99,14 @@ def evaluate_projection(source_file: str, target_file: str, fmt: str, projector:
     gold = [{tuple(s) for s in spans} for _, spans in target]
     predicted = [{tuple(s) for s in r.projected} for r in results]
     statuses = Counter(r.status for r in results)
+    scores = span_scores(gold, predicted)
+    best = ceiling([spans for _, spans in source], [spans for _, spans in target])
     return {
         "method": projector.name,
         "sentences": len(inputs),
-        **span_scores(gold, predicted),
+        **scores,
+        "ceiling_f1": best,
+        "f1_of_ceiling": round(scores["f1"] / best, 4) if best else 0.0,
         "yield": round(statuses["complete"] / max(len(results), 1), 4),
         "status": dict(statuses),
         "sentences_per_second": round(len(inputs) / max(seconds, 1e-9), 2),

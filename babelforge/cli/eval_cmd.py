@@ -16,13 +16,19 @@ app = typer.Typer(help="Evaluate projection and alignment on gold data.", no_arg
 class Format(str, Enum):
     conll = "conll"
     iob2 = "iob2"
+    squad = "squad"
 
 
 @app.command("projection")
 def projection(
     source_file: Path = typer.Option(..., "--source-file", help="Source-language sentences with gold spans."),
     target_file: Path = typer.Option(..., "--target-file", help="The same sentences, translated, with gold spans."),
-    fmt: Format = typer.Option(Format.conll, "--format", help="Token-per-line files, tag in the last column."),
+    fmt: Format = typer.Option(
+        Format.conll, "--format", help="conll / iob2 (token-per-line; columns found from the file) or squad (JSON)."
+    ),
+    token_column: int | None = typer.Option(None, "--token-column", help="conll/iob2: the token's column."),
+    tag_column: int | None = typer.Option(None, "--tag-column", help="conll/iob2: the tag's column."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Score the first N sentences or questions only."),
     method: str = typer.Option(
         "best", "--method", help="best, spanmatch, align, constrained, markers or ensemble (see --members)."
     ),
@@ -51,13 +57,28 @@ def projection(
         source=source_language,
         target=target_language,
     )
-    report = evaluate_projection(str(source_file), str(target_file), fmt.value, projector)
+    if fmt is Format.squad:
+        from babelforge.projection.evaluate_squad import evaluate_squad_projection
+
+        report = evaluate_squad_projection(str(source_file), str(target_file), projector, limit)
+        if as_json:
+            print(json.dumps(report))
+            return
+        out.print(
+            f"{report['method']}: exact match {report['exact_match']:.3f}, F1 {report['f1']:.3f}, placed "
+            f"{report['placed']:.3f} over {report['questions']} questions ({report['questions_per_second']:.1f}/s)",
+            highlight=False,
+        )
+        return
+    columns = {"token_column": token_column, "tag_column": tag_column}
+    report = evaluate_projection(str(source_file), str(target_file), fmt.value, projector, limit, **columns)
     if as_json:
         print(json.dumps(report))
         return
     out.print(
         f"{report['method']}: P {report['precision']:.3f} R {report['recall']:.3f} F1 {report['f1']:.3f}, "
-        f"yield {report['yield']:.3f}, {report['sentences_per_second']:.1f} sentences/s over {report['sentences']}",
+        f"yield {report['yield']:.3f}, {report['sentences_per_second']:.1f} sentences/s over {report['sentences']}; "
+        f"ceiling F1 {report['ceiling_f1']:.3f} (F1 is {report['f1_of_ceiling']:.3f} of it)",
         highlight=False,
     )
     for label, f1 in report["per_label"].items():

@@ -11,6 +11,7 @@ from itertools import chain, zip_longest
 from datatrove.data import Document, DocumentsPipeline
 
 from babelforge.builders.readers.base import RecordReader
+from babelforge.builders.readers.conll_layout import SAMPLE_LINES, Columns, detect_columns
 from babelforge.builders.readers.decoding import decode_chunks, raw_chunks
 from babelforge.builders.readers.files import EXTENSIONS, list_source_files, open_decompressed
 from babelforge.builders.readers.ranges import ByteRange, next_block_start
@@ -51,6 +52,7 @@ class ConllReader(RecordReader):
     boundary = staticmethod(next_block_start)
     _uniform: re.Pattern | None = None  # the line pattern that matched the last block, and its width
     _width = 0
+    _uniform_delimiter: str | None = None
 
     def splittable(self, path: str) -> bool:
         return self.source.translation is None and super().splittable(path)
@@ -58,7 +60,7 @@ class ConllReader(RecordReader):
     def read_range(self, part: ByteRange) -> DocumentsPipeline:
         self._valid_tags = {"O"}
         filepath, translation = part.path, self.source.translation
-        sentences = self._sentences(self.text_chunks(part), filepath)
+        sentences = self._sentences(self.text_chunks(part), filepath, self.columns(filepath))
         if translation is None:
             for line, tokens, tags in sentences:
                 if tokens is not None:
@@ -77,14 +79,28 @@ class ConllReader(RecordReader):
         """A marker line, one column wide: the sentence that holds it is dropped whole (see :meth:`_undecodable`)."""
         return f"{_UNDECODABLE}{offset}{_UNDECODABLE}{raw.hex()}"
 
+    def columns(self, filepath: str, translation: bool = False) -> Columns:
+        """The token and tag columns of ``filepath`` (one of the source's files, or of its translation's):
+        the source's settings, or found from the file's first lines."""
+        cache = self.__dict__.setdefault("_columns", {})
+        known = cache.get(filepath)
+        if known is None:
+            source = self.source
+            opener = open_decompressed if translation else self.open_bytes
+            detect = None in (source.token_column, source.tag_column, source.delimiter)
+            lines = _head_lines(opener(filepath), source) if detect else []
+            known = detect_columns(lines, source.delimiter, source.token_column, source.tag_column)
+            cache[filepath] = known
+        return known
+
     def _sentences(
-        self, chunks: Iterable[tuple[int, str]], filepath: str
+        self, chunks: Iterable[tuple[int, str]], filepath: str, columns: Columns
     ) -> Iterator[tuple[int, list[str] | None, list[str] | None]]:
         """``(line, tokens, tags)`` per sentence; ``(line, None, None)`` for one skipped as malformed."""
         for first_line, block in _sentence_blocks(chunks):
-            parsed = self._parse_fast(block)
+            parsed = self._parse_fast(block, columns)
             if parsed is None:
-                parsed = self._parse_slow(block, filepath, first_line)
+                parsed = self._parse_slow(block, filepath, first_line, columns)
             if isinstance(parsed, Drop):
                 shown = self._undecodable(block, filepath, first_line)[1] if _UNDECODABLE in block else block
                 self.count_drop(parsed.reason, parsed.detail, shown)
@@ -120,52 +136,52 @@ class ConllReader(RecordReader):
                 for _, text in chunks:
                     yield from (line.strip() for line in text.split("\n") if line.strip())
                 return
-            for _, tokens, _ in self._sentences(chunks, path):
+            for _, tokens, _ in self._sentences(chunks, path, self.columns(path, translation=True)):
                 yield " ".join(tokens) if tokens is not None else ""
 
-    def _parse_fast(self, block: str) -> tuple[list[str], list[str], int] | None:
+    def _parse_fast(self, block: str, columns: Columns) -> tuple[list[str], list[str], int] | None:
         if block[0] in "#-":
             return None  # comments or -DOCSTART-: the careful path strips them
-        columns = self._uniform_columns(block) or self._ragged_columns(block)
-        if columns is None:
+        found = self._uniform_columns(block, columns) or self._ragged_columns(block, columns)
+        if found is None:
             return None
-        tokens, tags = columns
+        tokens, tags = found
         if "" in tokens or not self._tags_valid(tags):
             return None
         return tokens, tags, 0
 
-    def _uniform_columns(self, block: str) -> tuple[list[str], list[str]] | None:
+    def _uniform_columns(self, block: str, columns: Columns) -> tuple[list[str], list[str]] | None:
         """Tokens and tags when every line is ``field SEP field ...`` with one width; else ``None``.
 
         One regular expression checks the lines (non-empty fields, one separator character between
         them: a space or a tab for whitespace, else the delimiter), then the whole block is split at
         once and dealt into columns, instead of a split per line.
         """
-        delimiter, pattern = self.source.delimiter, self._uniform
-        if pattern is None or pattern.fullmatch(block) is None:  # not the width of the block before
+        delimiter, pattern = columns.delimiter, self._uniform
+        if pattern is None or self._uniform_delimiter != delimiter or pattern.fullmatch(block) is None:
             end = block.find("\n")
             first = block if end < 0 else block[:end]
             width = len(first.split()) if delimiter is None else first.count(delimiter) + 1
             pattern = _uniform_lines(delimiter, width)
             if pattern is None or pattern.fullmatch(block) is None:
                 return None
-            self._uniform, self._width = pattern, width
+            self._uniform, self._width, self._uniform_delimiter = pattern, width, delimiter
         width = self._width
-        token, tag = self.source.token_column, self.source.tag_column
+        token, tag, _ = columns
         if not (-width <= token < width and -width <= tag < width):
             return None
         fields = block.split() if delimiter is None else block.replace("\n", delimiter).split(delimiter)
         return fields[token % width :: width], fields[tag % width :: width]
 
-    def _ragged_columns(self, block: str) -> tuple[list[str], list[str]] | None:
+    def _ragged_columns(self, block: str, columns: Columns) -> tuple[list[str], list[str]] | None:
         """Tokens and tags from a split per line, when all lines have one width of at least two."""
-        rows = [line.split(self.source.delimiter) for line in block.split("\n")]
+        rows = [line.split(columns.delimiter) for line in block.split("\n")]
         widths = set(map(len, rows))
         if len(widths) != 1 or min(widths) < 2:
             return None  # ragged or single-column lines: the careful path names them
-        columns = list(zip(*rows, strict=True))  # transpose in C (all rows have one width)
+        fields = list(zip(*rows, strict=True))  # transpose in C (all rows have one width)
         try:
-            return list(columns[self.source.token_column]), list(columns[self.source.tag_column])
+            return list(fields[columns.token]), list(fields[columns.tag])
         except IndexError:
             return None
 
@@ -181,23 +197,25 @@ class ConllReader(RecordReader):
             self._valid_tags.add(tag)
         return True
 
-    def _parse_slow(self, block: str, filepath: str, first_line: int) -> tuple[list[str], list[str], int] | Drop:
+    def _parse_slow(
+        self, block: str, filepath: str, first_line: int, columns: Columns
+    ) -> tuple[list[str], list[str], int] | Drop:
         """Parse line by line; return the first problem (when skipping bad input) instead of a sentence."""
         if _UNDECODABLE in block:
             return self._undecodable(block, filepath, first_line)[0]
         tokens, tags, skipped, problem = [], [], 0, ""
         for offset, line in enumerate(block.split("\n")):
-            if not tokens and (line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line))):
+            if not tokens and self._separator(line, columns):
                 skipped = offset + 1  # document separators and comments such as "# sent_id = 12"
                 continue
-            columns = line.split(self.source.delimiter)
+            fields = line.split(columns.delimiter)
             try:
-                token, tag = columns[self.source.token_column], columns[self.source.tag_column]
+                token, tag = fields[columns.token], fields[columns.tag]
                 split_tag(tag)
-                if len(columns) < 2 or not token:
+                if len(fields) < 2 or not token:
                     raise ValueError("too few columns")
             except (IndexError, ValueError):
-                problem = problem or self.malformed(filepath, first_line + offset, self._expected(), line)
+                problem = problem or self.malformed(filepath, first_line + offset, self._expected(columns), line)
                 continue
             tokens.append(token)
             tags.append(tag)
@@ -214,24 +232,37 @@ class ConllReader(RecordReader):
                 problem = problem or f"{where}: byte {offset} is not {self.source.encoding} text"
         return Drop("undecodable", problem), "\n".join(lines)
 
-    def _parses(self, line: str) -> bool:
-        columns = line.split(self.source.delimiter)
+    def _separator(self, line: str, columns: Columns) -> bool:
+        """A ``-DOCSTART-`` line, or a ``#`` comment that is not a token line (a ``#`` token tagged O)."""
+        return line.startswith("-DOCSTART-") or (line.startswith("#") and not self._parses(line, columns))
+
+    def _parses(self, line: str, columns: Columns) -> bool:
+        fields = line.split(columns.delimiter)
         try:
-            split_tag(columns[self.source.tag_column])
+            split_tag(fields[columns.tag])
         except (IndexError, ValueError):
             return False
-        return len(columns) >= 2
+        return len(fields) >= 2
 
-    def _expected(self) -> str:
-        delimiter = "whitespace" if self.source.delimiter is None else repr(self.source.delimiter)
+    def _expected(self, columns: Columns) -> str:
+        delimiter = "whitespace" if columns.delimiter is None else repr(columns.delimiter)
         return (
-            f"a token in column {self.source.token_column} and a tag (O, B-X, I-X, E-X or S-X) in column "
-            f"{self.source.tag_column}, separated by {delimiter}"
+            f"a token in column {columns.token} and a tag (O, B-X, I-X, E-X or S-X) in column "
+            f"{columns.tag}, separated by {delimiter} (set token_column / tag_column if the file's layout differs)"
         )
 
     def _document(self, tokens: list[str], tags: list[str], filepath: str, line: int) -> Document:
         text, offsets = join_tokens(tokens)
         return self.make_document(text, filepath, line, **{SPANS: tags_to_spans(tags, offsets), TOKEN_OFFSETS: offsets})
+
+
+def _head_lines(opened, source) -> list[str]:
+    """The first lines of an opened file (enough to see its layout), decoded leniently."""
+    limit = SAMPLE_LINES * 256
+    with opened as f:
+        head = f.read(limit)
+    lines = head.decode(source.encoding, "replace").splitlines()
+    return lines[:-1] if len(head) == limit else lines  # the last line of a cut head may be partial
 
 
 def _files(path: str, extensions: tuple[str, ...]) -> list[str]:

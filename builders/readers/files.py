@@ -259,22 +259,24 @@ def _tsv(text: str, whole: bool, source) -> str | None:
 
 
 def _conll(text: str, whole: bool, source) -> str | None:
+    from babelforge.builders.readers.conll_layout import detect_columns
     from babelforge.spans import split_tag
 
     def comment(line: str) -> bool:
         return line.startswith(("#", "-DOCSTART-"))
 
+    token, tag, separator = detect_columns(text.splitlines(), source.delimiter, source.token_column, source.tag_column)
     for number, line in _first_lines(text, whole, comment):
-        columns = line.split(source.delimiter)
+        columns = line.split(separator)
         try:
-            split_tag(columns[source.tag_column])
-            if len(columns) < 2 or not columns[source.token_column]:
+            split_tag(columns[tag])
+            if len(columns) < 2 or not columns[token]:
                 raise ValueError(line)
         except (IndexError, ValueError):
-            delimiter = "whitespace" if source.delimiter is None else repr(source.delimiter)
+            delimiter = "whitespace" if separator is None else repr(separator)
             return (
-                f"line {number} ({line[:40]!r}) has no token in column {source.token_column} and tag in column "
-                f"{source.tag_column} separated by {delimiter}: is this a conll file?"
+                f"line {number} ({line[:40]!r}) has no token in column {token} and tag in column "
+                f"{tag} separated by {delimiter}: is this a conll file? (set token_column / tag_column)"
             )
         return None
     return None

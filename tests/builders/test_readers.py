@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from babelforge.builders.readers.conll_layout import Columns, detect_columns
 from babelforge.errors import BabelforgeError, InputFormatError
 from babelforge.sources import Source
 from babelforge.spans import Span
@@ -310,8 +311,9 @@ def test_conll_blocks_split_at_once_give_the_columns_a_split_per_line_gives(bloc
     if not block.strip() or any(not line.strip() for line in block.split("\n")):
         return  # blocks are runs of non-blank lines
     reader = conll_reader(delimiter=delimiter, token_column=columns[0], tag_column=columns[1])
-    fast = reader._uniform_columns(block)
-    assert fast is None or fast == reader._ragged_columns(block)
+    layout = Columns(*columns, delimiter)
+    fast = reader._uniform_columns(block, layout)
+    assert fast is None or fast == reader._ragged_columns(block, layout)
 
 
 @pytest.mark.parametrize(
@@ -321,8 +323,9 @@ def test_uniform_conll_blocks_take_the_one_pattern_path(delimiter, line):
     reader = conll_reader(delimiter=delimiter)
     block = "\n".join([line, line.replace("Ada", "wrote").replace("B-PER", "O")])
     token = line.split(delimiter)[0]
-    assert reader._uniform_columns(block) == ([token, token.replace("Ada", "wrote")], ["B-PER", "O"])
-    assert reader._uniform_columns(block + "\nragged") is None  # the line-by-line path names the bad line
+    layout = Columns(0, -1, delimiter)
+    assert reader._uniform_columns(block, layout) == ([token, token.replace("Ada", "wrote")], ["B-PER", "O"])
+    assert reader._uniform_columns(block + "\nragged", layout) is None  # the line-by-line path names the bad line
 
 
 def test_conll_edge_cases_read_as_before(tmp_path):
@@ -343,3 +346,41 @@ def test_conll_edge_cases_read_as_before(tmp_path):
     assert [d.metadata["source_id"].rsplit(":", 1)[1] for d in docs] == ["4", "10", "16"]
     assert docs[0].metadata["token_offsets"] == [(0, 8), (9, 11), (12, 15)]
     assert reader.stats.stats["dropped:malformed_input"].total == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["EU NNP B-NP B-ORG", "rejects VBZ B-VP O"], (0, 3, None)),  # CoNLL-2003: the last tag column
+        (["Ada B-PER", "wrote O"], (0, 1, None)),
+        (["# text = Ada wrote", "1\tAda\tB-PER\t-\t-", "2\twrote\tO\t-\t-"], (1, 2, "\t")),  # UniversalNER
+        (["1\t5 000\tO\t-\t-", "2\tkr\tO\t-\t-"], (1, 2, "\t")),  # a token with a space: tabs split
+        (["1-2\tdu\tO\t_", "1\tde\tO\t_", "2\tle\tO\t_"], (1, 2, "\t")),  # a CoNLL-U multiword range
+        (["Ada\tB-PER", "wrote O"], (0, 1, None)),  # tabs on some lines only: any whitespace
+        (["3 B-PER", "4 O"], (0, 1, None)),  # a numeric token in two columns is a token
+        (["Ada PER", "wrote X"], (0, -1, None)),  # no tag column: the last one, and the reader names the line
+        ([], (0, -1, None)),
+    ],
+)
+def test_the_conll_layout_is_found_from_the_first_lines(lines, expected):
+    assert detect_columns(lines, None, None, None) == expected
+
+
+def test_columns_a_source_sets_are_kept():
+    assert detect_columns(["1\tAda\tB-PER\t-"], "\t", 0, None) == (0, 2, "\t")
+    assert detect_columns(["1 Ada B-PER -"], " ", None, 3) == (1, 3, " ")
+
+
+def test_universalner_iob2_files_read_as_they_are(tmp_path):
+    path = tmp_path / "en_pud.iob2"
+    path.write_text(
+        "# newdoc id = n1\n# sent_id = n1-1\n# text = Ada met Obama .\n"
+        "1\tAda\tB-PER\t-\t-\n2\tmet\tO\t-\t-\n3\tObama\tB-PER\t-\t-\n4\t.\tO\t-\t-\n\n"
+        "# sent_id = n1-2\n1\tIn\tO\t-\t-\n2\tParis\tB-LOC\t-\t-\n3\t5 000\tO\t-\t-\n"
+    )
+    from babelforge.projection.evaluate import read_gold
+
+    assert read_gold(path, "iob2") == [
+        ("Ada met Obama .", [Span(0, 3, "PER"), Span(8, 13, "PER")]),
+        ("In Paris 5 000", [Span(3, 8, "LOC")]),
+    ]
