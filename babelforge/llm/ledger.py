@@ -15,7 +15,6 @@ A reservation held for a batch (``label``) is kept instead, for the rerun that c
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import sqlite3
@@ -94,17 +93,26 @@ class SharedBudget:
     def db(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS spent (one INTEGER PRIMARY KEY CHECK (one = 1), usd REAL)")
-            self._db.execute("INSERT OR IGNORE INTO spent VALUES (1, 0.0)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS reserved "
-                "(id INTEGER PRIMARY KEY, host TEXT, pid INTEGER, usd REAL, at REAL, label TEXT)"
-            )
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(reserved)")}
-            if "label" not in columns:  # a budget file of an earlier version
-                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
-                    self._db.execute("ALTER TABLE reserved ADD COLUMN label TEXT")
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            # One immediate transaction: autocommit statements that read and then write can be refused at once
+            # ("database is locked", no busy wait) when the tasks of a run open the file together.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("CREATE TABLE IF NOT EXISTS spent (one INTEGER PRIMARY KEY CHECK (one = 1), usd REAL)")
+                db.execute("INSERT OR IGNORE INTO spent VALUES (1, 0.0)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS reserved "
+                    "(id INTEGER PRIMARY KEY, host TEXT, pid INTEGER, usd REAL, at REAL, label TEXT)"
+                )
+                columns = {row[1] for row in db.execute("PRAGMA table_info(reserved)")}
+                if "label" not in columns:  # a budget file of an earlier version
+                    db.execute("ALTER TABLE reserved ADD COLUMN label TEXT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                db.close()
+                raise
+            db.execute("COMMIT")
+            self._db = db
         return self._db
 
     def _transaction(self, work):
