@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from babelforge.errors import BabelforgeError
+from babelforge.words import is_alphabetic
 
 
 class Lexicon:
@@ -79,7 +80,7 @@ def induce(
     for source, target in pairs:
         for i, j in word_aligner.align(source, target):
             s, t = source[i].lower(), target[j].lower()
-            if s.isalpha() and t.isalpha() and s != t:
+            if is_alphabetic(s) and is_alphabetic(t) and s != t:
                 counts[s, t] += 1
     totals: Counter[str] = Counter()
     for (s, _), n in counts.items():

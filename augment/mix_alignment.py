@@ -13,8 +13,8 @@ import random
 
 from babelforge.augment.cmi import measure
 from babelforge.augment.mix_lexicon import Mixed, Rejected, moved_span
-from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
+from babelforge.words import word_spans
 
 
 def consistent_phrases(links: set[tuple[int, int]], source_len: int, max_words: int) -> list[tuple[int, int, int, int]]:
@@ -43,8 +43,8 @@ class AlignmentMixer:
         self.cmi, self.tolerance, self.seed, self.max_words = cmi, tolerance, seed, max_words
 
     def mix(self, text: str, translation: str, spans: list[Span], key: str) -> Mixed | Rejected:
-        source = word_offsets(text)
-        target = word_offsets(translation)
+        source = word_spans(text)
+        target = word_spans(translation)
         if not source or not target:
             return Rejected("empty_text")
         words = [text[a:b] for a, b in source]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from babelforge.augment.cmi import CodeMixing, measure
 from babelforge.augment.lexicon import Lexicon
-from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
+from babelforge.words import word_spans
 
 
 @dataclass
@@ -67,7 +67,7 @@ class LexiconMixer:
 
     def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
         """Mix one utterance; ``key`` (the record id) seeds the choice of words."""
-        offsets = word_offsets(text)
+        offsets = word_spans(text)
         if not offsets:
             return Rejected("empty_text")
         inside = [any(s.start < b and a < s.end for s in spans) for a, b in offsets]

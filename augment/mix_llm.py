@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from babelforge.augment.cmi import measure
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
-from babelforge.projection.projector import word_offsets
 from babelforge.spans import Span
+from babelforge.words import word_spans
 
 SMOOTH = (
     "Rewrite this {matrix}-{embedded} code-mixed sentence so that it reads naturally, as a bilingual speaker "
@@ -91,7 +91,7 @@ class LLMMixer:
         drafted = {
             t.casefold() for t, lang in zip(draft.tokens, draft.langs, strict=True) if lang == self.draft.embedded
         }
-        offsets = word_offsets(text)
+        offsets = word_spans(text)
         tokens, langs = [text[a:b] for a, b in offsets], []
         for (a, b), token in zip(offsets, tokens, strict=True):
             if not token[0].isalpha() or any(s.start < b and a < s.end for s in moved):

