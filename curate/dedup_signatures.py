@@ -85,7 +85,7 @@ class ShingleSignatures(MinhashDedupSignature):
 
     A shingle's hash combines its words' hashes (each distinct word hashed once, see :func:`word_hash`)
     in numpy, instead of hashing each joined n-gram string in Python as datatrove does: the same
-    shingles, a fifth of the time.
+    shingles in half the time.
     """
 
     def __init__(self, files: DedupFiles):

@@ -30,7 +30,7 @@ def edit_words(text: str, seed: int, changes: int = 2) -> str:
     return " ".join(tokens)
 
 
-def run_dedup(tmp_path: Path, files: list[list[dict]], tasks: int, name: str = "out", **settings):
+def run_dedup(tmp_path: Path, files: list[list[dict]], tasks: int, name: str = "out", keep_work=False, **settings):
     """Run ``jsonl files -> dedup`` with ``tasks`` tasks; return ``(rows by id, summary)``."""
     corpus = tmp_path / "corpus"
     if not corpus.exists():
@@ -46,7 +46,7 @@ def run_dedup(tmp_path: Path, files: list[list[dict]], tasks: int, name: str = "
     }
     path = tmp_path / f"{name}.yaml"
     path.write_text(json.dumps(manifest))
-    result = run_manifest(load_manifest(path))
+    result = run_manifest(load_manifest(path), keep_work=keep_work)
     return rows_of(tmp_path / name), result.summary
 
 
@@ -136,6 +136,25 @@ def test_a_rerun_resumes_after_the_finished_passes(tmp_path):
     assert result.resumed_tasks == 4
     assert [p.stat().st_mtime_ns for p in sigs] == before
     assert rows_of(tmp_path / "resumed") == clean
+
+
+def test_decisions_are_computed_again_only_when_the_bucket_files_change(tmp_path):
+    import os
+
+    from babelforge.curate.dedup_clusters import ensure_decisions
+    from babelforge.curate.dedup_files import DedupFiles
+
+    run_dedup(tmp_path, clustered_corpus(), tasks=2, keep_work=True)
+    files = DedupFiles(str(tmp_path / "out.work" / "dedup" / "01"), 5, 14, 8, exact=True)
+    done = Path(files.path("decisions", "done.json"))
+    before = done.stat().st_mtime_ns
+    ensure_decisions(files)
+    assert done.stat().st_mtime_ns == before
+    dups = Path(files.path("dups", "00003_00.dups"))
+    os.utime(dups, ns=(dups.stat().st_atime_ns, dups.stat().st_mtime_ns + 10**9))  # as a rerun rewrote it
+    ensure_decisions(files)
+    assert done.stat().st_mtime_ns != before
+    assert str(dups.stat().st_mtime_ns) in done.read_text()
 
 
 def _manifest_path(tmp_path: Path, source: str, name: str) -> Path:
