@@ -111,8 +111,9 @@ class LidStep(RecordStep):
         return doc
 
     def _judge(self, doc: Document, field: str, text: str) -> Drop | None:
-        top = self.identifier.predict(text, self.k)
-        label, score = top[0] if top else (UNDETERMINED, 0.0)
+        ranked = self.identifier.predict(text, max(self.k, 2))  # two at least, for the confusable check
+        label, score = ranked[0] if ranked else (UNDETERMINED, 0.0)
+        top = ranked[: self.k]
         if score < self.abstain:
             label = UNDETERMINED
             self.stat_update("abstained")
@@ -120,9 +121,9 @@ class LidStep(RecordStep):
         where = "" if field == "text" else f"{field}: "
         if label == UNDETERMINED:
             return Drop("low_confidence", f"{where}abstained: best {_shown(top)} under abstain {self.abstain}")
-        pair = self._confusable(doc, field, top)
+        pair = self._confusable(doc, field, ranked)
         if pair and self.on_confusable == "drop":
-            return Drop(f"confusable:{pair}", f"{where}{_shown(top[:2])}")
+            return Drop(f"confusable:{pair}", f"{where}{_shown(ranked[:2])}")
         expected = doc.metadata.get(language_key(field))
         wanted = self.languages or ({expected} if expected and not self.relabel else None)
         if wanted is not None and label not in wanted:

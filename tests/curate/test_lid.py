@@ -170,8 +170,9 @@ def test_confusable_pairs_are_reported_not_silently_decided():
     step = step_with(answers, languages=("zul_Latn",), threshold=0.4)
     kept = list(step.run([doc("close"), doc("clear")]))
     assert [d.metadata.get("lid_confusable") for d in kept] == ["xho_Latn/zul_Latn", None]
+    assert kept[0].metadata["lid"] == [{"language": "zul_Latn", "score": 0.5}, {"language": "xho_Latn", "score": 0.45}]
     assert counts(step)["confusable:xho_Latn/zul_Latn"] == 1
-    dropping = step_with(answers, languages=("zul_Latn",), threshold=0.4, on_confusable="drop")
+    dropping = step_with(answers, languages=("zul_Latn",), threshold=0.4, on_confusable="drop", k=1)
     assert [d.text for d in dropping.run([doc("close"), doc("clear")])] == ["clear"]
     assert counts(dropping)["dropped:confusable:xho_Latn/zul_Latn"] == 1
 
@@ -264,3 +265,23 @@ def test_a_manifest_run_counts_each_drop_under_its_reason(tmp_path, data_dir, wr
     assert "lid: low_confidence" in result.stdout
     rejected = [json.loads(line) for path in (tmp_path / "out" / "rejects").glob("*.jsonl") for line in path.open()]
     assert sorted(r["reason"] for r in rejected) == ["low_confidence"] * 2 + ["wrong_language"] * 5
+
+
+def test_manifest_settings_take_codes_off_the_table_and_name_bad_ones(tmp_path, write_manifest):
+    from babelforge.manifest import load_manifest
+
+    (tmp_path / "crawl.txt").write_text("Sannu da zuwa.\n", encoding="utf-8")
+    spec = {
+        "name": "lid",
+        "sources": [{"kind": "text", "path": str(tmp_path / "crawl.txt"), "language": "hau"}],
+        "steps": [{"lid": {"languages": ["hau", "pcm"], "thresholds": {"ff": 0.7}}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "text"},
+    }
+    settings = load_manifest(write_manifest(spec)).steps[0].lid
+    assert settings.languages == ["hau_Latn", "pcm_Latn"]
+    assert settings.thresholds == {"fuv_Latn": 0.7}
+    spec["steps"] = [{"lid": {"languages": ["hausaa"], "thresholds": {"hau": 1.5}}}]
+    with pytest.raises(BabelforgeError) as error:
+        load_manifest(write_manifest(spec))
+    assert "steps[0].lid.languages[0]: unknown language 'hausaa': did you mean 'hau_Latn'?" in str(error.value)
+    assert "steps[0].lid.thresholds" in str(error.value)
