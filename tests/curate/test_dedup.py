@@ -78,6 +78,24 @@ def test_a_near_duplicate_in_another_task_is_dropped(tmp_path):
     assert all(lineage(row) == {} for key, row in rows.items() if key not in ("original", "copy"))
 
 
+def test_a_task_without_records_shifts_nothing(tmp_path):
+    """Task 1's byte range falls inside a long first record: it writes no file, so the next pass hands
+    the later tasks' files to other tasks (records carry their ``[task, index]``, not their place)."""
+    text = latin_text(5)
+    rows = [
+        {"id": "long", "text": latin_text(6, 1000)},
+        {"id": "y", "text": text},
+        {"id": "y2", "text": edit_words(text, 3)},
+    ]
+    kept, summary = run_dedup(tmp_path, [rows], tasks=4, keep_work=True)
+    assert sorted(p.name for p in (tmp_path / "out.work" / "shards" / "p1").iterdir()) == [
+        "00000.jsonl.gz", "00002.jsonl.gz", "00003.jsonl.gz"
+    ]  # fmt: skip
+    assert summary["drops"] == {"dedup: near_duplicate": 1}
+    assert "long" in kept
+    assert ("y" in kept) != ("y2" in kept)
+
+
 def clustered_corpus() -> list[list[dict]]:
     """Four files: singletons, exact copies (case and spacing changed), near copies and a chain, all spread."""
     rows = [{"id": f"doc{i:02d}", "text": latin_text(i)} for i in range(24)]
