@@ -7,12 +7,17 @@ Anything else is :class:`Malformed` (HTML from a proxy, ``{"choices": [{}]}``, t
 invalid UTF-8, JSON nested deeper than Python can read...), never a Python error. ``usage`` is taken
 only when both counts are non-negative integers; otherwise it is ``None`` and the caller counts the
 tokens itself (whether counts given are plausible is :mod:`babelforge.llm.usage`'s to judge).
+``finish_reason`` is kept: an answer the endpoint cut short (:data:`CUT_SHORT`) is well-formed, but
+not whole, and the caller must not serve it as if it were.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+#: ``finish_reason`` values that say the answer was cut short, and the failure each is counted under.
+CUT_SHORT = {"length": "truncated", "content_filter": "content_filter"}
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,16 @@ class Answer:
     text: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    finish_reason: str | None = None
 
     @property
     def has_usage(self) -> bool:
         return self.prompt_tokens is not None and self.completion_tokens is not None
+
+    @property
+    def cut_short(self) -> str | None:
+        """The failure reason when the endpoint stopped before the answer was whole (``None``: it is whole)."""
+        return CUT_SHORT.get(self.finish_reason) if self.finish_reason else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,8 @@ def read_completion(body: bytes | str | dict) -> Answer | Malformed:
     prompt, completion = _usage(payload.get("usage"))
     if not content:
         return Malformed("the endpoint answered with no content", empty=True)
-    return Answer(content, prompt, completion)
+    finish = first.get("finish_reason")
+    return Answer(content, prompt, completion, finish if isinstance(finish, str) else None)
 
 
 def _json(body: bytes | str):

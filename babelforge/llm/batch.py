@@ -176,7 +176,9 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
     costs = []
     for item in lines:
         key, response = item.get("custom_id"), item.get("response")
-        if key not in pending or not isinstance(response, dict) or response.get("status_code") != 200:
+        if not isinstance(key, str) or key not in pending:  # another's line, or a custom_id that is no string
+            continue
+        if not isinstance(response, dict) or response.get("status_code") != 200:
             continue
         request, bound = pending[key], worst[key]
         answer = read_completion(response.get("body") if isinstance(response.get("body"), dict) else b"")
@@ -184,7 +186,8 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
             costs.append((client.counter.count_messages(request.messages), 0, True))
             continue
         counted = client.counter.count_messages(request.messages), client.counter.count(answer.text)
-        verdict = judge_usage((answer.prompt_tokens, answer.completion_tokens), counted, bound[:2]).kind
+        reported = answer.prompt_tokens, answer.completion_tokens
+        verdict = judge_usage(reported, counted, bound[:2]).kind if answer.has_usage else "missing"
         if verdict == "absurd":  # not believed, not kept: asked again online
             costs.append((bound[0], bound[1], True))
             continue
@@ -194,6 +197,8 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
             if answer.has_usage:
                 client.ledger.distrust()
             costs.append((*counted, True))
+        if answer.cut_short:  # not whole: asked again online, where it fails as such
+            continue
         data, error = check_schema(answer.text, request.schema)
         if not error:
             client.remember(key, answer.text, data)

@@ -92,7 +92,10 @@ def _piloted(client, counter, tried: list) -> AnswerLength:
     answered = [(r, a) for r, a in zip(tried, answers, strict=True) if _ok(a)]
     sent = [counter.count(last_user(r.messages)) for r, _ in answered]
     if not sum(sent):
-        return AnswerLength(how=f"assumed as long as the text sent (the {len(tried)} pilot request(s) got no answer)")
+        why = _failures(answers)
+        return AnswerLength(
+            how=f"assumed as long as the text sent (the {len(tried)} pilot request(s) got no answer{why})"
+        )
     got = [counter.count(a.text) for _, a in answered]
     scale, prompt_scale = 1.0, 1.0
     billed = after["requests"] - before["requests"]
@@ -107,6 +110,21 @@ def _piloted(client, counter, tried: list) -> AnswerLength:
         )
     length = _measured(sent, got, scale, f"measured on {len(tried)} pilot request(s)")
     return dataclasses.replace(length, prompt_scale=prompt_scale)
+
+
+def _failures(answers: list) -> str:
+    """``": 3 rejected (400: no such model)"``: the commonest failure of a pilot, so a broken endpoint shows
+    before the run."""
+    from collections import Counter
+
+    from babelforge.llm.client import Failure
+
+    failed = [a for a in answers if isinstance(a, Failure)]
+    if not failed:
+        return ""
+    reason, count = Counter(f.reason for f in failed).most_common(1)[0]
+    detail = next(f.detail for f in failed if f.reason == reason)
+    return f": {count} {reason}" + (f" ({detail[:160]})" if detail else "")
 
 
 def _cached(client, request) -> str | None:

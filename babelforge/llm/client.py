@@ -10,6 +10,8 @@ successes) and pass a circuit breaker, both shared per endpoint by every client 
 (:mod:`babelforge.llm.ledger`), is charged what the endpoint reports where that is plausible
 (:mod:`babelforge.llm.usage`), and is answered from the per-endpoint request cache when asked before.
 With a JSON schema, an answer that does not parse or validate is re-asked a bounded number of times.
+An answer the endpoint cut short (``finish_reason`` ``length`` or ``content_filter``) is charged, not
+cached and not retried: it fails its record under ``truncated`` or ``content_filter``.
 A request that still fails is a :class:`Failure` with a reason, counted in the ledger: never an empty
 string. ``time_limit`` bounds a whole :meth:`LLMClient.complete_many`: nothing is sent, waited for or
 read past it.
@@ -99,6 +101,7 @@ class LLMClient:
     ):  # fmt: skip
         self.model = model
         self.base_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"))
+        self._send_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"), keep_userinfo=True)
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "unused")
         self.cache = RequestCache(cache) if cache else None
         self.ledger = ledger or Ledger()
@@ -146,7 +149,7 @@ class LLMClient:
         self.limit.bind()
         self.pending_batch = None
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout) as http:
+        async with httpx.AsyncClient(base_url=self._send_url, headers=headers, timeout=self.timeout) as http:
             if self.batch:
                 from babelforge.llm.batch import prefetch
 
@@ -205,7 +208,10 @@ class LLMClient:
             elif outcome.answer is not None:
                 self.breaker.success()
                 self.limit.succeeded()
-                return outcome.answer.text
+                if not (cut := outcome.answer.cut_short):
+                    return outcome.answer.text
+                reason, detail = cut, _cut_detail(outcome.answer, params)  # asked again, it would be cut again
+                break
             else:
                 reason, detail = outcome.reason, outcome.detail
                 if reason in ("rejected", "time_limit"):
@@ -322,6 +328,12 @@ class LLMClient:
         except httpx.HTTPError as error:
             return Outcome(reason="connection", detail=f"{type(error).__name__}: {error}", charge=_charge(error))
         return classify(reply.status, reply.headers, reply.content)
+
+
+def _cut_detail(answer, params: dict) -> str:
+    stop = answer.finish_reason
+    bound = f", max_tokens {params['max_tokens']}" if stop == "length" and "max_tokens" in params else ""
+    return f"the endpoint stopped the answer early (finish_reason {stop!r}{bound}) after {answer.text[:60]!r}"
 
 
 def _charge(error: Exception) -> str:

@@ -32,7 +32,10 @@ The Batch API: ``POST /files`` (multipart, purpose ``batch``), ``POST /batches``
 ids polled; ``batch_listing = False`` answers 404 to ``GET /batches``. ``batch_create`` lists faults
 for the next creates, in order: ``drop`` (the batch is created, then the connection is closed
 without an answer), ``slow`` (created, answered after ``slow_seconds``), ``lost`` (a 500, nothing
-created).
+created). ``batch_output``, when set, rewrites a finished batch's result lines (a list of dicts) into the
+bytes of its output file: results that are malformed, partial, or name unknown or repeated custom_ids.
+Cut answers: ``length`` (``finish_reason: "length"``, the content cut short) and ``content-filter``
+(``finish_reason: "content_filter"``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from kit.loopback import LoopbackServer
 
 EMBEDDING_DIM = 8
 USAGES = ("null-usage", "no-usage", "zero-usage", "absurd-usage")
+CUT = {"length": "length", "content-filter": "content_filter"}
 HOSTILE = {"drip": "_drip", "huge": "_huge", "deep": "_deep", "bad-utf8": "_bad_utf8", "surrogate": "_surrogate"}
 MALFORMED = {
     "malformed": (b'{"id": "x", "choices": [', "application/json"),
@@ -95,6 +99,7 @@ class FakeOpenAIServer(LoopbackServer):
         self.batch_create: list[str] = []
         self.drip_seconds = 0.25
         self.huge_bytes = 8 * 2**20
+        self.batch_output: Callable[[list[dict]], bytes] | None = None
         self.requests: list[dict] = []
         self.polls: list[str] = []
         self.files: dict[str, bytes] = {}
@@ -136,6 +141,7 @@ class FakeOpenAIServer(LoopbackServer):
             self.batch_create = []
             self.drip_seconds = 0.25
             self.huge_bytes = 8 * 2**20
+            self.batch_output = None
             self.slow_seconds = self._slow_default
         forget_endpoints(self.base_url)  # each test starts with a closed breaker and the full concurrency
 
@@ -159,7 +165,10 @@ class FakeOpenAIServer(LoopbackServer):
             lines.append(json.dumps({"id": f"r-{item['custom_id']}", "custom_id": item["custom_id"],
                                      "response": response, "error": None}))  # fmt: skip
         output_id = f"file-out-{batch['id']}"
-        self.files[output_id] = ("\n".join(lines) + "\n").encode()
+        if self.batch_output is not None:
+            self.files[output_id] = self.batch_output([json.loads(line) for line in lines])
+        else:
+            self.files[output_id] = ("\n".join(lines) + "\n").encode()
         batch.update(status="completed", output_file_id=output_id)
 
     def _handler(self):
@@ -234,6 +243,10 @@ class FakeOpenAIServer(LoopbackServer):
                     content = "%%% not what you asked for %%%" if behaviour == "garbage" else server.reply(body)
                     usage = behaviour if behaviour in USAGES else "ok"
                     payload = server.completion(body, content, usage)
+                    if behaviour in CUT:
+                        choice = payload["choices"][0]
+                        choice["finish_reason"] = CUT[behaviour]
+                        choice["message"]["content"] = content[: max(1, len(content) // 2)]
                     kind = "text/plain" if behaviour == "text-plain" else "application/json"
                     return self._raw(200, json.dumps(payload).encode(), content_type=kind)
                 if self.path.endswith("/embeddings"):
