@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babelforge.errors import ReviewError
+from babelforge.review.schema import control_character
 
 TOKEN_ENV = "BABELFORGE_REVIEW_TOKEN"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
@@ -117,7 +118,7 @@ def read_token(token: str | None, token_file: Path | None) -> str | None:
     if token_file is None:
         return (token or os.environ.get(TOKEN_ENV, "")).strip() or None
     try:
-        lines = token_file.read_text(encoding="utf-8").splitlines()
+        lines = token_file.read_text(encoding="utf-8-sig").splitlines()  # a BOM (Notepad) is not text
     except (OSError, UnicodeDecodeError) as error:
         raise ReviewError(f"--token-file {token_file}: cannot read it ({error})") from None
     secret = lines[0].strip() if lines else ""
@@ -133,7 +134,7 @@ def read_annotator_tokens(path: Path) -> dict[str, str]:
         ReviewError: naming the line with no token, a bad name, or a name or token given twice.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM (Notepad) is not text
     except (OSError, UnicodeDecodeError) as error:
         raise ReviewError(f"--tokens {path}: cannot read it ({error})") from None
     owners: dict[str, str] = {}
@@ -147,6 +148,8 @@ def read_annotator_tokens(path: Path) -> dict[str, str]:
         name, token = parts[0].strip(), parts[1]
         if len(name) > MAX_NAME:
             raise ReviewError(f"{where}: annotator name {name[:80]!r} is longer than {MAX_NAME} characters")
+        if control_character(name) is not None:
+            raise ReviewError(f"{where}: annotator name {name[:80]!r} holds a control character; give plain text")
         if token in owners or name in owners.values():
             raise ReviewError(f"{where}: {'token' if token in owners else f'name {name!r}'} given twice")
         owners[token] = name

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from babelforge.errors import ReviewError
 from babelforge.review.access import LOOPBACK_NAMES, HostName
 from babelforge.review.guard import GuardMiddleware, RequestGuard
-from babelforge.review.schema import MAX_NAME, Decision, check_decision_spans, validation_detail
+from babelforge.review.schema import MAX_NAME, Decision, check_decision_spans, control_character, validation_detail
 from babelforge.review.store import ReviewStore, UnknownItemError
 
 LARGEST_ITEM = 2**62  # beyond SQLite's integers; a larger number is a 422, not an overflow
@@ -63,6 +63,7 @@ def create_app(store: ReviewStore, options: ReviewOptions):
     guidelines_html = render_markdown(options.guidelines)
     facets = store.facets()  # items never change after import: once per server
     labels = sorted(set(options.labels) | set(facets["labels"]))
+    disjoint = store.meta().get("kind") == "ner"  # one tag per token: overlapping spans cannot be exported
 
     app.add_middleware(GuardMiddleware, guard=options.guard())
 
@@ -83,13 +84,14 @@ def create_app(store: ReviewStore, options: ReviewOptions):
         return FileResponse(str(static / "index.html"), media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    _api_routes(app, store, options, labels, guidelines_html, facets)
+    _api_routes(app, store, options, labels, guidelines_html, facets, disjoint)
     return app
 
 
 def _api_routes(
-    app, store: ReviewStore, options: ReviewOptions, labels: list[str], guidelines_html: str, facets: dict
-) -> None:
+    app, store: ReviewStore, options: ReviewOptions, labels: list[str], guidelines_html: str, facets: dict,
+    disjoint: bool,
+) -> None:  # fmt: skip
     @app.get("/api/session")
     def session(request: Request) -> dict[str, Any]:
         owner = request.state.owner
@@ -137,7 +139,7 @@ def _api_routes(
     @app.post("/api/items/{n}/decision")
     def decide(request: Request, n: Item, body: Decision) -> dict[str, Any]:
         name = _annotator(body.annotator, request.state.owner)
-        spans = check_decision_spans(body.spans, store.item(n)["text"], labels)
+        spans = check_decision_spans(body.spans, store.item(n)["text"], labels, disjoint)
         store.decide(n, name, body.decision, reason=body.reason, comment=body.comment, spans=spans)
         return {"ok": True, "progress": store.progress(name)}
 
@@ -160,8 +162,10 @@ def _view(store: ReviewStore, n: int, annotator: str) -> dict[str, Any]:
 def _annotator(name: str, owner: str | None) -> str:
     """The annotator a request acts as; with a per-annotator token, only the token's owner (else 403)."""
     name = name.strip()
-    if not name or len(name) > MAX_NAME or any(c in name for c in "\n\r\t"):
-        raise ReviewError(f"annotator name {name[:80]!r}: give 1 to {MAX_NAME} characters on one line")
+    if not name or len(name) > MAX_NAME or control_character(name) is not None:
+        raise ReviewError(
+            f"annotator name {name[:80]!r}: give 1 to {MAX_NAME} characters on one line, no control characters"
+        )
     if owner is not None and name != owner:
         raise HTTPException(403, f"this token is {owner!r}'s: it cannot act as annotator {name[:80]!r}")
     return name

@@ -1,12 +1,16 @@
 """The API's request body and its checks: anything malformed is a 422 that names the field.
 
 Pydantic checks the shape (:class:`Decision`); :func:`check_decision_spans` then checks what needs the
-item: each span within its text and labelled from the output's label set. Both raise FastAPI's
-``RequestValidationError``, so every refusal reads the same (:func:`validation_detail`).
+item: each span within its text, labelled from the output's label set, given once, and (for a NER
+output, one tag per token) overlapping no other. Both raise FastAPI's ``RequestValidationError``, so
+every refusal reads the same (:func:`validation_detail`). Control characters are refused in names,
+and in reasons and comments but for tabs and line breaks: ``review stats`` prints them to a terminal,
+where ESC starts an escape sequence.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
@@ -26,13 +30,28 @@ def _utf8(value: str) -> str:
     return value
 
 
+def control_character(value: str, allowed: str = "") -> str | None:
+    """The first control character (Unicode ``Cc``: C0, DEL, C1) in ``value`` not in ``allowed``, or None."""
+    return next((c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None)
+
+
+def _no_controls(allowed: str):
+    def check(value: str) -> str:
+        if (found := control_character(value, allowed)) is not None:
+            raise ValueError(f"holds the control character U+{ord(found):04X}: give plain text")
+        return value
+
+    return check
+
+
 def _label(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty: give a label from the output's label set")
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_utf8)]
+Text = Annotated[StrictStr, AfterValidator(_utf8), AfterValidator(_no_controls("\t\n\r"))]
+Name = Annotated[StrictStr, AfterValidator(_utf8), AfterValidator(_no_controls(""))]
 Label = Annotated[StrictStr, Field(max_length=200), AfterValidator(_utf8), AfterValidator(_label)]
 Span = tuple[StrictInt, StrictInt, Label]
 
@@ -42,33 +61,65 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    annotator: Annotated[Text, Field(min_length=1, max_length=MAX_NAME)]
+    annotator: Annotated[Name, Field(min_length=1, max_length=MAX_NAME)]
     decision: Literal["accept", "reject", "skip"]
     reason: Annotated[Text, Field(max_length=MAX_REASON)] | None = None
     comment: Annotated[Text, Field(max_length=MAX_COMMENT)] | None = None
     spans: Annotated[list[Span], Field(max_length=MAX_SPANS)] | None = None
 
 
-def check_decision_spans(spans: list[Span] | None, text: str, labels: list[str]) -> list[list] | None:
-    """``spans`` as lists, each with ``0 <= start < end <= len(text)`` and a label from ``labels``.
+def check_decision_spans(
+    spans: list[Span] | None, text: str, labels: list[str], disjoint: bool = False
+) -> list[list] | None:
+    """``spans`` as lists, each with ``0 <= start < end <= len(text)``, a label from ``labels``, given once.
+
+    Args:
+        disjoint: no two spans may overlap (a NER output: one tag per token, so the export would keep
+            only one of them).
 
     Raises:
         RequestValidationError: naming every bad span (``spans[i]``).
     """
     if spans is None:
         return None
-    errors = []
+    errors, first = [], {}
     for i, (start, end, label) in enumerate(spans):
         if not 0 <= start < end <= len(text):
             errors.append(_error(i, f"[{start}, {end}] is not within the text: need 0 <= start < end <= {len(text)}"))
         if label not in labels:
             valid = ", ".join(labels) or "none (this output has no span labels)"
             errors.append(_error(i, f"label {label[:50]!r} is not one of the output's labels: {valid}"))
+        if (start, end, label) in first:
+            errors.append(_error(i, f"repeats spans[{first[start, end, label]}]: give each span once"))
+        first.setdefault((start, end, label), i)
+    if disjoint and not errors:
+        errors = _overlaps(spans)
     if errors:
         from fastapi.exceptions import RequestValidationError
 
         raise RequestValidationError(errors)
     return [list(span) for span in spans]
+
+
+def _overlaps(spans: list[Span]) -> list[dict[str, Any]]:
+    """An error for each span that overlaps one before it (in text order)."""
+    errors = []
+    order = sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][1], i))
+    reach = None  # the span reaching furthest right so far
+    for i in order:
+        if reach is not None and spans[i][0] < spans[reach][1]:
+            earlier, later = sorted((reach, i))
+            errors.append(
+                _error(
+                    later,
+                    f"[{spans[later][0]}, {spans[later][1]}] overlaps spans[{earlier}] "
+                    f"[{spans[earlier][0]}, {spans[earlier][1]}]: a NER output holds one tag per token, "
+                    "so spans may not overlap",
+                )
+            )
+        if reach is None or spans[i][1] > spans[reach][1]:
+            reach = i
+    return errors
 
 
 def _error(i: int, message: str) -> dict[str, Any]:
