@@ -36,6 +36,7 @@ def _root(
 
 def _register() -> None:
     from babelforge.cli import (
+        curate_cmd,
         eval_cmd,
         inspect_cmd,
         lexicon_cmd,
@@ -60,6 +61,7 @@ def _register() -> None:
     app.add_typer(train_cmd.app, name="train")
     app.add_typer(review_cmd.app, name="review")
     app.add_typer(llm_cmd.app, name="llm")
+    app.add_typer(curate_cmd.app, name="curate")
     app.command("export-trainer")(train_cmd.export_trainer)
 
 
