@@ -9,13 +9,16 @@ import typer
 from babelforge.cli.console import out
 
 SAMPLE_ROWS = 3
+#: Rejected records shown per step and reason (from rejects/, when the run wrote them).
+SAMPLE_REJECTS = 2
 
 
 def inspect(
     output: Path = typer.Argument(..., help="An output folder written by `babelforge run`.", show_default=False),
     rows: int = typer.Option(SAMPLE_ROWS, "--rows", "-n", help="Sample rows to show per split."),
+    rejects: int = typer.Option(SAMPLE_REJECTS, "--rejects", help="Sample dropped records per step and reason."),
 ) -> None:
-    """Counts per split, language and label; drop reasons; sample rows; provenance.
+    """Counts per split, language and label; drop reasons, their rates and dropped samples; rows; provenance.
 
     A damaged output (provenance.json or dataset_info.json not JSON, a Parquet file cut short) is
     named in one line before anything is shown.
@@ -28,6 +31,7 @@ def inspect(
     _counts(frames)
     _labels(names, frames)
     _drops(provenance)
+    _rejected_samples(folder, provenance, rejects)
     _review(folder, provenance)
     _samples(names, frames, rows)
     _provenance(provenance)
@@ -77,16 +81,81 @@ def _labels(names: list[str] | None, frames) -> None:
 
 
 def _drops(provenance) -> None:
+    """Each step's drops per reason, and their rate: the share of the records that reached the step."""
     from rich.table import Table
 
     table = Table(title="records dropped, per step and reason", title_justify="left")
     table.add_column("step: reason")
     table.add_column("records", justify="right")
+    table.add_column("rate", justify="right")
+    entered = _records_in(provenance)
     for reason, n in (provenance.get("drops") or {}).items():
-        table.add_row(reason, _number(n, ","))
+        total = entered.get(reason.partition(": ")[0])
+        rate = f"{n / total:.1%}" if total and isinstance(n, int | float) else "-"
+        table.add_row(reason, _number(n, ","), rate)
     if not provenance.get("drops"):
-        table.add_row("(none)", "0")
+        table.add_row("(none)", "0", "-")
     out.print(table)
+
+
+def _records_in(provenance) -> dict[str, int]:
+    """Records that reached each step (its ``in`` count), by step name."""
+    entered = {}
+    for step in provenance.get("steps") or []:
+        count = (step.get("counts") or {}).get("in") if isinstance(step, dict) else None
+        if isinstance(count, int) and count > 0:
+            entered[step.get("name")] = entered.get(step.get("name"), 0) + count
+    return entered
+
+
+def _rejected_samples(folder, provenance, per_reason: int) -> None:
+    """A few dropped records per step and reason, from rejects/ (written when ``output.write_rejects`` is set)."""
+    from rich.markup import escape
+
+    drops = provenance.get("drops") or {}
+    if not drops or per_reason <= 0:
+        return
+    samples, unreadable = _read_rejects(folder.path / "rejects", per_reason)
+    if not samples:
+        out.print("[dim]no dropped records kept: set output.write_rejects: true to see samples here[/]")
+        return
+    out.print("[bold]dropped records[/] (samples from rejects/)", highlight=False)
+    for reason in drops:
+        step, _, why = reason.partition(": ")
+        for row in samples.get((_slug(step), why), []):
+            text = " ".join(str(row.get("text", "")).split())
+            shown = escape(text if len(text) <= 160 else text[:159] + "…")
+            out.print(f"  [cyan]{escape(reason)}[/] [dim]{escape(str(row.get('id')))}[/] {shown}", highlight=False)
+    if unreadable:
+        out.print(f"[dim]{unreadable} rejects line(s) not readable as JSON were skipped[/]", highlight=False)
+
+
+def _read_rejects(folder: Path, per_reason: int) -> tuple[dict[tuple[str, str], list[dict]], int]:
+    """Up to ``per_reason`` rows per (step slug, reason) from ``NN-STEP-RANK.jsonl`` files, and unreadable lines."""
+    import json
+    import re
+
+    samples: dict[tuple[str, str], list[dict]] = {}
+    unreadable = 0
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        step = re.sub(r"^(?:\d+|source\d+)-|-\d+$", "", path.stem)
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    unreadable += 1
+                    continue
+                found = samples.setdefault((step, str(row.get("reason") if isinstance(row, dict) else "")), [])
+                if isinstance(row, dict) and len(found) < per_reason:
+                    found.append(row)
+    return samples, unreadable
+
+
+def _slug(name: str) -> str:
+    from babelforge.steps.base import slug
+
+    return slug(name)
 
 
 def _review(folder, provenance) -> None:
