@@ -55,7 +55,7 @@ def test_a_cut_answer_does_not_open_the_breaker(client, llm_server):
     assert len(llm_server.chat_paths()) == 6  # each asked once: the endpoint is well
 
 
-def test_a_batch_answer_cut_short_is_asked_online(client, llm_server, tmp_path):
+def test_a_batch_answer_cut_short_fails_its_record_without_paying_again_online(client, llm_server, tmp_path):
     def cut(results: list[dict]) -> bytes:
         import json
 
@@ -64,6 +64,11 @@ def test_a_batch_answer_cut_short_is_asked_online(client, llm_server, tmp_path):
         return "".join(json.dumps(line) + "\n" for line in results).encode()
 
     llm_server.batch_output = cut
-    (result,) = client(batch=True, batch_poll=0.02).complete_many([ask("a")])
-    assert result == Completion("echo: a")  # the batch's cut answer was not kept; the online one is whole
-    assert len(llm_server.chat_paths()) == 1
+    ledger = Ledger(prices=PRICES)
+    (result,) = client(batch=True, batch_poll=0.02, ledger=ledger).complete_many([ask("a")])
+    assert result.reason == "truncated"  # asked online, it would be cut again, at twice the price
+    assert llm_server.chat_paths() == []
+    assert ledger.failures == {"truncated": 1}
+    assert ledger.requests == 1  # billed once, at the batch price
+    (again,) = client().complete_many([ask("a")])
+    assert again == Completion("echo: a")  # nothing was cached: a later run asks again

@@ -4,7 +4,9 @@
 (``POST /files``), creates a batch (``POST /batches``), polls it (``GET /batches/ID``) and reads the
 results (``GET /files/ID/content``) into the request cache; the client then answers every request
 from the cache as usual, and sends online only what the batch did not answer well (an error, a
-malformed answer, one that fails its schema). The batch id is recorded in the cache file under a
+malformed answer, one that fails its schema); an answer the endpoint cut short fails its record
+(asked again, it would be cut again, at twice the price). Result lines are untrusted: lines that are
+not JSON, name another request, or carry no usage are skipped or counted, never raised on. The batch id is recorded in the cache file under a
 hash of the requests, so a run killed while it waits polls the same batch when rerun instead of
 submitting (and paying for) another; its reservation in the budget waits for that rerun too. A batch
 is created once even when the endpoint's answer to the create is lost (:mod:`babelforge.llm.batch_submit`):
@@ -31,7 +33,7 @@ from babelforge.llm.answers import Answer, parse_json, read_completion
 from babelforge.llm.batch_api import call
 from babelforge.llm.batch_state import BatchState
 from babelforge.llm.batch_submit import Unfound, submit
-from babelforge.llm.client import check_schema
+from babelforge.llm.client import Failure, check_schema, cut_detail
 from babelforge.llm.usage import judge_usage
 
 if TYPE_CHECKING:
@@ -197,7 +199,8 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
             if answer.has_usage:
                 client.ledger.distrust()
             costs.append((*counted, True))
-        if answer.cut_short:  # not whole: asked again online, where it fails as such
+        if answer.cut_short:  # not whole, and asked again online it would be cut again: it fails
+            client.batch_failures[key] = Failure(answer.cut_short, cut_detail(answer, client.sent_params(request)))
             continue
         data, error = check_schema(answer.text, request.schema)
         if not error:

@@ -116,6 +116,7 @@ class LLMClient:
         self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown, cooldown_max, health.breaker)
         self._deadline: float | None = None
         self.pending_batch: tuple[str, set[str]] | None = None
+        self.batch_failures: dict[str, Failure] = {}  # by key: a batch's answer that failed for good (cut short)
 
     @property
     def counter(self):
@@ -147,7 +148,7 @@ class LLMClient:
         loop = asyncio.get_running_loop()
         self._deadline = loop.time() + self.time_limit if self.time_limit else None
         self.limit.bind()
-        self.pending_batch = None
+        self.pending_batch, self.batch_failures = None, {}
         headers = {"Authorization": f"Bearer {self.api_key}"}
         async with httpx.AsyncClient(base_url=self._send_url, headers=headers, timeout=self.timeout) as http:
             if self.batch:
@@ -168,6 +169,9 @@ class LLMClient:
         if self.cache is not None and (known := self.cache.get(key)) is not None:
             self.ledger.hit()
             return Completion(known["text"], known.get("data"), cached=True)
+        if (failed := self.batch_failures.get(key)) is not None:  # asked online, it would fail again
+            self.ledger.fail(failed.reason)
+            return failed
         if self.pending_batch is not None and key in self.pending_batch[1]:
             self.ledger.fail("batch_pending")
             return Failure("batch_pending", f"batch {self.pending_batch[0]} is still running: rerun to collect it")
@@ -210,7 +214,7 @@ class LLMClient:
                 self.limit.succeeded()
                 if not (cut := outcome.answer.cut_short):
                     return outcome.answer.text
-                reason, detail = cut, _cut_detail(outcome.answer, params)  # asked again, it would be cut again
+                reason, detail = cut, cut_detail(outcome.answer, params)  # asked again, it would be cut again
                 break
             else:
                 reason, detail = outcome.reason, outcome.detail
@@ -330,7 +334,7 @@ class LLMClient:
         return classify(reply.status, reply.headers, reply.content)
 
 
-def _cut_detail(answer, params: dict) -> str:
+def cut_detail(answer, params: dict) -> str:
     stop = answer.finish_reason
     bound = f", max_tokens {params['max_tokens']}" if stop == "length" and "max_tokens" in params else ""
     return f"the endpoint stopped the answer early (finish_reason {stop!r}{bound}) after {answer.text[:60]!r}"
