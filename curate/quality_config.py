@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from babelforge.errors import BabelforgeError
@@ -77,7 +76,13 @@ class GopherQuality(_Section):
     max_ellipsis_lines_ratio: Share | None = 0.3
     max_non_alpha_words_ratio: Share | None = 0.8
     min_stop_words: int | None = Field(2, ge=0)
-    stop_words: list[str] = Field(default_factory=lambda: list(STOP_WORDS))
+    stop_words: list[str] = Field(default_factory=lambda: _english_stop_words())
+
+
+def _english_stop_words() -> list[str]:
+    from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
+
+    return list(STOP_WORDS)
 
 
 class GopherRepetition(_Section):
@@ -153,7 +158,7 @@ class QualityConfig(_Section):
     version: Literal[1] = VERSION
     language: Annotated[str, AfterValidator(canonical_language)]
     derived_from: Derivation | None = None
-    gopher_quality: GopherQuality | None = GopherQuality()
+    gopher_quality: GopherQuality | None = Field(default_factory=GopherQuality)
     gopher_repetition: GopherRepetition | None = GopherRepetition()
     fineweb_quality: FineWebQuality | None = FineWebQuality()
     c4: C4 | None = C4()
