@@ -124,8 +124,9 @@ class OpenAIEmbedder(Embedder):
         import httpx
 
         from babelforge.llm.backoff import retry_delay
+        from babelforge.llm.exchange import header_key
 
-        headers = {"Authorization": f"Bearer {os.environ.get('OPENAI_API_KEY', 'unused')}"}
+        headers = {"Authorization": f"Bearer {header_key(os.environ.get('OPENAI_API_KEY'))}"}
         async with httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout) as http:
             for attempt in range(self.max_retries + 1):
                 answer, retry, retry_after = await self._try(http, body, count)

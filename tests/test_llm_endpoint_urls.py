@@ -40,7 +40,8 @@ def test_different_endpoints_stay_apart(one, other):
 
 
 @pytest.mark.parametrize(
-    "given", ["localhost:8000/v1", "127.0.0.1:8000/v1", "http://h:abc/v1", "http://h:99999/v1", "ftp://h/v1", "http:///v1"]
+    "given",
+    ["localhost:8000/v1", "127.0.0.1:8000/v1", "http://h:abc/v1", "http://h:99999/v1", "ftp://h/v1", "http:///v1"],
 )
 def test_a_url_that_is_no_base_url_is_one_error_naming_it(given):
     with pytest.raises(BabelforgeError, match="is not a base URL: give http"):

@@ -6,11 +6,11 @@ results (``GET /files/ID/content``) into the request cache; the client then answ
 from the cache as usual, and sends online only what the batch did not answer well (an error, a
 malformed answer, one that fails its schema); an answer the endpoint cut short fails its record
 (asked again, it would be cut again, at twice the price). Result lines are untrusted: lines that are
-not JSON, name another request, or carry no usage are skipped or counted, never raised on. The batch id is recorded in the cache file under a
-hash of the requests, so a run killed while it waits polls the same batch when rerun instead of
-submitting (and paying for) another; its reservation in the budget waits for that rerun too. A batch
-is created once even when the endpoint's answer to the create is lost (:mod:`babelforge.llm.batch_submit`):
-it is found by its input file and adopted. With a
+not JSON, name another request, or carry no usage are skipped or counted, never raised on. The batch
+id is recorded in the cache file under a hash of the requests, so a run killed while it waits polls
+the same batch when rerun instead of submitting (and paying for) another; its reservation in the
+budget waits for that rerun too. A batch is created once even when the endpoint's answer to the
+create is lost (:mod:`babelforge.llm.batch_submit`): it is found by its input file and adopted. With a
 ``time_limit`` that runs out first, the requests are failures under ``batch_pending`` (rerun to
 collect).
 

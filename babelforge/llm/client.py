@@ -29,7 +29,7 @@ from babelforge.errors import MissingDependencyError
 from babelforge.llm.answers import JSONError, is_unicode, parse_json
 from babelforge.llm.backoff import PROBE, AdaptiveLimit, CircuitBreaker, endpoint_health, retry_delay
 from babelforge.llm.cache import RequestCache, normalise_url, request_key
-from babelforge.llm.exchange import MAX_RESPONSE_BYTES, Outcome, TooLarge, classify, fetch
+from babelforge.llm.exchange import MAX_RESPONSE_BYTES, Outcome, TooLarge, classify, fetch, header_key
 from babelforge.llm.ledger import BudgetExceededError, Ledger
 from babelforge.llm.tokens import token_counter
 from babelforge.llm.usage import judge_usage
@@ -102,7 +102,8 @@ class LLMClient:
         self.model = model
         self.base_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"))
         self._send_url = normalise_url(base_url or os.environ.get("OPENAI_BASE_URL"), keep_userinfo=True)
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "unused")
+        given = "the api_key given" if api_key else "OPENAI_API_KEY"
+        self.api_key = header_key(api_key or os.environ.get("OPENAI_API_KEY"), given)
         self.cache = RequestCache(cache) if cache else None
         self.ledger = ledger or Ledger()
         self.timeout, self.max_retries, self.max_concurrency = timeout, max_retries, max_concurrency
@@ -344,7 +345,8 @@ def _charge(error: Exception) -> str:
     """A request that failed before it was sent cost nothing; after, the endpoint may have billed all of it."""
     import httpx
 
-    return "none" if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout) else "all"
+    unsent = httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.LocalProtocolError
+    return "none" if isinstance(error, unsent | httpx.UnsupportedProtocol) else "all"
 
 
 def check_schema(answer: str, schema: dict | None) -> tuple[Any, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from babelforge.errors import BabelforgeError
 from babelforge.llm.answers import Answer, Malformed, parse_json, read_completion
 from babelforge.llm.backoff import parse_retry_after
 
@@ -43,6 +44,23 @@ class Outcome:
     detail: str = ""
     retry_after: float | None = None
     charge: str = "none"
+
+
+def header_key(key: str | None, source: str = "OPENAI_API_KEY") -> str:
+    """An API key as an ``Authorization`` header carries it: without the whitespace around it (a key
+    file's newline), ``unused`` when empty (local servers take any).
+
+    Raises:
+        BabelforgeError: for a key with a space or a character outside printable ASCII inside it,
+            naming ``source`` (the key itself is never shown).
+    """
+    key = (key or "").strip()
+    if not all("!" <= c <= "~" for c in key):
+        raise BabelforgeError(
+            f"{source} holds a space or a character outside printable ASCII ({len(key)} characters): it cannot "
+            "be sent in an HTTP header; check the key (it is not shown here)"
+        )
+    return key or "unused"
 
 
 async def fetch(http, method: str, path: str, timeout: float, max_bytes: int, **kwargs) -> Reply:
