@@ -30,5 +30,6 @@ def test_a_pilot_that_got_no_answer_names_the_failure(tmp_path, write_manifest, 
     monkeypatch.setenv("BABELFORGE_HOME", str(tmp_path / "home"))
     llm_server.mode = mode
     (cost,) = estimate_step_costs(manifest(tmp_path, write_manifest, llm_server), sample=4, pilot=2)
-    assert f"the 2 pilot request(s) got no answer: {said}" in cost.line()
+    assert "pilot request(s)" in cost.line()
+    assert f"got no answer: {said}" in cost.line()
     assert not cost.measured
