@@ -176,3 +176,22 @@ def test_cost_lines_print_one_line_a_step_and_a_total():
     assert len(lines) == 3
     assert "~1.0000 USD" in lines[0]
     assert lines[-1] == "llm total: ~3.5000 USD"
+
+
+def test_yes_approves_a_cost_above_confirm_above_and_says_so(data_dir, tmp_path, write_manifest, llm_server, tokenizer):
+    import os
+    import subprocess
+    import sys
+
+    llm_server.reply = lambda request: "jibu"
+    english = [e for e, _ in pairs(data_dir)][:4]
+    spec = xl_manifest(tmp_path, english, llm_server, tokenizer, "approved", confirm_above=0.0)
+    path = write_manifest(spec)
+    env = {**os.environ, "BABELFORGE_HOME": str(tmp_path / "home")}
+    run = [sys.executable, "-m", "babelforge", "run", str(path)]
+    refused = subprocess.run(run, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2
+    assert "pass --yes to approve it" in refused.stderr
+    approved = subprocess.run([*run, "--yes"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert approved.returncode == 0, approved.stderr
+    assert "yes (--yes)" in approved.stdout

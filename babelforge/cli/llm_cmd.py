@@ -19,10 +19,12 @@ CACHE_OPTION = typer.Option(None, "--cache", help="Cache file (default $BABELFOR
 
 
 def _cache(path: Path | None):
+    """The cache, or ``None`` where no file is (reading it must not create one)."""
     from babelforge.llm.cache import RequestCache
     from babelforge.models import babelforge_home
 
-    return RequestCache(path or babelforge_home() / "llm-cache.sqlite")
+    path = path or babelforge_home() / "llm-cache.sqlite"
+    return RequestCache(path) if Path(path).is_file() else None
 
 
 @cache_app.command("stats")
@@ -33,7 +35,8 @@ def stats(
     """Answers cached per endpoint: entries, models and size."""
     from babelforge.llm.cache import normalise_url
 
-    found = _cache(cache).stats()
+    known = _cache(cache)
+    found = known.stats() if known is not None else {}
     if endpoint is not None:
         found = {k: v for k, v in found.items() if k == normalise_url(endpoint)}
     if not found:
@@ -58,7 +61,17 @@ def clear(
 
     if endpoint is not None and legacy:
         raise BabelforgeError("llm cache clear: give --endpoint or --legacy, not both")
-    removed = _cache(cache).clear(endpoint, legacy)
+    known = _cache(cache)
+    if known is None:
+        out.print("the LLM cache is empty: nothing to remove", highlight=False)
+        return
+    if endpoint is not None and normalise_url(endpoint) not in (held := known.stats()):
+        listed = ", ".join(held) or "none"
+        raise BabelforgeError(
+            f"llm cache clear: no answers cached for {normalise_url(endpoint)} (from --endpoint {endpoint!r}); "
+            f"endpoints cached: {listed}"
+        )
+    removed = known.clear(endpoint, legacy)
     scope = normalise_url(endpoint) if endpoint else ("legacy entries" if legacy else "all endpoints")
     out.print(f"removed {removed:,} cached answer(s) ({scope})", highlight=False)
 
@@ -70,9 +83,12 @@ def estimate(
     pilot: int = typer.Option(0, "--pilot", min=0, help="Real requests per step to measure answer lengths."),
 ) -> None:
     """Estimate requests, tokens and cost of each LLM step of a manifest."""
+    from babelforge.errors import BabelforgeError
     from babelforge.llm.estimate import cost_lines, estimate_step_costs
     from babelforge.manifest import load_manifest
 
     costs = estimate_step_costs(load_manifest(manifest), sample=sample, pilot=pilot)
     for line in cost_lines(costs) or ["no LLM step in this manifest"]:
         out.print(line, highlight=False, markup=False)
+    if failed := [f"{c.label}: {c.pilot_failed}" for c in costs if c.pilot_failed]:
+        raise BabelforgeError(f"the pilot measured nothing: {'; '.join(failed)}")

@@ -32,6 +32,9 @@ def run(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an output folder babelforge did not make (never the current folder)."
     ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Run even where an LLM step's estimate is above its llm.confirm_above."
+    ),
     verify_inputs: bool = typer.Option(
         False, "--verify-inputs", help="Hash every input file (not only small ones) to know whether it changed."
     ),
@@ -54,11 +57,16 @@ def run(
     if dry_run:
         from babelforge.llm.estimate import cost_lines, estimate_step_costs
 
+        failed: list[str] = []
         for one in loaded:
             for line in compile_manifest(one).describe():
                 out.print(line, highlight=False)
-            for line in cost_lines(estimate_step_costs(one, pilot=pilot)):
+            costs = estimate_step_costs(one, pilot=pilot)
+            for line in cost_lines(costs):
                 out.print(line, highlight=False, markup=False)
+            failed.extend(f"{c.label}: {c.pilot_failed}" for c in costs if c.pilot_failed)
+        if failed:
+            raise BabelforgeError(f"the pilot measured nothing: {'; '.join(failed)}")
         return
     from babelforge.llm.estimate import check_llm_costs
     from babelforge.runner import run_manifest
@@ -69,7 +77,11 @@ def run(
     for one in loaded:
         for where, message in file_warnings(one.sources):  # bad files a source skips (on_error: skip)
             out.print(f"warning: {where}: {message}", highlight=False, markup=False)
-        check_llm_costs(one)  # asks (or refuses) before any run when an LLM step sets llm.confirm_above
+        if yes:  # approved beforehand (a batch job, CI): say what was approved
+            approve = lambda question: out.print(f"{question}yes (--yes)", highlight=False, markup=False) or "y"  # noqa: E731
+            check_llm_costs(one, interactive=True, ask=approve)
+        else:
+            check_llm_costs(one)  # asks (or refuses) before any run when an LLM step sets llm.confirm_above
     for path, one in zip(manifests, loaded, strict=True):
         if len(manifests) > 1:
             out.rule(f"{path}", style="dim")

@@ -40,6 +40,7 @@ class AnswerLength:
     how: str = "assumed as long as the text sent"
     measured: bool = False
     per_request: float | None = None
+    failed: str = ""  # why a pilot measured nothing
 
     def completion(self, sent: int) -> float:
         """Completion tokens expected for a request carrying ``sent`` tokens of text."""
@@ -87,15 +88,13 @@ def _piloted(client, counter, tried: list) -> AnswerLength:
     try:
         answers = client.complete_many(tried)
     except BabelforgeError as error:  # a budget too small even for the pilot
-        return AnswerLength(how=f"assumed as long as the text sent (no pilot: {error})")
+        return AnswerLength(how=f"assumed as long as the text sent (no pilot: {error})", failed=f"no pilot: {error}")
     after = client.ledger.to_dict()
     answered = [(r, a) for r, a in zip(tried, answers, strict=True) if _ok(a)]
     sent = [counter.count(last_user(r.messages)) for r, _ in answered]
     if not sum(sent):
-        why = _failures(answers)
-        return AnswerLength(
-            how=f"assumed as long as the text sent (the {len(tried)} pilot request(s) got no answer{why})"
-        )
+        failed = f"the {len(tried)} pilot request(s) to {client.base_url} got no answer{_failures(answers)}"
+        return AnswerLength(how=f"assumed as long as the text sent ({failed})", failed=failed)
     got = [counter.count(a.text) for _, a in answered]
     scale, prompt_scale = 1.0, 1.0
     billed = after["requests"] - before["requests"]

@@ -50,6 +50,7 @@ class StepCost:
     note: str = ""
     measured: bool = False
     worst_usd: float | None = None
+    pilot_failed: str = ""
 
     @property
     def guarded_usd(self) -> float:
@@ -74,7 +75,7 @@ class StepCost:
         )
 
     def _unmeasured(self) -> str:
-        if self.measured:
+        if self.measured or self.pilot_failed:
             return ""
         worst = (
             "" if self.worst_usd is None else f"; at most ~{usd(self.worst_usd)} USD if every answer reaches max_tokens"
@@ -148,7 +149,7 @@ def confirm_costs(costs: list[StepCost], interactive: bool | None = None, ask=in
     if not interactive:
         raise BabelforgeError(
             f"estimated LLM cost above llm.confirm_above ({what}) and no terminal to confirm on: "
-            "raise confirm_above, or run from a terminal to confirm"
+            "run from a terminal to confirm, pass --yes to approve it, or raise confirm_above"
         )
     answer = ask(f"Estimated LLM cost above llm.confirm_above ({what}). Run anyway? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
@@ -248,7 +249,9 @@ def _estimate(index: int, settings, ctx, draws: tuple[list, list], records: int,
     if not docs or not asked:
         return _empty(base, "no records to sample" if not docs else "the sample made no LLM request")
     cached = [client.cache is not None and client.cache.get(client.key(r.request)) is not None for r in asked]
-    length = answer_length(client, counter, piloted, pilot)  # after the cache was read: the pilot is part of the run
+    # A pilot tries each request twice at most: a dead endpoint is reported in seconds, not after every back-off.
+    sender = options.model_copy(update={"max_retries": min(options.max_retries, 1)}).real_client(settings.model)
+    length = answer_length(sender if pilot else client, counter, piloted, pilot)  # the pilot is part of the run
     return _price(base, client, counter, asked, cached, len(docs), length, options)
 
 
@@ -294,4 +297,5 @@ def _price(base, client, counter, asked, cached: list[bool], sampled: int, lengt
         **base, sampled=sampled, requests=round(len(asked) * scale), cached=round(sum(cached) * scale),
         prompt_tokens=round(prompt * scale), completion_tokens=round(completion * scale), cost_usd=cost * scale,
         output=length.how, measured=length.measured, worst_usd=worst * scale if bounded else None,
+        pilot_failed=length.failed,
     )  # fmt: skip

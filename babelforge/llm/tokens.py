@@ -74,12 +74,29 @@ def token_counter(model: str, tokenizer: str | None = None) -> TokenCounter:
         found = found or _hf_tokenizer(tokenizer)
         if found is not None:
             return found
-    if model.lower().startswith(OPENAI_PREFIXES) and (found := _tiktoken_model(model)) is not None:
+    openai = model.lower().startswith(OPENAI_PREFIXES)
+    if openai and (found := _tiktoken_model(model)) is not None:
         return found
     found = _hf_tokenizer(model) or chars_counter()
     if tokenizer and not found.exact:
         return replace(found, name=f"{found.name}, tokenizer {tokenizer!r} not found offline")
+    if openai and not found.exact:
+        why = (
+            f"tiktoken's {encoding} is not available offline"
+            if (encoding := _encoding_name(model))
+            else ("tiktoken does not know this model")
+        )
+        return replace(found, name=f"{found.name} ({why}: set llm.tokenizer)")
     return found
+
+
+def _encoding_name(model: str) -> str | None:
+    try:
+        import tiktoken
+
+        return tiktoken.encoding_name_for_model(model)
+    except (ImportError, KeyError):
+        return None
 
 
 def _tiktoken_model(model: str) -> TokenCounter | None:

@@ -79,6 +79,9 @@ def serve_review(
     else:
         url += f"?token={token}" if token else ""
         print(f"open {url}  (Ctrl+C stops; decisions are already saved)", flush=True)
+    if host in WILDCARDS:  # the link above works on this machine only: others use its name
+        query = "?token=THEIR_TOKEN" if annotator_tokens and not token else (f"?token={token}" if token else "")
+        print(f"from other machines: http://{socket.gethostname()}:{port}/{query}", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     uvicorn.run(create_app(store, options), host=host, port=port, log_level="warning")
