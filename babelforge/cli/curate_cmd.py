@@ -6,9 +6,12 @@ from pathlib import Path
 
 import typer
 
+from babelforge.cli import curate_lid_cmd
 from babelforge.cli.console import out
 
-app = typer.Typer(help="Curate corpora: quality thresholds per language.", no_args_is_help=True)
+app = typer.Typer(
+    help="Curate corpora: quality thresholds per language, language-ID supplements.", no_args_is_help=True
+)
 
 TAIL, FENCE, STOP_WORDS = 0.01, 1.0, 24  # babelforge.curate.calibrate's defaults (checked by a test)
 
@@ -111,3 +114,6 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return ", ".join(f"{n}: {v}" for n, v in value)
     return "-" if value is None else str(value)
+
+
+app.command("lid-train")(curate_lid_cmd.lid_train)
