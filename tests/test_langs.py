@@ -71,3 +71,20 @@ def test_every_lingua_and_m2m100_language_maps():
     m2m = {lang.m2m100 for lang in langs.all_languages() if lang.m2m100}
     assert len(lingua) == 75
     assert len(m2m) == 100
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "name"),
+    [("pcm", "pcm_Latn", "Nigerian Pidgin"), ("kri_Latn", "kri_Latn", "Krio"), ("bss", "bss_Latn", "Akoose")],
+)
+def test_languages_outside_the_table_resolve_by_their_iso_code(value, code, name):
+    lang = langs.resolve(value)
+    assert (lang.code, lang.name) == (code, name)
+    assert lang.tag("glotlid") == f"__label__{code}"
+    assert lang.tag("nllb") is None  # no model family's tag is made up
+
+
+@pytest.mark.parametrize("value", ["zzz", "qaa", "pcm_Xxxx", "Nigerian Pidgin", "p"])
+def test_codes_cldr_does_not_know_and_names_outside_the_table_stay_unknown(value):
+    with pytest.raises(UnknownLanguageError):
+        langs.resolve(value)
