@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from babelforge.cli.console import out
 
@@ -14,7 +15,7 @@ def print_report(report: dict) -> None:
     for column in ("annotator", "accept", "reject", "skip"):
         annotators.add_column(column, justify="left" if column == "annotator" else "right")
     for name, counts in report["annotators"].items():
-        annotators.add_row(name, *(f"{counts[k]:,}" for k in ("accept", "reject", "skip")))
+        annotators.add_row(Text(name), *(f"{counts[k]:,}" for k in ("accept", "reject", "skip")))
     out.print(annotators)
     print_acceptance(report["acceptance"])
     if report["reject_reasons"]:
@@ -22,7 +23,7 @@ def print_report(report: dict) -> None:
         reasons.add_column("reason")
         reasons.add_column("items", justify="right")
         for reason, n in report["reject_reasons"].items():
-            reasons.add_row(reason, f"{n:,}")
+            reasons.add_row(Text(reason), f"{n:,}")  # annotators' words: never markup
         out.print(reasons)
     _agreement(report["agreement"])
 
@@ -32,9 +33,8 @@ def print_acceptance(rows: list[dict]) -> None:
     for column in ("method", "language", "accepted", "rejected", "rate"):
         table.add_column(column, justify="left" if column in ("method", "language") else "right")
     for row in rows:
-        table.add_row(
-            row["method"], row["language"], f"{row['accepted']:,}", f"{row['rejected']:,}", f"{row['rate']:.1%}"
-        )
+        names = Text(str(row["method"])), Text(str(row["language"]))
+        table.add_row(*names, f"{row['accepted']:,}", f"{row['rejected']:,}", f"{row['rate']:.1%}")
     out.print(table)
 
 
@@ -45,10 +45,10 @@ def _agreement(agreement: dict) -> None:
     scopes = {"all": agreement["overall"], **{f"language {k}": v for k, v in agreement["languages"].items()}}
     for scope, f in scopes.items():
         table.add_row(
-            scope, f"{f['items']:,}", _fmt(f["fleiss_kappa"]), _fmt(f["cohen_kappa_mean"]), _fmt(f["span_f1"])
+            Text(scope), f"{f['items']:,}", _fmt(f["fleiss_kappa"]), _fmt(f["cohen_kappa_mean"]), _fmt(f["span_f1"])
         )
     for label, f1 in agreement["labels"].items():
-        table.add_row(f"label {label}", "", "", "", _fmt(f1))
+        table.add_row(Text(f"label {label}"), "", "", "", _fmt(f1))
     out.print(table)
 
 
