@@ -4,13 +4,23 @@ Records travel as datatrove ``Document``s: ``text`` plus ``metadata``. The metad
 contract between steps; each step documents which it reads and writes.
 
 Metadata keys every record carries:
-    ``language``: canonical language code (``hau_Latn``).
+    ``language``: canonical language code (``hau_Latn``): what the record is (see below).
     ``split``: dataset split (``train``, ``validation``, ``test``).
     ``source``: the manifest source the record came from; ``source_id``: its id there.
     ``lineage``: list of ``{"step": ..., **details}``, one entry per step that changed the record.
 
 Span records add ``spans`` (list of :class:`~babelforge.spans.Span`) and, when they came from tokens,
 ``token_offsets`` (``[(start, end), ...]``). Chat records add ``messages``.
+
+Languages of an output row, for a trainer filtering by language:
+    ``language``: what the row is: the language of its text for monolingual rows (the target of a
+    projected row), the anchor of an interleaved sample (the language it opens with), the matrix
+    language of a code-mixed sentence, the source side of a bitext pair. Filter on it to keep rows
+    *of* a language.
+    ``languages``: every language with text in the row, ``language`` first, then the others in the
+    order they appear (an interleaved sample's segments, a code-mixed sentence's token labels other
+    than ``other``, a pair's target, a chat's prompt and response). Filter on it to keep rows that
+    *hold* a language. Emit derives it from the row itself (:func:`with_languages`).
 """
 
 from __future__ import annotations
@@ -25,6 +35,9 @@ if TYPE_CHECKING:
 RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext", "codemix")
 
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
+LANGUAGES = "languages"
+#: The token label of a code-mixed token in no language (numbers, punctuation, names).
+NO_LANGUAGE = "other"
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
 QUESTION, TITLE, TARGET_QUESTION = "question", "title", "target_question"
@@ -40,7 +53,7 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
     """
     from datasets import ClassLabel, Features, List, Value
 
-    common = {"id": Value("string"), "language": Value("string")}
+    common = {"id": Value("string"), "language": Value("string"), "languages": List(Value("string"))}
     provenance = {"source": Value("string"), "lineage": Value("string")}
     span = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
     layouts = {
@@ -94,6 +107,50 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
     if kind not in layouts:
         raise ValueError(f"unknown record kind {kind!r}: valid: {', '.join(RECORD_KINDS)}")
     return Features({**common, **layouts[kind](), **provenance})
+
+
+def with_languages(table):
+    """One shard's rows (a ``pyarrow.Table`` of any record kind) with their ``languages`` column.
+
+    Each row's own ``language`` comes first, then every other language its parts carry, in order
+    (see the module docstring); nulls and :data:`NO_LANGUAGE` are left out. A table that already
+    has the column is returned as it is.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if LANGUAGES in table.column_names:
+        return table
+    rows, values = [np.arange(table.num_rows)], [table.column(LANGUAGE).combine_chunks()]
+    for row_of, value in _part_languages(table):
+        rows.append(np.asarray(row_of, dtype=np.int64))
+        values.append(value)
+    parts = pa.table({"row": np.concatenate(rows), "language": pa.concat_arrays([v.cast(pa.string()) for v in values])})
+    parts = parts.append_column("order", pa.array(np.arange(parts.num_rows)))
+    parts = parts.filter(pc.and_(pc.is_valid(parts["language"]), pc.not_equal(parts["language"], NO_LANGUAGE)))
+    first = parts.group_by(["row", "language"], use_threads=False).aggregate([("order", "min")])
+    first = first.sort_by([("row", "ascending"), ("order_min", "ascending")])
+    counts = np.bincount(first.column("row").to_numpy(), minlength=table.num_rows)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    column = pa.ListArray.from_arrays(offsets, first.column("language").combine_chunks())
+    return table.add_column(table.column_names.index(LANGUAGE) + 1, LANGUAGES, column)
+
+
+def _part_languages(table):
+    """``(row index per value, language values)`` for each column of ``table`` that names its parts' languages."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    names = table.column_names
+    for column, field in (("segments", "language"), ("langs", None)):  # interleaved samples, code-mixed tokens
+        if column in names:
+            lists = table.column(column).combine_chunks()
+            flat = pc.list_flatten(lists)
+            yield pc.list_parent_indices(lists), (pc.struct_field(flat, field) if field else flat)
+    for column in (TARGET_LANGUAGE, PROMPT_LANG, RESPONSE_LANG):
+        if column in names:
+            yield np.arange(table.num_rows), table.column(column).combine_chunks()
 
 
 def lineage_json(metadata: dict[str, Any]) -> str:
