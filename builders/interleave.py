@@ -4,11 +4,16 @@ For each pair (the record's ``text`` in the anchor language, its ``target_text``
 documents are split into sentences (terminal punctuation of many scripts: ``.!?``, Devanagari ``।``,
 Ethiopic ``።``, CJK ``。``; Thai, written without sentence punctuation, at spaces), sentences are
 grouped into chunks of at most ``chunk_tokens`` tokens of the target model's tokenizer (consecutive
-chunks may share ``overlap`` sentences), and chunks alternate, anchor first, matched by position in
-their documents. Chunks are packed into samples of at most ``context`` tokens, whole: a sentence is
-cut only when it alone exceeds ``chunk_tokens`` (counted). Each sample's ``segments`` record the
-language, source record and character offsets of every chunk in it. Every sentence of the input
-lands in a sample; empty documents are dropped under a reason.
+chunks may share ``overlap`` sentences), and chunks alternate strictly, anchor first: the i-th anchor
+chunk, then the i-th chunk of the other document; once one side runs out, the rest of the other
+follows. Chunks are packed into samples of at most ``context`` tokens, whole, and a sample never
+ends between an anchor chunk and its counterpart, so every sample opens with the anchor language
+while anchor chunks remain (a pair longer than ``context`` on its own is the one exception: its two
+chunks go to samples of their own, counted under ``pair_split``). A sentence is cut only when it
+alone exceeds ``chunk_tokens`` (counted). Each sample's ``segments`` record the language, source
+record and character offsets of every chunk in it; its ``language`` is the language it opens with
+(the anchor's, unless the anchor ran out) and its ``source`` the manifest sources of both documents.
+Every sentence of the input lands in a sample; empty documents are dropped under a reason.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datatrove.data import Document
 
 from babelforge import langs
 from babelforge.projection.segment import sentence_spans
-from babelforge.records import LANGUAGE, TARGET_LANGUAGE, TARGET_TEXT, add_lineage
+from babelforge.records import LANGUAGE, SOURCE, TARGET_LANGUAGE, TARGET_TEXT, add_lineage
 from babelforge.steps import RecordStep
 
 SEGMENTS = "segments"
@@ -79,7 +84,7 @@ class InterleaveStep(RecordStep):
 
     name = "interleave"
     reads = (LANGUAGE, TARGET_TEXT, TARGET_LANGUAGE)
-    writes = (SEGMENTS,)
+    writes = (SEGMENTS, LANGUAGE, SOURCE)
 
     def __init__(self, tokenizer: str, context: int, chunk_tokens: int, overlap: int, separator: str):
         super().__init__()
@@ -89,6 +94,11 @@ class InterleaveStep(RecordStep):
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_tokenizer": None}
+
+    @property
+    def models(self) -> list[dict]:
+        """The tokenizer whose tokens measure chunks and samples (provenance records it with its files)."""
+        return [{"name": self.tokenizer_name, "kind": "tokenizer"}]
 
     def tokens(self, text: str) -> int:
         if self._tokenizer is None:
@@ -103,15 +113,15 @@ class InterleaveStep(RecordStep):
                 self.stat_update("dropped", "dropped:empty_document")
                 continue
             a_lang, b_lang = doc.metadata.get(LANGUAGE), doc.metadata.get(TARGET_LANGUAGE)
-            a_chunks = self._chunks(anchor, a_lang)
-            b_chunks = self._chunks(other, b_lang)
-            order = _alternate(
-                [(a_lang, doc.metadata.get("source_record", doc.id), anchor, s, e) for s, e in a_chunks],
-                [(b_lang, doc.metadata.get("target_id", doc.id), other, s, e) for s, e in b_chunks],
+            a_id, b_id = doc.metadata.get("source_record", doc.id), doc.metadata.get("target_id", doc.id)
+            units = _pairs(
+                [(a_lang, a_id, anchor, s, e) for s, e in self._chunks(anchor, a_lang)],
+                [(b_lang, b_id, other, s, e) for s, e in self._chunks(other, b_lang)],
             )
-            for number, sample in enumerate(self._pack(order)):
-                text, segments = sample
-                out = Document(text, f"{doc.id}#{number}", metadata={LANGUAGE: a_lang, SEGMENTS: segments})
+            source = _sources(doc, a_id, b_id)
+            for number, (text, segments) in enumerate(self._pack(units)):
+                metadata = {LANGUAGE: segments[0]["language"], SOURCE: source, SEGMENTS: segments}
+                out = Document(text, f"{doc.id}#{number}", metadata=metadata)
                 add_lineage(out.metadata, self.name, source_id=doc.id, tokens=self.tokens(text))
                 self.stat_update("kept")
                 yield out
@@ -159,14 +169,20 @@ class InterleaveStep(RecordStep):
                 cursor += 1
         return out
 
-    def _pack(self, order):
-        """Samples of whole chunks, each at most ``context`` tokens once joined by the separator."""
+    def _pack(self, units: list[list]) -> list[tuple[str, list[dict]]]:
+        """Samples of whole units (an anchor chunk and its counterpart, or a chunk whose counterpart ran
+        out), each at most ``context`` tokens once joined by the separator."""
         samples, current = [], []
-        for chunk in order:
-            candidate = [*current, chunk]
+        for unit in units:
+            if len(unit) > 1 and self.tokens(self._join(unit)[0]) > self.context:
+                self.stat_update("pair_split")
+                samples += [self._join(part) for part in (current, unit[:1], unit[1:]) if part]
+                current = []
+                continue
+            candidate = [*current, *unit]
             if current and self.tokens(self._join(candidate)[0]) > self.context:
                 samples.append(self._join(current))
-                candidate = [chunk]
+                candidate = list(unit)
             current = candidate
         if current:
             samples.append(self._join(current))
@@ -187,9 +203,16 @@ class InterleaveStep(RecordStep):
         return "".join(parts), segments
 
 
-def _alternate(a: list, b: list) -> list:
-    """Anchor and other chunks in turns: each chunk placed by where it starts in its document, the
-    anchor's first when they start at the same place (so a sample opens with the anchor language)."""
-    keyed = [(i / len(a), 0, chunk) for i, chunk in enumerate(a)]
-    keyed += [(j / len(b), 1, chunk) for j, chunk in enumerate(b)]
-    return [chunk for _, _, chunk in sorted(keyed, key=lambda k: (k[0], k[1]))]
+def _pairs(a: list, b: list) -> list[list]:
+    """Anchor and other chunks in strict turns, anchor first: ``[a0, b0], [a1, b1], ...``, then the
+    chunks of the longer side alone once the other has run out."""
+    return [[*a[i : i + 1], *b[i : i + 1]] for i in range(max(len(a), len(b)))]
+
+
+def _sources(doc: Document, a_id: str, b_id: str) -> str | None:
+    """The manifest sources a pair comes from: the record's own ``source``, else those its two documents'
+    ids name (a reader's ids are ``SOURCE/ROW_ID``), joined by ``+`` when they differ."""
+    if doc.metadata.get(SOURCE):
+        return doc.metadata[SOURCE]
+    names = [str(i).partition("/")[0] for i in (a_id, b_id) if "/" in str(i)]
+    return "+".join(dict.fromkeys(names)) or None

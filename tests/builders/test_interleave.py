@@ -48,6 +48,33 @@ def test_samples_fit_the_context_and_cover_every_sentence():
         assert covered(samples, text, language).split() == text.split()  # 100% of the words, in order
 
 
+@pytest.mark.parametrize("number", [0, 1])
+def test_every_sample_opens_with_the_anchor_and_the_languages_alternate(number):
+    english = (REPO / "manifests" / "data" / "europarl-docs" / f"en-{number}.txt").read_text()
+    german = (REPO / "manifests" / "data" / "europarl-docs" / f"de-{number}.txt").read_text()
+    step = InterleaveStep(TOKENIZER, context=512, chunk_tokens=128, overlap=0, separator="\n\n")
+    samples = run(step, [pair(english, german)])
+    order = [seg["language"] for sample in samples for seg in sample.metadata["segments"]]
+    english_chunks = order.count("eng_Latn")
+    both = 2 * min(english_chunks, order.count("deu_Latn"))
+    assert order[:both] == ["eng_Latn", "deu_Latn"] * (both // 2)  # strict turns until a side runs out
+    assert len(set(order[both:])) <= 1
+    for sample in samples:
+        opens = sample.metadata["segments"][0]["language"]
+        assert sample.metadata["language"] == opens
+        seen = sum(
+            seg["language"] == "eng_Latn" for s in samples[: samples.index(sample)] for seg in s.metadata["segments"]
+        )
+        assert opens == "eng_Latn" or seen == english_chunks  # German opens a sample only once English ran out
+
+
+def test_a_pair_longer_than_the_context_goes_to_samples_of_its_own():
+    step = InterleaveStep(TOKENIZER, context=20, chunk_tokens=12, overlap=0, separator="\n")
+    samples = run(step, [pair("The committee met in Brussels. The vote follows.", "Der Ausschuss tagte in Brüssel.")])
+    assert [[seg["language"] for seg in s.metadata["segments"]] for s in samples][:2] == [["eng_Latn"], ["deu_Latn"]]
+    assert step.stats["pair_split"].total == 1
+
+
 def test_a_sentence_longer_than_a_chunk_is_cut_and_counted():
     long_sentence = " ".join(f"word{i}" for i in range(400)) + "."
     step = InterleaveStep(TOKENIZER, context=200, chunk_tokens=50, overlap=0, separator="\n")
