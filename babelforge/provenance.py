@@ -13,6 +13,12 @@ The manifest is recorded twice:
 In both, a setting whose name says it holds a credential (``api_key``, ``token``, ``password``,
 ``secret``, ``authorization``) is ``<redacted>``, and anywhere in the file the value of an environment
 variable whose name says it is a secret (``HF_TOKEN``, ``OPENAI_API_KEY``, ...) becomes ``${NAME}``.
+
+No path of the machine that ran it either: ``inputs`` (the SHA-256 of every file the run read, taken
+from the run's own input snapshot, :mod:`babelforge.inputs`), the recorded settings, the models'
+files and the command line give paths relative to the manifest's folder (:func:`manifest_folder`),
+and the program by its name alone. (A review export's ``review`` account still names the review
+database and the reviewed output as they are.)
 """
 
 from __future__ import annotations
@@ -80,44 +86,154 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def input_hashes(manifest) -> dict[str, str]:
-    """SHA-256 of every input file, by path."""
-    import glob
+def recorded_inputs(plan) -> dict[str, str]:
+    """SHA-256 of every local file a run read (sources, translations, files that step settings name),
+    by absolute path: the hashes its input snapshot took before it ran (``fingerprint.json`` in its work
+    folder, see :mod:`babelforge.inputs`), and the files that snapshot left unhashed (large ones) hashed
+    now. A plan whose run took no snapshot (a review export) has its inputs snapshotted here."""
+    from babelforge.inputs import file_sha256, snapshot
 
-    from babelforge.inputs import file_sha256
+    stamp = Path(getattr(plan, "work_dir", None) or ".nowhere") / "fingerprint.json"
+    try:
+        found = json.loads(stamp.read_text())["inputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        found = snapshot(plan.manifest)
+    return {path: entry.get("sha256") or file_sha256(Path(path)) for path, entry in sorted(found.items())}
 
-    hashes = {}
+
+def input_hashes(manifest, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
+    """SHA-256 of every input file by its path relative to the manifest's folder; a Hub dataset by its revision.
+
+    Args:
+        recorded: hashes by absolute path, as :func:`recorded_inputs` gives them; default: hashed now.
+    """
+    from babelforge.inputs import file_sha256, input_files
+
+    if recorded is None:
+        recorded = {str(path): file_sha256(path) for path in input_files(manifest) if path.is_file()}
+    folder = manifest_folder(manifest)
+    hashes = {relative_path(path, folder): digest for path, digest in recorded.items()}
     for source in manifest.sources:
-        for match in sorted(glob.glob(source.path)):
-            files = [Path(match)] if Path(match).is_file() else sorted(p for p in Path(match).rglob("*") if p.is_file())
-            hashes.update({str(f): file_sha256(f) for f in files})
-        if source.kind == "hf" and not glob.glob(source.path):
+        if source.kind == "hf" and not Path(source.path).exists():
             hashes[source.path] = f"hub revision {getattr(source, 'revision', None) or 'main'}"
     return hashes
 
 
 def build_provenance(
-    manifest, summary: dict[str, Any], timings: dict[str, float], models: list[dict]
+    manifest,
+    summary: dict[str, Any],
+    timings: dict[str, float],
+    models: list[dict],
+    inputs: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``provenance.json`` of a finished run (see the module docstring for what it never holds)."""
+    """The ``provenance.json`` of a finished run (see the module docstring for what it never holds).
+
+    Args:
+        models: what :func:`babelforge.model_records.models_used` found.
+        inputs: hashes of the files the run read, by absolute path (:func:`recorded_inputs`); default:
+            the manifest's input files hashed now.
+    """
+    folder = manifest_folder(manifest)
     provenance = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
+        "command": command_line(sys.argv, folder),
         "manifest": recorded_settings(manifest),
         "manifest_as_written": manifest_as_written(manifest),
         "from_environment": from_environment(manifest),
-        "inputs": input_hashes(manifest),
+        "inputs": input_hashes(manifest, inputs),
         "packages": package_versions(),
         "models": models,
         "executor": manifest.executor.use,
         "rows": summary["rows"],
+        "languages": summary.get("languages") or _row_languages(summary["rows"]),
         "labels": summary.get("labels", []),
+        "recipe": summary.get("recipe", []),
         "steps": summary["steps"],
         "drops": summary["drops"],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        **({"review": summary["review"]} if "review" in summary else {}),
     }
+    provenance = relative_paths(provenance, folder)
+    if "review" in summary:  # the review's own account names the database and output it reviewed, as they are
+        provenance["review"] = summary["review"]
     return scrub(provenance, secret_environment())
+
+
+def _row_languages(rows: dict[str, dict[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for by_language in rows.values():
+        for language, n in by_language.items():
+            totals[language] = totals.get(language, 0) + n
+    return dict(sorted(totals.items()))
+
+
+def manifest_folder(manifest) -> Path:
+    """The folder the manifest's relative paths were read against (the manifest file's folder), absolute.
+
+    A validated path setting (a source's path, a lexicon, a tokenizer) is that folder joined with the
+    path as written (resolved where it exists), so the folder is what precedes the written path; a
+    manifest with no path written relative (or one read back from provenance) gives the working directory.
+    """
+    validated = manifest.model_dump(mode="json")
+    for key in ("sources", "steps"):
+        for written, value in _leaves(manifest.as_written.get(key), validated.get(key)):
+            folder = _folder_before(written, value)
+            if folder is not None:
+                return folder
+    return Path.cwd()
+
+
+def _leaves(written: Any, validated: Any):
+    """``(as written, as validated)`` for each string the two mappings hold at the same place."""
+    if isinstance(written, str) and isinstance(validated, str):
+        yield written, validated
+    elif isinstance(written, dict) and isinstance(validated, dict):
+        for key in written.keys() & validated.keys():
+            yield from _leaves(written[key], validated[key])
+    elif isinstance(written, list) and isinstance(validated, list):
+        for pair in zip(written, validated, strict=False):
+            yield from _leaves(*pair)
+
+
+def _folder_before(written: str, validated: str) -> Path | None:
+    """The folder a relative path ``written`` was joined to, when ``validated`` is that join."""
+    if "$" in written or os.path.isabs(written) or written == validated or "\n" in written:
+        return None
+    tail, parts = Path(os.path.normpath(written)).parts, Path(validated).parts
+    if not tail or ".." in tail or len(parts) <= len(tail) or parts[len(parts) - len(tail) :] != tail:
+        return None
+    return Path(os.path.abspath(Path(*parts[: len(parts) - len(tail)])))
+
+
+def relative_path(path: str | os.PathLike, folder: Path) -> str:
+    """``path`` relative to ``folder``, with ``/`` separators (``../`` where it lies outside)."""
+    return Path(os.path.relpath(os.path.abspath(path), folder)).as_posix()
+
+
+def relative_paths(value: Any, folder: Path) -> Any:
+    """``value`` (JSON-like) with every string that is an absolute path of this machine (its top folder
+    exists here) made relative to ``folder``: the places a run read leave no trace of where it ran."""
+    if isinstance(value, str):
+        return relative_path(value, folder) if _machine_path(value) else value
+    if isinstance(value, dict):
+        return {relative_paths(k, folder): relative_paths(v, folder) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [relative_paths(v, folder) for v in value]
+    return value
+
+
+def _machine_path(text: str) -> bool:
+    if not os.path.isabs(text) or any(c.isspace() for c in text) or len(Path(text).parts) < 2:
+        return False
+    return os.path.isdir(os.path.join(*Path(text).parts[:2]))
+
+
+def command_line(argv: list[str], folder: Path) -> str:
+    """The command as typed, the program by its name and absolute paths relative to ``folder``."""
+    if not argv:
+        return ""
+    program = Path(argv[0]).name
+    program = "babelforge" if program in ("__main__.py", "-m", "-c") else program
+    return " ".join([program, *(relative_paths(arg, folder) for arg in argv[1:])])
 
 
 def manifest_as_written(manifest) -> dict[str, Any]:
@@ -136,9 +252,15 @@ def from_environment(manifest) -> dict[str, str]:
 
 
 def recorded_settings(manifest) -> dict[str, Any]:
-    """The validated settings that decide the rows, with environment values recorded as their references."""
+    """The validated settings that decide the rows, with environment values recorded as their references
+    and source paths relative to the manifest's folder, as they were written."""
     data = manifest.model_dump(mode="json")
     data["executor"] = {"use": manifest.executor.use}
+    folder = manifest_folder(manifest)
+    for source in data.get("sources") or []:
+        for place in (source, source.get("translation")):
+            if isinstance(place, dict) and isinstance(place.get("path"), str) and _local(place["path"], source):
+                place["path"] = relative_path(place["path"], folder)
     resolved = {}
     for loc, reference in manifest.env_references.items():
         place = _place(data, loc)
@@ -149,6 +271,11 @@ def recorded_settings(manifest) -> dict[str, Any]:
         container, key = _place(data, loc)
         container[key] = resolved[loc]  # a closed choice (a language, a method): what made the rows
     return redact(data)
+
+
+def _local(path: str, source: dict) -> bool:
+    """Whether a source's path names local files (a Hub dataset id does not)."""
+    return source.get("kind") != "hf" or os.path.exists(path)
 
 
 def _unreadable(data: dict, replaced: dict[tuple, str]) -> list[tuple]:
