@@ -212,3 +212,15 @@ def test_usage_is_taken_only_when_both_counts_are_counts():
     for usage in ({"prompt_tokens": None, "completion_tokens": 1}, {"prompt_tokens": True, "completion_tokens": 1},
                   {"prompt_tokens": -1, "completion_tokens": 1}, "lots", None):  # fmt: skip
         assert not read_completion({**message, "usage": usage}).has_usage
+
+
+@pytest.mark.parametrize(
+    ("model", "sent"),
+    [("o3-mini", "max_completion_tokens"), ("gpt-5", "max_completion_tokens"), ("llama-3", "max_tokens")],
+)
+def test_openai_reasoning_models_get_their_bound_as_max_completion_tokens(llm_server, tmp_path, model, sent):
+    client = LLMClient(model, base_url=llm_server.base_url, api_key="t", cache=None, max_tokens=64)
+    assert isinstance(client.complete_many([Request([{"role": "user", "content": "hi"}])])[0], Completion)
+    (body,) = llm_server.chat_paths()
+    assert body[sent] == 64
+    assert {"max_tokens", "max_completion_tokens"} - {sent} & set(body) == set()

@@ -63,13 +63,19 @@ async def submit(
 
 
 async def _upload(client: LLMClient, http, pending: dict[str, Request]) -> str | None:
+    from babelforge.llm.client import wire_params
+
     lines = [
         json.dumps(
             {
                 "custom_id": key,
                 "method": "POST",
                 "url": "/v1/chat/completions",
-                "body": {"model": client.model, "messages": r.messages, **client.sent_params(r)},
+                "body": {
+                    "model": client.model,
+                    "messages": r.messages,
+                    **wire_params(client.model, client.sent_params(r)),
+                },
             },
             ensure_ascii=False,
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -322,7 +323,7 @@ class LLMClient:
         import httpx
 
         timeout = self.request_timeout()
-        body = {"model": self.model, "messages": messages, **params}
+        body = {"model": self.model, "messages": messages, **wire_params(self.model, params)}
         try:
             reply = await fetch(http, "POST", "chat/completions", timeout, self.max_response_bytes, json=body)
         except (asyncio.TimeoutError, httpx.TimeoutException) as error:
@@ -368,3 +369,17 @@ def check_schema(answer: str, schema: dict | None) -> tuple[Any, str]:
     except RecursionError:
         return None, "nested too deeply to check against the schema"
     return data, ""
+
+
+#: OpenAI model families that refuse ``max_tokens`` and take ``max_completion_tokens`` instead.
+_COMPLETION_TOKENS_MODELS = re.compile(r"(?i)^(?:o\d|gpt-5)")
+
+
+def wire_params(model: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as the endpoint reads them: OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 ...) name the
+    completion bound ``max_completion_tokens`` and refuse ``max_tokens``; other servers read ``max_tokens``."""
+    if "max_tokens" not in params or not _COMPLETION_TOKENS_MODELS.match(model):
+        return params
+    wired = {k: v for k, v in params.items() if k != "max_tokens"}
+    wired.setdefault("max_completion_tokens", params["max_tokens"])
+    return wired
