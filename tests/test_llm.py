@@ -94,7 +94,7 @@ def test_the_budget_stops_the_run_cleanly(client, llm_server):
 
 def test_no_request_is_sent_whose_worst_case_exceeds_the_budget(client, llm_server):
     ledger = Ledger(prices={"fake-model": (1e6, 1e6)}, max_budget=1.0)  # 1 USD a token
-    with pytest.raises(BudgetExceededError, match="could cost up to"):
+    with pytest.raises(BudgetExceededError, match="below one request's worst case"):
         client(ledger=ledger).complete_many([ask("a")])
     assert llm_server.requests == []
 
@@ -224,3 +224,13 @@ def test_openai_reasoning_models_get_their_bound_as_max_completion_tokens(llm_se
     (body,) = llm_server.chat_paths()
     assert body[sent] == 64
     assert {"max_tokens", "max_completion_tokens"} - {sent} & set(body) == set()
+
+
+def test_a_budget_below_one_requests_worst_case_says_so(llm_server):
+    ledger = Ledger(prices={"fake-model": (1000.0, 1000.0)}, max_budget=0.0001)
+    client = LLMClient(
+        "fake-model", base_url=llm_server.base_url, api_key="t", cache=None, ledger=ledger, max_tokens=100
+    )
+    with pytest.raises(BudgetExceededError, match=r"max_budget 0.0001 USD is below one request's worst case"):
+        client.complete_many([Request([{"role": "user", "content": "hi"}])])
+    assert llm_server.chat_paths() == []

@@ -251,6 +251,11 @@ class Ledger:
         token, spent, held = self._budget.reserve(amount, self.max_budget, label)
         if token is not None:
             return token
+        if amount > self.max_budget:
+            raise BudgetExceededError(
+                f"LLM max_budget {self.max_budget:.4f} USD is below one request's worst case ({amount:.4f} USD: its "
+                "prompt plus max_tokens at price_in / price_out): raise max_budget or lower max_tokens"
+            )
         if held <= 0 or spent + amount > self.max_budget:
             raise BudgetExceededError(
                 f"LLM budget spent: {spent:.4f} USD of max_budget {self.max_budget:.4f} USD after "
