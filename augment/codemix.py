@@ -75,6 +75,7 @@ class CodeMixStep(RecordStep):
                 client = self.llm.client(self.model)
                 names = (langs.resolve(matrix).name, langs.resolve(self.embedded).name)
                 self._mixers[matrix] = LLMMixer(self._lexicon_mixer(matrix), client, *names, judge=self.judge)
+                self._mixers[matrix].accounting_step = self
         return self._mixers[matrix]
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:

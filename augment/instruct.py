@@ -28,6 +28,7 @@ import hashlib
 from datatrove.data import Document
 
 from babelforge import langs
+from babelforge.llm.accounting import llm_usage
 from babelforge.records import LANGUAGE, MESSAGES, PROMPT_LANG, RESPONSE_LANG, SPANS, TARGET_LANGUAGE, TARGET_TEXT
 from babelforge.spans import Span
 from babelforge.steps import Drop, RecordStep
@@ -126,7 +127,9 @@ class InstructStep(RecordStep):
         system = XL_SYSTEM.format(target=target.name)
         requests = [Request([{"role": "system", "content": system}, {"role": "user", "content": d.text}]) for d in docs]
         results: list[Document | Drop] = []
-        for doc, answer in zip(docs, self._client.complete_many(requests), strict=True):
+        with llm_usage(self, self._client):
+            answers = self._client.complete_many(requests)
+        for doc, answer in zip(docs, answers, strict=True):
             if isinstance(answer, Failure):
                 results.append(Drop(f"llm_{answer.reason}", answer.detail))
             elif not answer.text.strip():
@@ -168,6 +171,7 @@ class InstructStep(RecordStep):
         for source, indices in by_source.items():
             if self._translator is None or self._translator.source.code != langs.resolve(source).code:
                 self._translator = LLMTranslator(self.model, source, target.code, options=self.llm)
+                self._translator.accounting_step = self
             for i, text in zip(indices, self._translator.translate([wanted[i] for i in indices]), strict=True):
                 translated[i] = text
         results: list[Document | Drop] = []

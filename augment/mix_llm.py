@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from babelforge.augment.cmi import measure
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
+from babelforge.llm.accounting import llm_usage
 from babelforge.spans import Span
 from babelforge.words import word_spans
 
@@ -34,6 +35,9 @@ JUDGE_SCHEMA = {
 class LLMMixer:
     """Draft with a :class:`LexiconMixer`, smooth with an LLM, then measure and gate again."""
 
+    #: The pipeline step whose stats count the requests' usage (see :mod:`babelforge.llm.accounting`).
+    accounting_step = None
+
     def __init__(self, draft: LexiconMixer, client, matrix_name: str, embedded_name: str, judge: bool = False,
                  min_natural: int = 3):  # fmt: skip
         self.draft, self.client, self.judge, self.min_natural = draft, client, judge, min_natural
@@ -49,7 +53,9 @@ class LLMMixer:
             Request([{"role": "user", "content": SMOOTH.format(text=drafts[i].text, **self.names)}]) for i in ready
         ]
         results: list[Mixed | Rejected] = list(drafts)
-        for i, answer in zip(ready, self.client.complete_many(prompts), strict=True):
+        with llm_usage(self.accounting_step, self.client):
+            answers = self.client.complete_many(prompts)
+        for i, answer in zip(ready, answers, strict=True):
             if isinstance(answer, Failure):
                 results[i] = Rejected(f"llm_{answer.reason}", answer.detail)
             else:
@@ -68,7 +74,9 @@ class LLMMixer:
                 )
                 for i in judged
             ]
-            for i, verdict in zip(judged, self.client.complete_many(requests), strict=True):
+            with llm_usage(self.accounting_step, self.client):
+                verdicts = self.client.complete_many(requests)
+            for i, verdict in zip(judged, verdicts, strict=True):
                 if isinstance(verdict, Failure):
                     results[i] = Rejected(f"judge_{verdict.reason}", verdict.detail)
                 elif not verdict.data["same_meaning"]:

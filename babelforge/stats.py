@@ -19,7 +19,7 @@ class StepCounts:
 
     name: str
     kind: str
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int | float] = field(default_factory=dict)
     drops: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -53,13 +53,16 @@ def collect_step_counts(logging_dirs: list[Path]) -> list[StepCounts]:
     return steps
 
 
-def _total(value) -> int:
+def _total(value) -> int | float:
+    """A stat's total: an int for counts, a float where the step counted fractions (``llm_usd``)."""
     # datatrove saves a stat updated once with value 1 as a bare number
     if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, dict):
-        return int(value.get("total", 0))
-    return int(value.total)
+        total = value
+    elif isinstance(value, dict):
+        total = value.get("total", 0)
+    else:
+        total = value.total
+    return int(total) if float(total).is_integer() else round(float(total), 6)
 
 
 def drops_by_reason(steps: list[StepCounts]) -> dict[str, int]:

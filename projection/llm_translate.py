@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from babelforge import langs
 from babelforge.errors import BabelforgeError
+from babelforge.llm.accounting import llm_usage
 from babelforge.llm.client import Completion, Failure, LLMClient, Request
 from babelforge.llm.ledger import Ledger
 from babelforge.models import babelforge_home
@@ -35,6 +36,9 @@ class LLMTranslator:
         >>> mt.translate(["Good morning."])  # doctest: +SKIP
         ['Barka da safiya.']
     """
+
+    #: The pipeline step whose stats count the requests' usage (see :mod:`babelforge.llm.accounting`).
+    accounting_step = None
 
     def __init__(
         self,
@@ -82,7 +86,8 @@ class LLMTranslator:
             for text in unique
         ]
         self.model_calls += 1
-        answers = dict(zip(unique, self.client.complete_many(requests), strict=True))
+        with llm_usage(self.accounting_step, self.client):
+            answers = dict(zip(unique, self.client.complete_many(requests), strict=True))
         return [self._check(answers[t]) if t in answers else Failure("empty_source") for t in texts]
 
     @staticmethod

@@ -59,6 +59,7 @@ class TranslateStep(RecordStep):
                 self.model, source, self.target, self.decoding, self.max_batch_tokens, self.memory, self.resolved,
                 self.llm,
             )  # fmt: skip
+            self._translators[source].accounting_step = self  # an LLM's usage counted in this step's stats
         return self._translators[source]
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:

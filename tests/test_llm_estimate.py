@@ -195,3 +195,24 @@ def test_yes_approves_a_cost_above_confirm_above_and_says_so(data_dir, tmp_path,
     approved = subprocess.run([*run, "--yes"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert approved.returncode == 0, approved.stderr
     assert "yes (--yes)" in approved.stdout
+
+
+def test_the_run_accounts_for_its_requests_in_provenance_and_the_summary(
+    data_dir, tmp_path, write_manifest, llm_server, tokenizer, monkeypatch
+):
+    import json
+
+    from babelforge.llm.accounting import usage_rows
+
+    llm_server.count_tokens = token_counter("anything", tokenizer).count
+    llm_server.reply = lambda request: request["messages"][-1]["content"]
+    english = [e for e, _ in pairs(data_dir)]
+    manifest = load_manifest(write_manifest(xl_manifest(tmp_path, english, llm_server, tokenizer, "accounted")))
+    actual = spent_by_the_run(manifest, monkeypatch, tmp_path)
+    steps = json.loads((tmp_path / "accounted" / "provenance.json").read_text())["steps"]
+    ((name, usage),) = usage_rows(steps)
+    assert name == "instruct"
+    assert usage["llm_requests"] == len(english)
+    assert usage["llm_usd"] == pytest.approx(actual, rel=1e-4)
+    assert usage["llm_prompt_tokens"] > 0
+    assert usage["llm_completion_tokens"] > 0

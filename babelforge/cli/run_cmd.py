@@ -188,6 +188,7 @@ def print_summary(result) -> None:
         for reason, n in summary["drops"].items():
             drops.add_row(reason, f"{n:,}")
         out.print(drops)
+    _print_llm_usage(summary.get("steps", []))
     times = Table(title="time", title_justify="left")
     times.add_column("phase")
     times.add_column("seconds", justify="right")
@@ -199,3 +200,22 @@ def print_summary(result) -> None:
     if result.resumed_tasks:
         out.print(f"resumed: {result.resumed_tasks} task(s) finished by an earlier attempt were not run again")
     out.print(f"[green]wrote[/] {result.output}", highlight=False)
+
+
+def _print_llm_usage(steps: list[dict]) -> None:
+    """What each LLM step sent, took from the cache, and cost (the ledger's settled figures)."""
+    from rich.table import Table
+
+    from babelforge.llm.accounting import USAGE_KEYS, usage_rows
+    from babelforge.llm.estimate import usd
+
+    rows = usage_rows(steps)
+    if not rows:
+        return
+    table = Table(title="LLM requests", title_justify="left")
+    for column in ("step", "sent", "cached", "prompt tokens", "completion tokens", "USD"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for name, found in rows:
+        counts = [f"{int(found.get(key, 0)):,}" for key in USAGE_KEYS[:-1]]
+        table.add_row(name, *counts, usd(found.get("llm_usd", 0.0)))
+    out.print(table)
