@@ -13,7 +13,8 @@ REQUIRED = ("README.md", "provenance.json", "dataset_info.json", "data")
 #: The JSON type of each top-level entry of provenance.json and dataset_info.json that readers rely on.
 SHAPES = {
     "provenance.json": {"manifest": dict, "inputs": dict, "packages": dict, "drops": dict, "timings_s": dict,
-                        "rows": dict, "steps": list, "models": list, "review": dict},
+                        "rows": dict, "steps": list, "models": list, "review": dict, "languages": dict,
+                        "labels": list, "recipe": list},
     "dataset_info.json": {"features": list, "splits": list},
 }  # fmt: skip
 _JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a float"}
