@@ -8,6 +8,7 @@ Layout of ``OUTPUT/``::
     provenance.json                                 manifest, input hashes, versions, counts, timings
     rejects/NN-STEP-RANK.jsonl                      dropped records, when output.write_rejects is set
     rejects/sourceN-READER-RANK.jsonl               (NN: the step's position; readers by source)
+    decontamination.json ...                        reports of steps that write one (see _step_reports)
 
 Everything is written into the attempt's own staging folder first and moved into place with one
 rename, so an interrupted run never leaves an ``OUTPUT/`` that looks complete; the hidden
@@ -25,7 +26,8 @@ from typing import Any
 from babelforge import __version__
 from babelforge.card import card_data, render_card
 from babelforge.errors import OutputError
-from babelforge.records import features_for
+from babelforge.recipe import recipe
+from babelforge.records import LANGUAGES, features_for, with_languages
 from babelforge.spans import split_tag, tag_names
 from babelforge.workspace import Workspace
 
@@ -66,7 +68,7 @@ def emit(
     if not files:
         raise OutputError(f"{_why_empty(steps, drops)}; nothing was written to {manifest.output.path}")
     kind = manifest.output.kind
-    labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else [])
+    labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else _span_labels(files))
     names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
     features = features_for(kind, names)
     workspace = workspace or Workspace(manifest.output.path)
@@ -74,17 +76,35 @@ def emit(
     shutil.rmtree(staging, ignore_errors=True)
     config = manifest.output.config
     rows: dict[str, dict[str, int]] = {}
+    present: dict[str, int] = defaultdict(int)
     split_info = {}
     for split, paths in files.items():
-        rows[split], split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
-    summary = {"rows": rows, "labels": labels, "steps": steps, "drops": drops}
+        rows[split], held, split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
+        for language, n in held.items():
+            present[language] += n
+    languages = dict(sorted(present.items()))
+    summary = {"rows": rows, "languages": languages, "labels": labels, "steps": steps, "drops": drops}
+    summary["recipe"] = recipe(plan, steps)
     if review is not None:
         summary["review"] = review
     if (plan.work_dir / "rejects").is_dir():
         shutil.copytree(plan.work_dir / "rejects", staging / "rejects", ignore=shutil.ignore_patterns(".*.partial"))
+    summary["reports"] = _step_reports(plan, staging)
     _write_metadata(plan, staging, features, split_info, summary, timings)
     workspace.publish(staging)
     return summary
+
+
+def _step_reports(plan, staging: Path) -> list[str]:
+    """Files that steps add to the output: a step with a ``write_report(folder)`` method writes its own into
+    the staged folder from what its tasks left in the work folder (``decontaminate``: decontamination.json),
+    and returns the names it wrote."""
+    written: list[str] = []
+    for step in (step for p in plan.passes for step in p.steps):
+        write = getattr(step, "write_report", None)
+        if callable(write):
+            written += write(staging)
+    return written
 
 
 def _why_empty(steps: list[dict], drops: dict[str, int]) -> str:
@@ -103,6 +123,19 @@ def _labels_in(files: dict[str, list[Path]]) -> list[str]:
         for path in paths:
             tags.update(_tags_in(path))
     return sorted({label for tag in tags if (label := split_tag(tag)[1])})
+
+
+def _span_labels(files: dict[str, list[Path]]) -> list[str]:
+    """The labels of the ``spans`` column of shards that have one (span and code-mixed rows)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    labels: set[str] = set()
+    for path in (path for paths in files.values() for path in paths):
+        if "spans" in pq.read_schema(path).names:
+            spans = pc.list_flatten(pq.read_table(path, columns=["spans"]).column("spans"))
+            labels.update(pc.unique(pc.struct_field(spans, "label")).to_pylist())
+    return sorted(label for label in labels if label)
 
 
 def _tags_in(path: Path) -> list[str]:
@@ -124,20 +157,31 @@ def _write_split(folder: Path, split: str, paths: list[Path], features, names: l
 
     folder.mkdir(parents=True, exist_ok=True)
     by_language: dict[str, int] = defaultdict(int)
+    holding: dict[str, int] = defaultdict(int)  # rows with text in each language (a row's ``languages``)
     num_bytes = num_rows = 0
     for i, path in enumerate(paths):
         if names is not None:  # tags as dictionary ids: each distinct tag is looked up once per row group
             table = _tags_to_ids(pq.read_table(path, read_dictionary=_NER_TAG_VALUES), names)
         else:
             table = pq.read_table(path)
-        table = table.select(list(features)).cast(features.arrow_schema)
+        table = with_languages(table).select(list(features)).cast(features.arrow_schema)
         target = folder / f"{split}-{i:05d}-of-{len(paths):05d}.parquet"
         pq.write_table(table, target)
         num_bytes += table.nbytes
         num_rows += table.num_rows
         for row in table.group_by("language").aggregate([("id", "count")]).to_pylist():
             by_language[row["language"]] += row["id_count"]
-    return dict(sorted(by_language.items())), {"num_bytes": num_bytes, "num_examples": num_rows}
+        for language, n in _holding(table).items():
+            holding[language] += n
+    return dict(sorted(by_language.items())), holding, {"num_bytes": num_bytes, "num_examples": num_rows}
+
+
+def _holding(table) -> dict[str, int]:
+    """How many rows of ``table`` have text in each language."""
+    import pyarrow.compute as pc
+
+    values = pc.value_counts(pc.list_flatten(table.column(LANGUAGES))).to_pylist()
+    return {count["values"]: count["counts"] for count in values}
 
 
 #: The Parquet paths of ``ner_tags`` values (as pyarrow names list elements now, and as it did before).
@@ -183,7 +227,8 @@ def _chunk_ids(chunk, value_set):
 def _write_metadata(plan, staging: Path, features, split_info: dict, summary: dict, timings: dict) -> None:
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
-    from babelforge.provenance import build_provenance, scrub, secret_environment
+    from babelforge.model_records import models_used
+    from babelforge.provenance import build_provenance, recorded_inputs, scrub, secret_environment
 
     manifest = plan.manifest
     splits = SplitDict()
@@ -192,10 +237,10 @@ def _write_metadata(plan, staging: Path, features, split_info: dict, summary: di
     info = DatasetInfo(features=features, splits=splits, config_name=manifest.output.config, license=manifest.license)
     dataset_info = scrub(info._to_yaml_dict(), secret_environment())  # as provenance and the card are
     (staging / "dataset_info.json").write_text(json.dumps(dataset_info, indent=2, ensure_ascii=False))
-    languages = sorted({lang for by_language in summary["rows"].values() for lang in by_language})
+    languages = sorted(summary.get("languages") or {lang for by in summary["rows"].values() for lang in by})
     total = sum(v["num_examples"] for v in split_info.values())
-    data = card_data(manifest, total, summary["rows"], dataset_info, languages)
+    data = card_data(manifest, total, summary["rows"], dataset_info, languages, summary.get("labels"))
     (staging / "README.md").write_text(render_card(manifest, data, summary, __version__), encoding="utf-8")
-    models = [m for s in plan.passes for step in s.steps for m in getattr(step, "models", ())]
-    provenance = build_provenance(manifest, summary, timings, models)
+    inputs = recorded_inputs(plan)
+    provenance = build_provenance(manifest, summary, timings, models_used(plan, inputs), inputs)
     (staging / "provenance.json").write_text(json.dumps(provenance, indent=2, ensure_ascii=False))
