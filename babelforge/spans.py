@@ -172,7 +172,7 @@ def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     previous_last, previous_label = -1, None
     for span in spans:
         start, end, label = span
-        first, last = bisect_left(offsets, (start,)), bisect_left(offsets, (end,)) - 1  # as in _token_starting/_ending
+        first, last = bisect_left(offsets, start, key=_start), bisect_left(offsets, end, key=_start) - 1
         if not (first <= last < len(offsets) and offsets[first][0] == start and offsets[last][1] == end):
             kept_aside.append(span)
             continue
@@ -183,17 +183,22 @@ def _tag_in_order(spans: Sequence[Span], offsets: Sequence[tuple[int, int]], sch
     return TaggedTokens(tags, kept_aside)
 
 
+def _start(offset: Sequence[int]) -> int:
+    """A token's start: offsets may be tuples, or lists once read back from JSON."""
+    return offset[0]
+
+
 def _sorted_disjoint(spans: Sequence[Span]) -> bool:
     return all(a[1] <= b[0] for a, b in pairwise(spans))
 
 
 def _token_starting(offsets: Sequence[tuple[int, int]], start: int) -> int | None:
-    i = bisect_left(offsets, (start,))  # the first token starting at or after `start`
+    i = bisect_left(offsets, start, key=_start)  # the first token starting at or after `start`
     return i if i < len(offsets) and offsets[i][0] == start else None
 
 
 def _token_ending(offsets: Sequence[tuple[int, int]], end: int) -> int | None:
-    i = bisect_left(offsets, (end,)) - 1  # the last token starting before `end`
+    i = bisect_left(offsets, end, key=_start) - 1  # the last token starting before `end`
     return i if i >= 0 and offsets[i][1] == end else None
 
 

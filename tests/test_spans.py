@@ -155,3 +155,13 @@ def test_adjacent_spans_of_one_label_and_sentences_without_entities():
     assert spans_to_tags(spans, offsets, "BIOES").tags == ["S-PER", "S-PER", "S-LOC", "O"]
     assert tags_to_spans(("O", "O", "O", "O"), offsets) == []
     assert tags_to_spans([], []) == []
+
+
+def test_token_offsets_read_back_from_json_as_lists_tag_as_tuples_do():
+    import json
+
+    offsets = [(0, 3), (4, 9), (10, 14)]
+    spans = [Span(4, 14, "LOC")]
+    as_lists = json.loads(json.dumps(offsets))
+    assert spans_to_tags(spans, as_lists, "BIO") == spans_to_tags(spans, offsets, "BIO")
+    assert spans_to_tags(spans, as_lists, "BIO").tags == ["O", "B-LOC", "I-LOC"]
