@@ -42,6 +42,7 @@ def _register() -> None:
         lexicon_cmd,
         llm_cmd,
         metrics_cmd,
+        mix_cmd,
         models_cmd,
         publish_cmd,
         review_cmd,
@@ -63,6 +64,7 @@ def _register() -> None:
     app.add_typer(llm_cmd.app, name="llm")
     app.add_typer(curate_cmd.app, name="curate")
     app.command("export-trainer")(train_cmd.export_trainer)
+    app.command("mix")(mix_cmd.mix)
 
 
 _register()
