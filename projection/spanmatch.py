@@ -138,9 +138,9 @@ class SpanMatchProjector(Projector):
     def _surface_score(self, item: ProjectionInput, span: Span, candidate, similarity) -> float:
         """Everything but the semantic term: string likeness, length, capitalisation, position."""
         w = self.weights
-        start, end, _, count = candidate
+        start, end, _, count, spread = candidate
         entity, text = item.source_text[span.start : span.end], item.target_text[start:end]
-        size = len(word_spans(entity))
+        size = len(word_spans(entity)) * spread
         ratio = max(len(item.target_text), 1) / max(len(item.source_text), 1)
         return (
             w.words * _soft_f1(similarity, candidate[2], count)
@@ -153,18 +153,23 @@ class SpanMatchProjector(Projector):
             - w.position * abs(span.start / max(len(item.source_text), 1) - start / max(len(item.target_text), 1))
         )
 
-    def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int]]:
-        """``(start, end, first word, word count)`` of each target n-gram that may be an entity."""
+    def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int, float]]:
+        """``(start, end, first word, word count, spread)`` of each target n-gram that may be an entity.
+
+        The spread is how many target tokens the pair has per source token, at least 1: where the target
+        is written without spaces (a token per character in Chinese), an entity takes more tokens.
+        """
         spans = word_spans(item.target_text)
+        spread = max(1.0, len(spans) / max(len(word_spans(item.source_text)), 1))
         longest = max((len(word_spans(item.source_text[s.start : s.end])) for s in item.source_spans), default=0)
         wordy = [is_word(item.target_text[a:b]) for a, b in spans]  # candidates begin and end on words
         plan = []
         for i, (start, _) in enumerate(spans):
             if not wordy[i]:
                 continue
-            for j in range(i, min(len(spans), i + longest + self.weights.extra_words)):
+            for j in range(i, min(len(spans), i + round(longest * spread) + self.weights.extra_words)):
                 if wordy[j]:
-                    plan.append((start, spans[j][1], i, j - i + 1))
+                    plan.append((start, spans[j][1], i, j - i + 1, spread))
         return plan
 
     def _assign(self, item: ProjectionInput, plan, similarity, lex) -> ProjectionResult:
@@ -198,11 +203,15 @@ def _soft_f1(similarity, first: int, count: int) -> float:
 def _capital_hint(entity: str, text: str) -> int:
     """+1 when a capitalised entity meets a capitalised candidate, -1 when it meets a lower-case one.
 
-    A lower-case entity says nothing: many languages (German nouns, for one) capitalise common words.
+    A lower-case entity says nothing: many languages (German nouns, for one) capitalise common words;
+    nor does a candidate in a script without case (Chinese, Hindi, Arabic, Thai names are not lower-case).
     """
     if not entity[:1].isupper():
         return 0
-    return 1 if text[:1].isupper() or not text[:1].isalpha() else -1
+    first = text[:1]
+    if first.isupper() or not first.isalpha():
+        return 1
+    return -1 if first.islower() else 0
 
 
 class WordFrequencies:

