@@ -105,9 +105,8 @@ def _how(mixture, report: dict[str, Any]) -> str:
     else:
         how += f", temperature {sampling.power:g} (share ∝ size ** temperature)"
     unit = report["unit"] + (f" of the tokenizer `{report['tokenizer']}`" if report["tokenizer"] else "")
-    how += (
-        f"; budget {report['budget']:,.0f} {unit}; max_epochs {mixture.max_epochs or 'unlimited'}; seed {mixture.seed}."
-    )
+    cap = format(mixture.max_epochs, "g") if mixture.max_epochs else "unlimited"
+    how += f"; budget {report['budget']:,.0f} {unit}; max_epochs {cap}; seed {mixture.seed}."
     if sampling.by == "family":
         how += f" Families: {SOURCE}."
     return how

@@ -59,7 +59,7 @@ def prepare(mixture) -> Prepared:
     counter = _counter(mixture)
     cells, rows, sizes = [], {}, {}
     for component in components:
-        table = _train(component, mixture, features, names)
+        table = conformed_train(component, mixture, features, names)
         per_row = token_sizes(table, kind, counter) if counter else np.ones(table.num_rows)
         for language, indices in _by_language(table).items():
             rows[component.index, language], sizes[component.index, language] = indices, per_row[indices]
@@ -109,7 +109,12 @@ def _counter(mixture):
     return token_counter(budget.tokenizer, budget.tokenizer) if budget and budget.unit == "tokens" else None
 
 
-def _train(component: OpenComponent, mixture, features, names):
+def conformed_train(component: OpenComponent, mixture, features, names):
+    """The component's train rows in the mixture's layout (:func:`babelforge.mixture_rows.conform`).
+
+    Raises:
+        ManifestError: rows whose language no code resolves, under the component's field.
+    """
     from babelforge.errors import BabelforgeError
     from babelforge.manifest import ManifestError
     from babelforge.mixture_rows import conform

@@ -54,14 +54,14 @@ def _train_rows(prepared):
     """Every cell's rows, ``repeat`` set, shuffled together by the seed."""
     import pyarrow as pa
 
-    from babelforge.mixture_run import _train
+    from babelforge.mixture_run import conformed_train
 
     parts = []
     for component in prepared.components:
         keys = [k for k in prepared.selections if k[0] == component.index and len(prepared.selections[k].indices)]
         if not keys:
             continue
-        table = _train(component, prepared.mixture, prepared.features, prepared.names)
+        table = conformed_train(component, prepared.mixture, prepared.features, prepared.names)
         indices = np.concatenate([prepared.taken(k) for k in keys])
         repeats = np.concatenate([prepared.selections[k].repeats for k in keys])
         taken = table.take(pa.array(indices))

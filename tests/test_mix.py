@@ -308,3 +308,43 @@ def test_repeats_count_up_per_row(workdir):
         by_id.setdefault(row["id"], []).append(row["repeat"])
     assert all(sorted(found) == list(range(len(found))) for found in by_id.values())
     assert np.bincount([len(found) for found in by_id.values()]).nonzero()[0].max() <= 3
+
+
+@pytest.fixture(scope="session")
+def ner_outputs(tmp_path_factory) -> Path:
+    """Two NER outputs whose tag sets differ (LOC only; PER and ORG), written by `babelforge run`'s code."""
+    folder = tmp_path_factory.mktemp("mix-ner")
+    tagged = {
+        "ner-ha": ("ha", [(["Abuja", "birni", "ne"], ["B-LOC", "O", "O"])]),
+        "ner-en": ("en", [(["Ada", "joined", "UNESCO"], ["B-PER", "O", "B-ORG"])]),
+    }
+    for name, (language, sentences) in tagged.items():
+        rows = [{"id": f"{name}-{i}", "tokens": t, "tags": g} for i in range(12) for t, g in sentences]
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        fields = {"tokens": "tokens", "tags": "tags", "text": None}
+        manifest = {
+            "name": name,
+            "sources": [{"kind": "jsonl", "path": f"{name}.jsonl", "language": language, "fields": fields}],
+            "output": {"path": str(folder / "out" / name), "kind": "ner"},
+        }
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(manifest))
+        run_manifest(load_manifest(folder / f"{name}.yaml"))
+    return folder / "out"
+
+
+def test_ner_tags_are_renumbered_into_one_label_set(ner_outputs, workdir):
+    import datasets
+
+    components = [{"path": str(ner_outputs / "ner-ha")}, {"path": str(ner_outputs / "ner-en")}]
+    path = write_mixture(workdir, components=components, budget={"rows": 24})
+    loaded = datasets.load_dataset(str(mix(prepare(load_mixture(path)))["output"]))["train"]
+    names = loaded.features["ner_tags"].feature.names
+    assert set(names) == {"O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG", "I-ORG"}
+    tags = {tuple(row["tokens"]): [names[t] for t in row["ner_tags"]] for row in loaded}
+    assert tags == {("Abuja", "birni", "ne"): ["B-LOC", "O", "O"], ("Ada", "joined", "UNESCO"): ["B-PER", "O", "B-ORG"]}
+
+
+def test_components_of_different_kinds_are_refused(ner_outputs, workdir):
+    path = write_mixture(workdir, components=[{"path": str(ner_outputs / "ner-ha")}, {"path": "out/news-en"}])
+    with pytest.raises(ManifestError, match=r"components\[1\]: news-en holds 'text' rows, but ner-ha holds 'ner'"):
+        prepare(load_mixture(path))
