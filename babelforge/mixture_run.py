@@ -155,10 +155,12 @@ def mix(prepared: Prepared, overwrite: bool = False, protected: tuple[Path, ...]
         mixture.output.path, protected=(*protected, *folders), overwrite=overwrite, read_folders=folders
     )
     with workspace.open():
-        staging = workspace.attempt_dir / "final"
-        summary = write_staged(prepared, staging)
-        workspace.publish(staging)
-        workspace.close(remove_work=True)
+        try:
+            staging = workspace.attempt_dir / "final"
+            summary = write_staged(prepared, staging)
+            workspace.publish(staging)
+        finally:  # a mixture has nothing to resume: its work folder goes, whatever happened
+            workspace.close(remove_work=True)
     summary["output"] = workspace.output
     summary["notes"] = list(workspace.notes)
     return summary

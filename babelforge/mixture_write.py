@@ -54,6 +54,7 @@ def _train_rows(prepared):
     """Every cell's rows, ``repeat`` set, shuffled together by the seed."""
     import pyarrow as pa
 
+    from babelforge.errors import OutputError
     from babelforge.mixture_run import conformed_train
 
     parts = []
@@ -66,6 +67,10 @@ def _train_rows(prepared):
         repeats = np.concatenate([prepared.selections[k].repeats for k in keys])
         taken = table.take(pa.array(indices))
         parts.append(taken.set_column(taken.column_names.index("repeat"), "repeat", pa.array(repeats, pa.int32())))
+    if not parts:
+        raise OutputError(
+            f"the budget of {prepared.plan.budget:,.0f} {prepared.plan.unit} takes no whole row: raise budget"
+        )
     table = pa.concat_tables(parts)
     order = np.random.default_rng([prepared.mixture.seed, 0x5EED]).permutation(table.num_rows)
     return table.take(pa.array(order))

@@ -348,3 +348,11 @@ def test_components_of_different_kinds_are_refused(ner_outputs, workdir):
     path = write_mixture(workdir, components=[{"path": str(ner_outputs / "ner-ha")}, {"path": "out/news-en"}])
     with pytest.raises(ManifestError, match=r"components\[1\]: news-en holds 'text' rows, but ner-ha holds 'ner'"):
         prepare(load_mixture(path))
+
+
+def test_a_budget_too_small_for_one_row_fails_and_leaves_nothing(workdir):
+    path = write_mixture(workdir, budget={"tokens": 1, "tokenizer": str(TOKENIZER)})
+    result = babelforge("mix", path, cwd=workdir)
+    assert result.returncode == 2
+    assert "takes no whole row" in result.stderr
+    assert not [p.name for p in (workdir / "out").iterdir() if p.name.startswith("mix")]
