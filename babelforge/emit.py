@@ -66,7 +66,8 @@ def emit(
     manifest = plan.manifest
     files = shard_files(plan.shards_dir)
     if not files:
-        raise OutputError(f"{_why_empty(steps, drops)}; nothing was written to {manifest.output.path}")
+        why = _why_empty(steps, drops) + _first_reject(plan.work_dir / "rejects", drops)
+        raise OutputError(f"{why}; nothing was written to {manifest.output.path}")
     kind = manifest.output.kind
     labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else _span_labels(files))
     names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
@@ -115,6 +116,22 @@ def _why_empty(steps: list[dict], drops: dict[str, int]) -> str:
         return f"the input held no records ({names}: 0 read); check the source paths and files"
     reasons = ", ".join(f"{k} {v:,}" for k, v in drops.items()) or "none counted"
     return f"no record reached the output (drops: {reasons})"
+
+
+def _first_reject(folder: Path, drops: dict[str, int]) -> str:
+    """The first rejected record's reason and detail, and where the others are (or how to keep them)."""
+    if not drops:
+        return ""
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    first = json.loads(line)
+                except ValueError:
+                    continue
+                detail = f": {first['detail']}" if first.get("detail") else ""
+                return f"; the first: {first.get('reason')}{detail}; every rejected record is in {folder}"
+    return "; set output.write_rejects: true to keep the rejected records with their reasons"
 
 
 def _labels_in(files: dict[str, list[Path]]) -> list[str]:

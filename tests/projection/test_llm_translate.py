@@ -45,9 +45,28 @@ def test_llm_translation_is_cached_across_runs(data_dir, tmp_path, write_manifes
 def test_an_empty_llm_answer_is_a_counted_drop(data_dir, tmp_path, write_manifest, llm_server):
     llm_server.reply = lambda request: "   "
     spec = f"openai:silent@{llm_server.base_url}"  # another model: nothing cached for it
-    with pytest.raises(OutputError, match=r"no record reached the output \(drops: translate: llm_empty_answer 4\)"):
-        run_manifest(load_manifest(write_manifest(translate_manifest(data_dir, tmp_path, spec, limit=4))))
+    manifest = translate_manifest(data_dir, tmp_path, spec, limit=4)
+    manifest["output"]["write_rejects"] = False
+    with pytest.raises(
+        OutputError, match=r"no record reached the output \(drops: translate: llm_empty_answer 4\)"
+    ) as e:
+        run_manifest(load_manifest(write_manifest(manifest)))
+    assert "set output.write_rejects: true to keep the rejected records" in str(e.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_output_names_the_first_rejected_record_and_where_the_rest_are(
+    data_dir, tmp_path, write_manifest, llm_server
+):
+    llm_server.mode = "html"
+    manifest = translate_manifest(data_dir, tmp_path, f"openai:html@{llm_server.base_url}", limit=3)
+    manifest["steps"][0]["translate"]["llm"] = {"max_retries": 0, "backoff": 0.01}
+    with pytest.raises(OutputError) as e:
+        run_manifest(load_manifest(write_manifest(manifest)))
+    message = str(e.value)
+    assert "the first: llm_malformed_response: " in message
+    assert f"every rejected record is in {tmp_path / 'out.work' / 'rejects'}" in message
+    assert "\n" not in message
 
 
 def test_markers_through_an_llm_that_copies_recover_every_span(llm_server):
