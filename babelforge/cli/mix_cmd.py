@@ -17,7 +17,7 @@ def mix(
         False, "--overwrite", help="Replace an output folder babelforge did not make (never the current folder)."
     ),
 ) -> None:
-    """Mix babelforge outputs and Hub datasets by language or family, temperature or shares, under a budget.
+    """Mix finished outputs (and Hub data) by language or family, by temperature or shares, under a budget.
 
     Every row keeps its language and gains its component, repeat and licence; the card lists each
     language's share and flags non-commercial components.
