@@ -204,5 +204,5 @@ def _store(client: LLMClient, pending: dict, worst: dict, lines: list[dict]) -> 
             continue
         data, error = check_schema(answer.text, request.schema)
         if not error:
-            client.remember(key, answer.text, data)
+            client.remember(key, answer.text, data, answer.completion_tokens if verdict == "ok" else None)
     return costs

@@ -179,12 +179,13 @@ class LLMClient:
             return Failure("batch_pending", f"batch {self.pending_batch[0]} is still running: rerun to collect it")
         params, messages, error = self.sent_params(request), list(request.messages), ""
         for _ in range(self.max_reasks + 1):
-            answer = await self._send(http, messages, params)
-            if isinstance(answer, Failure):
-                return answer
+            sent = await self._send(http, messages, params)
+            if isinstance(sent, Failure):
+                return sent
+            answer = sent.text
             data, error = check_schema(answer, request.schema)
             if not error:
-                self.remember(key, answer, data)
+                self.remember(key, answer, data, sent.completion_tokens)
                 return Completion(answer, data)
             messages += [
                 {"role": "assistant", "content": answer},
@@ -193,9 +194,14 @@ class LLMClient:
         self.ledger.fail("invalid_output")
         return Failure("invalid_output", error)
 
-    def remember(self, key: str, text: str, data: Any) -> None:
+    def remember(self, key: str, text: str, data: Any, completion_tokens: int | None = None) -> None:
+        """Cache an answer; ``completion_tokens``: the endpoint's own count, where it gave a plausible one
+        (later estimates measure answer lengths on it: :mod:`babelforge.llm.calibrate`)."""
         if self.cache is not None:
-            self.cache.put(key, {"text": text, "data": data, "endpoint": self.base_url, "model": self.model})
+            entry = {"text": text, "data": data, "endpoint": self.base_url, "model": self.model}
+            if completion_tokens is not None:
+                entry["completion_tokens"] = completion_tokens
+            self.cache.put(key, entry)
 
     def worst_case(self, messages: list[dict], params: dict) -> tuple[int, int, float]:
         """Prompt tokens (bounded), completion tokens and USD that a request can cost at most."""
@@ -203,7 +209,8 @@ class LLMClient:
         completion = int(params.get("max_tokens") or 0)
         return prompt, completion, self.ledger.price(self.model, prompt, completion)
 
-    async def _send(self, http, messages: list[dict], params: dict) -> str | Failure:
+    async def _send(self, http, messages: list[dict], params: dict):
+        """The endpoint's whole answer (text and checked usage), or a :class:`Failure`."""
         reason, detail = "", ""
         worst = self.worst_case(messages, params)
         for attempt in range(self.max_retries + 1):
@@ -215,7 +222,7 @@ class LLMClient:
                 self.breaker.success()
                 self.limit.succeeded()
                 if not (cut := outcome.answer.cut_short):
-                    return outcome.answer.text
+                    return outcome.answer
                 reason, detail = cut, cut_detail(outcome.answer, params)  # asked again, it would be cut again
                 break
             else:
