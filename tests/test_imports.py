@@ -6,10 +6,16 @@ import sys
 HEAVY = ["torch", "transformers", "faiss", "ctranslate2", "sentence_transformers", "datasets", "ray", "polars"]
 
 
+MARK = "LOADED-MODULES:"
+
+
 def loaded_after(code: str) -> set[str]:
-    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    """Top-level modules imported by ``code``, read from one marked line (help text may name modules too)."""
+    names = "' '.join(sorted({m.split('.')[0] for m in sys.modules}))"
+    probe = f"{code}\nimport sys\nprint('\\n{MARK}', {names})"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return set(result.stdout.split())
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith(MARK)]
+    return set(line.removeprefix(MARK).split())
 
 
 def test_import_loads_no_heavy_library():
