@@ -121,6 +121,9 @@ def test_the_issue_yaml_works_as_written(workdir):
     assert len(components["news-en"]["sha256"]) == 64
     assert provenance["inputs"]["news-en"] == components["news-en"]["sha256"]
     assert provenance["manifest"]["output"]["kind"] == "text"
+    shown = babelforge("inspect", "out/mix", cwd=workdir)
+    assert shown.returncode == 0, shown.stderr
+    assert "capped at max_epochs 3" in shown.stdout  # inspect shows the shares reached against the plan
 
 
 def test_export_trainer_works_on_a_mixture(workdir):

@@ -246,6 +246,11 @@ def _provenance(provenance) -> None:
         out.print(f"  models: {provenance['models']}", highlight=False, markup=False)
     timings = ", ".join(f"{k} {_number(v, '.2f')}s" for k, v in (provenance.get("timings_s") or {}).items())
     out.print(f"  timings: {timings}", highlight=False)
+    if isinstance(provenance.get("mixture"), dict):  # a mixture: shares reached against its targets
+        from babelforge.mixture_report import plan_lines
+
+        for line in plan_lines(provenance["mixture"]):
+            out.print(f"  {line}", highlight=False, markup=False)
 
 
 def _number(value, spec: str) -> str:
