@@ -1,7 +1,7 @@
 """Augment: code-mixing, cross-lingual instructions and quality gates.
 
 Registered step kinds: ``codemix`` (``lexicon``, ``alignment``, ``llm``), ``instruct`` (``from_ner``, ``translation``,
-``xl_instruct``) and ``gate``.
+``xl_instruct``), ``gate`` and ``transliterate``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from babelforge.augment.transliterate_settings import TransliterateSettings
 from babelforge.langs import LanguageCode
 from babelforge.llm.options import LLMOptions
 from babelforge.registry import StepSettings, register_step
 
-__all__ = ["CodeMixSettings", "GateSettings", "InstructSettings"]
+__all__ = ["CodeMixSettings", "GateSettings", "InstructSettings", "TransliterateSettings"]
 
 
 @register_step("codemix")
