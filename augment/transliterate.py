@@ -117,10 +117,12 @@ class TransliterateStep(RecordStep):
         if isinstance(plan.backend, NoBackend):
             return self._failed(doc, plan.backend.reason, str(plan.backend))
         try:
-            edit, words = self._edit(doc.text, plan, cut_points(md))
+            edit, words, incomplete = self._edit(doc.text, plan, cut_points(md))
             others = self._other_fields(md, plan)
         except TransliterationFailed as error:
             return self._failed(doc, "transliterator_error", str(error))
+        if incomplete:
+            self.stat_update("words_incomplete", value=incomplete)
         if edit is None and not others:
             return self._unchanged(doc, "no_word_selected" if self.only is not None else "nothing_changed")
         self._apply(doc, plan, edit, others, words)
@@ -144,7 +146,7 @@ class TransliterateStep(RecordStep):
             return text
         if isinstance(plan.backend, NoBackend):
             raise plan.backend
-        edit, _ = self._edit(text, plan, ())
+        edit, _, _ = self._edit(text, plan, ())
         return edit.text if edit else text
 
     def _new_plan(self, code: str | None) -> Plan:
@@ -153,7 +155,7 @@ class TransliterateStep(RecordStep):
         language = _language(words) if words != code else record
         script = self.from_script or next((x.script for x in (language, record) if x and x.script != self.to), None)
         try:
-            convert = backend(self.scheme, language and language.iso639_3, script, self.to, self.transform)
+            convert = backend(self.scheme, language, script, self.to, self.transform)
         except NoBackend as failure:
             convert = failure
         if script:
@@ -164,8 +166,9 @@ class TransliterateStep(RecordStep):
         whole = self.only is None and record is not None and record.script == script
         return Plan(convert, source, _in_script(record, self.to) if whole else None)
 
-    def _edit(self, text: str, plan: Plan, points) -> tuple[Edit | None, int]:
-        """The transliteration of ``text`` as an edit (``None``: nothing changed) and the words it changed."""
+    def _edit(self, text: str, plan: Plan, points) -> tuple[Edit | None, int, int]:
+        """The transliteration of ``text`` as an edit (``None``: nothing changed), the words it changed,
+        and the words still holding a character of the source script."""
         changed, words, incomplete = [], 0, 0
         for start, end in word_spans(text):
             token = text[start:end]
@@ -176,24 +179,22 @@ class TransliterateStep(RecordStep):
                 changed.append(Replacement(start, end, new))
                 words += is_word(token)
             incomplete += bool(plan.source.search(new))
-        if incomplete:
-            self.stat_update("words_incomplete", value=incomplete)
         if not changed:
-            return None, 0
-        return Edit(text, cut_words(text, changed, points, plan.backend)), words
+            return None, 0, incomplete
+        return Edit(text, cut_words(text, changed, points, plan.backend)), words, incomplete
 
     def _other_fields(self, md: dict, plan: Plan) -> dict:
         """New values of the record's other texts in its language: a QA question, chat turns."""
         language, others = md.get(LANGUAGE), {}
         if isinstance(md.get(QUESTION), str):
-            edit, _ = self._edit(md[QUESTION], plan, ())
+            edit, *_ = self._edit(md[QUESTION], plan, ())
             if edit:
                 others[QUESTION] = edit.text
         turns = md.get(MESSAGES) or []
         for i, turn in enumerate(turns):
             own = md.get({"user": PROMPT_LANG, "assistant": RESPONSE_LANG}.get(turn.get("role"), LANGUAGE))
             if (own or language) == language and turn.get("content"):
-                edit, _ = self._edit(turn["content"], plan, ())
+                edit, *_ = self._edit(turn["content"], plan, ())
                 if edit:
                     others.setdefault(MESSAGES, list(turns))[i] = {**turn, "content": edit.text}
         return others

@@ -77,6 +77,8 @@ class IdentifiedWords:
     def __contains__(self, word: str) -> bool:
         chosen = self._seen.get(word)
         if chosen is None:
+            if len(self._seen) >= 200_000:  # the same words come back; a corpus's long tail must not fill memory
+                self._seen.clear()
             best = self.identifier.predict(word, k=1)
             chosen = self._seen[word] = bool(best) and best[0][0] == self.language
         return chosen

@@ -12,7 +12,8 @@ Each backend is a callable ``word -> word`` that pickles (models load on first u
 the words it has seen.
 
 Example:
-    >>> backend("table", "srp", "Cyrl", "Latn")("Београд")
+    >>> from babelforge.langs import resolve
+    >>> backend("table", resolve("srp_Cyrl"), "Cyrl", "Latn")("Београд")
     'Beograd'
 """
 
@@ -23,6 +24,7 @@ from functools import cache
 
 from babelforge.augment.transliterate_tables import Table, table_for, table_names
 from babelforge.errors import BabelforgeError, MissingDependencyError, did_you_mean
+from babelforge.langs import Language
 
 SCHEMES = ("uroman", "icu", "table")
 #: Words remembered per backend (the same words come back in every record of a corpus).
@@ -102,13 +104,16 @@ class TableBackend(Backend):
         return self.table.transliterate(word)
 
 
-def backend(scheme: str | None, language: str | None, source: str | None, target: str, transform: str | None = None):
-    """The backend for words of ``language`` (ISO 639-3) in script ``source`` going to ``target``.
+def backend(
+    scheme: str | None, language: Language | None, source: str | None, target: str, transform: str | None = None
+) -> Backend:
+    """The backend for words of ``language`` in script ``source`` going to ``target``.
 
     Args:
         scheme: ``uroman``, ``icu``, ``table``, or ``None``: the language's table where there is one,
             else uroman to Latin and ICU to any other script.
-        language: ISO 639-3 code, or ``None`` when unknown.
+        language: the words' language, or ``None`` when unknown. uroman is told its macrolanguage
+            where it has one (``fas`` for ``pes``: uroman's rules use those codes).
         source: ISO 15924 code of the words' script, or ``None`` (any script).
         target: ISO 15924 code.
         transform: for ``icu``, the transform ID (default ``SOURCE-TARGET``, or ``Any-TARGET``).
@@ -116,17 +121,18 @@ def backend(scheme: str | None, language: str | None, source: str | None, target
     Raises:
         NoBackend: with reason ``no_table`` or ``no_transform``.
     """
-    table = table_for(language, source, target) if source else None
+    codes = [c for c in (language.iso639_3, language.macro) if c] if language else [None]
+    table = next((t for c in codes if source and (t := table_for(c, source, target))), None)
     if scheme == "table" or (scheme is None and table is not None):
         if table is None:
             raise NoBackend(
                 "no_table",
-                f"no transliteration table for {language}_{source} to {target}: tables: {', '.join(table_names())}; "
-                "use scheme: uroman or icu",
+                f"no transliteration table for {language or 'records of no language'} from {source} to {target}: "
+                f"tables: {', '.join(table_names())}; use scheme: uroman or icu",
             )
         return TableBackend(table)
     if scheme == "uroman" or (scheme is None and target == "Latn"):
-        return UromanBackend(language)
+        return UromanBackend(codes[-1])
     transform = transform or f"{source or 'Any'}-{target}"
     check_transform(transform)
     return IcuBackend(transform)

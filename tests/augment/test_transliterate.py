@@ -114,6 +114,17 @@ def test_each_script_is_romanised_and_the_language_changes_script(romanise, lang
     assert doc.metadata["lineage"][-1]["step"] == "transliterate"
 
 
+def test_uroman_is_told_the_macrolanguage_its_rules_are_written_for():
+    from babelforge.augment.transliterators import UromanBackend, backend
+    from babelforge.langs import resolve
+
+    persian = backend(None, resolve("pes_Arab"), "Arab", "Latn")
+    assert isinstance(persian, UromanBackend)
+    assert persian.language == "fas"
+    assert backend(None, resolve("rus_Cyrl"), "Cyrl", "Latn").language == "rus"
+    assert backend(None, resolve("uzn_Cyrl"), "Cyrl", "Latn").name == "table:uzb_Cyrl-Latn"
+
+
 def test_icu_transforms_both_ways():
     pytest.importorskip("icu")
     to_latin = TransliterateStep("Latn", scheme="icu")
