@@ -358,6 +358,18 @@ def test_an_unknown_icu_transform_fails_when_the_step_is_built():
         TransliterateSettings(scheme="icu", transform="Cyrillic-Latinx").build(None)
 
 
+def test_a_missing_romaniser_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from babelforge.errors import MissingDependencyError
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uroman" else found(name, *a))
+    with pytest.raises(MissingDependencyError, match=r"scheme uroman, used where a language has no table.*translit"):
+        TransliterateSettings(to="Latn").build(None)
+    TransliterateSettings(to="Latn", scheme="table").build(None)  # tables need nothing more
+
+
 def test_a_missing_lexicon_is_a_manifest_problem(tmp_path, write_manifest, data_dir):
     from babelforge.manifest import check_manifest
 
@@ -410,3 +422,31 @@ def test_a_manifest_transliterates_span_data_through_babelforge_run(tmp_path, wr
     assert counts["records_changed"] == 3
     assert counts["records_unchanged"] == 1
     assert counts["unchanged:already_target_script"] == 1
+
+
+def test_transliterated_records_feed_code_mixing(tmp_path, write_manifest):
+    import datasets
+
+    from babelforge.manifest import load_manifest
+    from babelforge.runner import run_manifest
+
+    sentences = ["Београд је главни град Србије.", "Нови Сад је велики град.", "Ђорђе живи у Београду."]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(sentences)))
+    lexicon = tmp_path / "srp-eng.tsv"
+    lexicon.write_text("grad\tcity\nje\tis\nglavni\tmain\nveliki\tbig\nživi\tlives\n", encoding="utf-8")
+    manifest = write_manifest({
+        "name": "translit-codemix",
+        "sources": [{"kind": "jsonl", "path": str(source), "language": "srp_Cyrl"}],
+        "steps": [{"transliterate": {"to": "Latn", "scheme": "table"}},
+                  {"codemix": {"lexicon": str(lexicon), "embedded": "eng_Latn", "cmi": 25, "tolerance": 25}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "codemix"},
+    })  # fmt: skip
+    run_manifest(load_manifest(manifest))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert len(rows) == 3
+    for row in rows:
+        assert row["language"] == "srp_Latn"
+        assert set(row["langs"]) <= {"srp_Latn", "eng_Latn", "other"}
+        assert "eng_Latn" in row["langs"]
+        assert not any("\u0400" <= c <= "\u04ff" for c in row["text"] + row["source_text"])
