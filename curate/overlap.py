@@ -2,10 +2,13 @@
 
 Each item's folded words (:func:`~babelforge.curate.folding.normalized_words`) are cut into
 n-grams of ``n = min(ngram, max(min_ngram, words // 3))`` words: 13 for long items, fewer for short
-ones, so that an item with a few words changed still shares whole n-grams with its copy. A text
-*overlaps* an item by the share of the item's words that n-grams found in the text cover, counting
-only n-grams found close together (within one window of the text about the item's length): a
-long document that happens to hold a few of an item's phrases far apart does not repeat it.
+ones, so that an item with a few words changed still shares whole n-grams with its copy. The n-grams
+only find candidates: an item whose n-grams found close together in the text (within one window about
+the item's length) cover at least :data:`CANDIDATE_SHARE` of its words is then aligned with that
+stretch of the text, and its *overlap* is the share of the item's words the text repeats in order
+(difflib's matching blocks): a changed, dropped or added word costs one word, and a long document that
+holds a few of an item's phrases far apart does not repeat it. A record repeats an item when the
+overlap reaches ``threshold`` (0.75, set with ``benchmarks/curate_decontaminate.py``).
 
 Items shorter than ``min_ngram`` words are found only whole: a text whose folded words are exactly the
 item's, or a sentence of a text, when the item has at least :data:`SENTENCE_WORDS` words (a sentence as
