@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 #: Modules of this package whose import registers a step kind (each adds itself when written).
-STEP_MODULES: tuple[str, ...] = ("pii", "dedup", "lid", "quality")
+STEP_MODULES: tuple[str, ...] = ("pii", "dedup", "decontaminate", "lid", "quality")
 
 for _name in STEP_MODULES:
     importlib.import_module(f"babelforge.curate.{_name}")
