@@ -37,6 +37,7 @@ def _root(
 def _register() -> None:
     from babelforge.cli import (
         curate_cmd,
+        decontaminate_cmd,
         eval_cmd,
         inspect_cmd,
         lexicon_cmd,
@@ -65,6 +66,7 @@ def _register() -> None:
     app.add_typer(curate_cmd.app, name="curate")
     app.command("export-trainer")(train_cmd.export_trainer)
     app.command("mix")(mix_cmd.mix)
+    app.command("decontaminate-check")(decontaminate_cmd.decontaminate_check)
 
 
 _register()
