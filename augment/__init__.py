@@ -1,7 +1,7 @@
 """Augment: code-mixing, cross-lingual instructions and quality gates.
 
 Registered step kinds: ``codemix`` (``lexicon``, ``alignment``, ``llm``), ``instruct`` (``from_ner``, ``translation``,
-``xl_instruct``), ``gate`` and ``transliterate``.
+``xl_instruct``), ``prefer`` (``translate``, ``language_confusion``, ``judge``), ``gate`` and ``transliterate``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from babelforge.langs import LanguageCode
 from babelforge.llm.options import LLMOptions
 from babelforge.registry import StepSettings, register_step
 
-__all__ = ["CodeMixSettings", "GateSettings", "InstructSettings", "TransliterateSettings"]
+__all__ = ["CodeMixSettings", "GateSettings", "InstructSettings", "PreferSettings", "TransliterateSettings"]
 
 
 @register_step("codemix")
@@ -119,9 +119,73 @@ class InstructSettings(StepSettings):
         )  # fmt: skip
 
 
+@register_step("prefer")
+class PreferSettings(StepSettings):
+    """Make preference pairs for DPO: a preference set translated, answers against language confusion, or judged."""
+
+    produces = frozenset({"preference"})
+    mode: Literal["translate", "language_confusion", "judge"]
+    model: str = Field(
+        description="openai:MODEL@BASE_URL: the translator (translate, language_confusion) or first answerer (judge)"
+    )
+    targets: list[LanguageCode] | None = Field(
+        None, description="translate, language_confusion: the languages pairs are made in; default languages.targets"
+    )
+    confuse_with: LanguageCode | None = Field(
+        None, description="language_confusion: the wrong language; default the record's own, else languages.source"
+    )
+    rejected: dict[Literal["wrong_language", "mixed"], float] = Field(
+        default_factory=lambda: {"wrong_language": 0.5, "mixed": 0.5},
+        description="language_confusion: shares of rejected answers wholly in the wrong language and mixed",
+    )
+    model_b: str | None = Field(None, description="judge: the second answerer; default model, sampled again")
+    judge: str | None = Field(None, description="judge: the judging LLM, openai:MODEL@BASE_URL; default model")
+    rubric: str | None = Field(None, description="judge: what makes an answer better ({language}: the asked one)")
+    temperature: float = Field(0.8, ge=0, le=2, description="judge: sampling temperature of the answers")
+    llm: LLMOptions = Field(default_factory=LLMOptions, description="timeouts, retries, prices, budget")
+    seed: int = 13
+
+    @field_validator("rejected")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value or any(share < 0 for share in value.values()) or sum(value.values()) <= 0:
+            raise ValueError(f"shares >= 0 of wrong_language and mixed, not all 0, got {value}")
+        return value
+
+    def build(self, ctx):
+        from babelforge.augment.prefer import PreferStep
+        from babelforge.errors import BabelforgeError
+
+        for name in ("model", "model_b", "judge"):
+            spec = getattr(self, name)
+            if spec is not None and not (spec.startswith("openai:") and "@" in spec):
+                raise BabelforgeError(f"prefer.{name}: expected openai:MODEL@BASE_URL, got {spec!r}")
+        settings = {"model": self.model, "seed": self.seed}
+        if self.mode == "judge":
+            try:
+                (self.rubric or "").format(language="Hausa")
+            except (KeyError, IndexError, ValueError) as error:
+                raise BabelforgeError(f"prefer.rubric: only {{language}} may stand in braces ({error!r})") from None
+            settings |= {"model_b": self.model_b, "judge": self.judge, "rubric": self.rubric}
+            settings["temperature"] = self.temperature
+        else:
+            targets = list(self.targets or ctx.languages.targets)
+            if not targets:
+                raise BabelforgeError(f"prefer mode {self.mode} needs targets (or the manifest's languages.targets)")
+            settings["targets"] = targets
+        if self.mode == "language_confusion":
+            settings |= {"confuse_with": self.confuse_with, "rejected": dict(self.rejected)}
+            settings["source_language"] = ctx.languages.source
+        return PreferStep(self.mode, settings, self.llm.for_run(ctx.work_dir))
+
+
 @register_step("gate")
 class GateSettings(StepSettings):
-    """Reject records in the wrong language or script, of the wrong size, repeated, or drifted from their source."""
+    """Reject records in the wrong language or script, of the wrong size, repeated, or drifted from their source.
+
+    Preference pairs are gated side by side (each in its own language) and as pairs (see
+    :mod:`babelforge.augment.prefer_gate`).
+    """
 
     fidelity: bool = Field(True, description="every response line in the requested language")
     identifier: str = Field("lingua", description="lingua, or fasttext:PATH (a GlotLID/OpenLID/lid.176 model file)")
@@ -137,11 +201,11 @@ class GateSettings(StepSettings):
 
     def build(self, ctx):
         from babelforge.augment.fidelity import LanguageFidelity
-        from babelforge.augment.gate import GateStep
+        from babelforge.augment.prefer_gate import PreferenceGate
 
         LanguageFidelity(self.identifier)  # an unknown identifier or a missing model file fails now
 
-        return GateStep(
+        return PreferenceGate(
             self.fidelity, self.script, self.max_foreign_script, self.min_chars, self.max_chars, self.dedup,
             self.min_similarity, self.embedder, self.near_dedup, self.shingle, self.identifier,
         )  # fmt: skip

@@ -27,6 +27,7 @@ TASKS = {
     "text": (["text-generation"], ["language-modeling"]),
     "bitext": (["translation"], []),
     "codemix": (["text-generation", "token-classification"], ["language-modeling"]),
+    "preference": (["text-generation"], []),
 }
 #: Task ids an output of a kind adds when its rows carry labelled spans.
 LABELLED_TASKS = {"codemix": ["named-entity-recognition"]}

@@ -113,7 +113,7 @@ class OutputSettings(_Strict):
     """Where and how the dataset is written."""
 
     path: str
-    kind: Literal["ner", "spans", "qa", "chat", "text", "bitext", "codemix"] = "ner"
+    kind: Literal["ner", "spans", "qa", "chat", "text", "bitext", "codemix", "preference"] = "ner"
     format: Literal["parquet"] = "parquet"
     config: str = Field("default", description="the dataset config: a plain name (letters, digits, _, - and .)")
     splits: dict[str, float] | None = Field(

@@ -12,15 +12,27 @@ Metadata keys every record carries:
 Span records add ``spans`` (list of :class:`~babelforge.spans.Span`) and, when they came from tokens,
 ``token_offsets`` (``[(start, end), ...]``). Chat records add ``messages``.
 
+Preference records (the ``preference`` kind, what DPO trains on) add ``prompt`` (the turns before the
+answer: ``[{role, content}, ...]``, system and user turns and any earlier exchange), ``chosen`` and
+``rejected`` (the two answers, as text), ``prompt_lang``, ``chosen_lang`` and ``rejected_lang``, and
+``chosen_by`` / ``rejected_by`` (``{"method": ..., "model": ...}``: how each side was made). Their text
+is the last user turn. The output row is TRL's conversational preference format with an explicit
+prompt: ``prompt`` a list of messages, ``chosen`` and ``rejected`` each a one-message list (the
+assistant's answer), so ``DPOTrainer`` applies the model's chat template and never trains the prompt;
+``prompt_text``, ``chosen_text``, ``rejected_text`` and ``system`` repeat them as plain strings, for
+reading and for trainers that take strings (LLaMA-Factory's ranking datasets).
+
 Languages of an output row, for a trainer filtering by language:
     ``language``: what the row is: the language of its text for monolingual rows (the target of a
     projected row), the anchor of an interleaved sample (the language it opens with), the matrix
-    language of a code-mixed sentence, the source side of a bitext pair. Filter on it to keep rows
+    language of a code-mixed sentence, the source side of a bitext pair, the language a preference
+    pair's prompt asks in. Filter on it to keep rows
     *of* a language.
     ``languages``: every language with text in the row, ``language`` first, then the others in the
     order they appear (an interleaved sample's segments, a code-mixed sentence's token labels other
-    than ``other``, a pair's target, a chat's prompt and response). Filter on it to keep rows that
-    *hold* a language. Emit derives it from the row itself (:func:`with_languages`).
+    than ``other``, a pair's target, a chat's prompt and response, a preference pair's prompt, chosen
+    and rejected answers). Filter on it to keep rows that *hold* a language. Emit derives it from the
+    row itself (:func:`with_languages`).
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ if TYPE_CHECKING:
     import datasets
 
 #: The record kinds an output can hold, one ``Features`` layout each.
-RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext", "codemix")
+RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext", "codemix", "preference")
 
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
 LANGUAGES = "languages"
@@ -42,6 +54,10 @@ SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
 QUESTION, TITLE, TARGET_QUESTION = "question", "title", "target_question"
 PROMPT_LANG, RESPONSE_LANG = "prompt_lang", "response_lang"
+PROMPT, CHOSEN, REJECTED = "prompt", "chosen", "rejected"
+CHOSEN_LANG, REJECTED_LANG = "chosen_lang", "rejected_lang"
+#: ``{"method": ..., "model": ...}``: how each side of a preference pair was made.
+CHOSEN_BY, REJECTED_BY = "chosen_by", "rejected_by"
 
 
 def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
@@ -56,6 +72,7 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
     common = {"id": Value("string"), "language": Value("string"), "languages": List(Value("string"))}
     provenance = {"source": Value("string"), "lineage": Value("string")}
     span = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
+    message = {"role": Value("string"), "content": Value("string")}
     layouts = {
         "ner": lambda: {
             "tokens": List(Value("string")),
@@ -103,6 +120,22 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
             "target_language": Value("string"),
             "score": Value("float32"),
         },
+        "preference": lambda: {  # TRL's conversational preference format, explicit prompt; plain strings beside
+            "prompt": List(message),
+            "chosen": List(message),
+            "rejected": List(message),
+            "prompt_text": Value("string"),
+            "chosen_text": Value("string"),
+            "rejected_text": Value("string"),
+            "system": Value("string"),
+            "prompt_lang": Value("string"),
+            "chosen_lang": Value("string"),
+            "rejected_lang": Value("string"),
+            "chosen_method": Value("string"),
+            "chosen_model": Value("string"),
+            "rejected_method": Value("string"),
+            "rejected_model": Value("string"),
+        },
     }
     if kind not in layouts:
         raise ValueError(f"unknown record kind {kind!r}: valid: {', '.join(RECORD_KINDS)}")
@@ -148,7 +181,7 @@ def _part_languages(table):
             lists = table.column(column).combine_chunks()
             flat = pc.list_flatten(lists)
             yield pc.list_parent_indices(lists), (pc.struct_field(flat, field) if field else flat)
-    for column in (TARGET_LANGUAGE, PROMPT_LANG, RESPONSE_LANG):
+    for column in (TARGET_LANGUAGE, PROMPT_LANG, RESPONSE_LANG, CHOSEN_LANG, REJECTED_LANG):
         if column in names:
             yield np.arange(table.num_rows), table.column(column).combine_chunks()
 

@@ -22,9 +22,15 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers import JsonlWriter
 
 from babelforge.records import (
+    CHOSEN,
+    CHOSEN_BY,
     LANGUAGE,
     MESSAGES,
+    PROMPT,
+    PROMPT_LANG,
     QUESTION,
+    REJECTED,
+    REJECTED_BY,
     SOURCE,
     SPANS,
     SPLIT,
@@ -37,6 +43,11 @@ from babelforge.records import (
 from babelforge.spans import Span, spans_to_tags, tokenize
 
 FLUSH_ROWS = 10_000
+#: The string columns of a preference row, after its three lists of messages.
+PREFERENCE_STRINGS = (
+    "prompt_text", "chosen_text", "rejected_text", "system", "prompt_lang", "chosen_lang", "rejected_lang",
+    "chosen_method", "chosen_model", "rejected_method", "rejected_model",
+)  # fmt: skip
 #: Footer key of an NER shard: the JSON list of its distinct tags other than ``O`` (emit reads the labels there).
 NER_TAGS_KEY = b"babelforge.ner_tags"
 
@@ -95,6 +106,10 @@ def shard_schema(kind: str):
             ("target_text", pa.string()),
             ("target_language", pa.string()),
             ("score", pa.float32()),
+        ],
+        "preference": [
+            *((side, pa.list_(message)) for side in ("prompt", "chosen", "rejected")),
+            *((name, pa.string()) for name in PREFERENCE_STRINGS),
         ],
     }[kind]
     common = [("id", pa.string()), ("language", pa.string())]
@@ -257,6 +272,24 @@ class ShardWriter(PipelineStep):
         row["completion"].append(answer if last is not None else None)
         row["prompt_lang"].append(md.get("prompt_lang") or md.get(LANGUAGE))
         row["response_lang"].append(md.get("response_lang") or md.get(LANGUAGE))
+
+    def _add_preference(self, row: dict[str, list], doc: Document) -> None:
+        """TRL's conversational preference row (explicit prompt), its plain strings and each side's provenance."""
+        md = doc.metadata
+        prompt = md.get(PROMPT) or []
+        users = [m["content"] for m in prompt if m["role"] == "user"]
+        row["prompt"].append(prompt)
+        row["prompt_text"].append(users[-1] if users else None)
+        row["system"].append(next((m["content"] for m in prompt if m["role"] == "system"), None))
+        for side, by in ((CHOSEN, CHOSEN_BY), (REJECTED, REJECTED_BY)):
+            answer = md.get(side)
+            row[side].append([{"role": "assistant", "content": answer}] if answer is not None else [])
+            row[f"{side}_text"].append(answer)
+            row[f"{side}_lang"].append(md.get(f"{side}_lang") or md.get(LANGUAGE))
+            made = md.get(by) or {}
+            row[f"{side}_method"].append(made.get("method"))
+            row[f"{side}_model"].append(made.get("model"))
+        row["prompt_lang"].append(md.get(PROMPT_LANG) or md.get(LANGUAGE))
 
     def _add_text(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)

@@ -42,6 +42,8 @@ class FieldMap(BaseModel):
 
     ``tokens`` plus ``tags`` (BIO, IOB1 or BIOES) make a span record from token-level data;
     ``spans`` reads character spans as ``{start, end, label}`` objects or ``[start, end, label]`` lists.
+    ``chosen`` plus ``rejected`` (and ``prompt``) make a preference record, as TRL's preference
+    formats hold it: see :mod:`babelforge.builders.readers.preference`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +54,9 @@ class FieldMap(BaseModel):
     tokens: str | None = None
     tags: str | None = None
     messages: str | None = None
+    prompt: str | None = None
+    chosen: str | None = None
+    rejected: str | None = None
     split: str | None = None
 
 
@@ -199,6 +204,8 @@ class _MappedSource(SourceBase):
             kinds |= {"ner", "spans"}
         if self.fields.messages:
             kinds.add("chat")
+        if self.fields.chosen and self.fields.rejected:
+            kinds.add("preference")
         return kinds
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from babelforge import langs
-from babelforge.records import LANGUAGE, MESSAGES, SPANS, SPLIT, TOKEN_OFFSETS
+from babelforge.records import LANGUAGE, MESSAGES, PROMPT, SPANS, SPLIT, TOKEN_OFFSETS
 from babelforge.sources import SPLIT_NAME as SOURCE_SPLIT_NAME
 from babelforge.sources import FieldMap
 from babelforge.spans import Span, join_tokens, tags_to_spans
@@ -41,6 +41,11 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
         metadata[SPANS] = _spans(_get(row, fields.spans), text, fields.spans)
     if fields.messages:
         metadata[MESSAGES] = _messages(_get(row, fields.messages), fields.messages)
+    if fields.chosen or fields.rejected:
+        from babelforge.builders.readers.preference import last_user_turn, preference_metadata
+
+        metadata.update(preference_metadata(row, fields))
+        text = text or last_user_turn(metadata[PROMPT])
     metadata[LANGUAGE] = _language(row, fields, default_language)
     if fields.split and row.get(fields.split):
         metadata[SPLIT] = _split(row[fields.split], fields.split)
@@ -86,6 +91,8 @@ def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
         metadata[TOKEN_OFFSETS] = offsets
         return text
     if fields.messages and not fields.text:
+        return ""
+    if fields.chosen and (not fields.text or fields.text not in row):  # a pair's text is its prompt's last user turn
         return ""
     value = _get(row, fields.text)
     if not isinstance(value, str):
