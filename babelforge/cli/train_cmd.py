@@ -1,4 +1,4 @@
-"""``babelforge train ner|sft|cpt`` and ``babelforge export-trainer``: fine-tune on babelforge outputs."""
+"""``babelforge train ner|sft|dpo|cpt`` and ``babelforge export-trainer``: fine-tune on babelforge outputs."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _options(dataset, model, output, config, max_steps, epochs, lr, batch_size, 
 def _summary(metrics: dict, output, describe) -> None:
     """Steps and loss, one line per held-out split (``describe`` words its scores), and where it all is."""
     out.print(f"trained {metrics['train']['steps']} steps, loss {metrics['train']['loss']:.4f}", highlight=False)
-    for split in ("validation", "test"):
+    for split in ("validation", "test", "held_out"):
         if split in metrics:
             out.print(f"  {split}: {describe(metrics[split])}", highlight=False, markup=False)
     out.print(f"model and metrics.json in {output}", highlight=False)
@@ -113,6 +113,53 @@ def sft(
     _summary(metrics, output, lambda m: f"chrF {m['chrf']:.1f}, fidelity {m['fidelity']}")
 
 
+@app.command("dpo")
+def dpo(
+    dataset: str = DATASET,
+    model: str = MODEL,
+    output: Path = OUTPUT,
+    config: str | None = CONFIG,
+    max_steps: int = MAX_STEPS,
+    epochs: float = typer.Option(1.0, "--epochs"),
+    lr: float = typer.Option(5e-6, "--lr"),
+    batch_size: int = BATCH,
+    max_length: int = typer.Option(1024, "--max-length", help="Tokens per prompt and answer."),
+    beta: float = typer.Option(0.1, "--beta", help="How far the model may move from the reference (DPO's beta)."),
+    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
+    qlora: bool = typer.Option(False, "--qlora", help="LoRA over a 4-bit model (CUDA and bitsandbytes)."),
+    rank: int = typer.Option(16, "--lora-rank"),
+    chat_template: str | None = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml."),
+    gradient_checkpointing: bool = CHECKPOINTING,
+) -> None:
+    """Preference optimisation (DPO) on ``preference`` pairs: prompts never trained, audited before the first step."""
+    from babelforge.finetune.dpo import train_dpo
+    from babelforge.finetune.sft import Adapter
+
+    _quiet()
+    options = _options(
+        dataset, model, output, config, max_steps, epochs, lr, batch_size,
+        max_length=max_length, gradient_checkpointing=gradient_checkpointing,
+    )  # fmt: skip
+    metrics = train_dpo(options, Adapter(lora=lora, qlora=qlora, rank=rank), beta, chat_template)
+    audit = metrics["pair_audit"]
+    out.print(
+        f"pair audit: answer tokens trained {audit['answer_share']:.1%} (end-of-turn "
+        f"{audit['end_of_turn_share']:.1%}), prompt tokens trained {audit['prompt_share']:.1%}",
+        highlight=False,
+    )
+    _summary(metrics, output, _rewards)
+
+
+def _rewards(scores: dict) -> str:
+    if not scores.get("pairs"):
+        return "no held-out pairs"
+    languages = ", ".join(f"{k} {v['reward_accuracy']:.2f}" for k, v in scores["per_language"].items())
+    return (
+        f"reward accuracy {scores['reward_accuracy']:.3f}, margin {scores['reward_margin']:.3f} over "
+        f"{scores['pairs']} pairs ({languages})"
+    )
+
+
 @app.command("cpt")
 def cpt(
     dataset: str = DATASET,
@@ -148,7 +195,7 @@ class Target(str, Enum):
 
 
 def export_trainer(
-    output: Path = typer.Argument(..., help="A babelforge output folder (chat or text records)."),
+    output: Path = typer.Argument(..., help="A babelforge output folder (chat, preference or text records)."),
     to: Target = typer.Option(..., "--to", help="The trainer to hand over to."),
     dest: Path | None = typer.Option(
         None, "--dest", help="A folder outside the output to write into (default: OUTPUT.trainers/TOOL beside it)."

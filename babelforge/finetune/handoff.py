@@ -1,10 +1,15 @@
 """Hand a babelforge output to another trainer: its config file and dataset registration, data unchanged.
 
 - ``llamafactory``: ``dataset_info.json`` (sharegpt ``messages`` for chat, ``text`` as a pre-training
-  prompt column) and a ``llamafactory.yaml`` train config (``llamafactory-cli train llamafactory.yaml``);
+  prompt column, an alpaca ranking set of ``prompt_text``/``chosen_text``/``rejected_text``/``system``
+  for preference pairs: LLaMA-Factory reads a pair's last user turn and system turn, not earlier
+  turns) and a ``llamafactory.yaml`` train config (``llamafactory-cli train llamafactory.yaml``;
+  ``stage: dpo`` for preference outputs);
 - ``axolotl``: ``axolotl.yaml`` with a parquet ``datasets`` block (``chat_template`` type for chat,
-  ``completion`` for text) (``axolotl train axolotl.yaml``);
-- ``trl``: ``trl.yaml`` for ``trl sft --config trl.yaml`` (the output folder as ``dataset_name``).
+  ``completion`` for text, ``chat_template.default`` under ``rl: dpo`` for preference pairs)
+  (``axolotl train axolotl.yaml``);
+- ``trl``: ``trl.yaml`` for ``trl sft --config trl.yaml`` (the output folder as ``dataset_name``), or
+  ``trl dpo --config trl.yaml`` for preference outputs (TRL reads their conversational pairs as they are).
 
 Files go to ``DEST``, by default ``OUTPUT.trainers/TOOL`` beside the output: never inside it, where
 ``babelforge publish`` would upload configs holding this machine's absolute paths and the next run
@@ -23,7 +28,9 @@ from babelforge.errors import BabelforgeError, OutputError
 
 TOOLS = ("axolotl", "llamafactory", "trl")
 #: Output kinds each tool can train on, and the stage it means for them.
-STAGES = {"chat": "sft", "text": "pt"}
+STAGES = {"chat": "sft", "text": "pt", "preference": "dpo"}
+#: DPO's beta (how far the model may move from the reference) and learning rate in every exported config.
+DPO_BETA, DPO_LR = 0.1, 5.0e-6
 PLACEHOLDER = "REPLACE/with-a-model-id"
 #: What each tool's export writes into its folder (``data/SPLIT``: folders of links to the shards).
 WRITES = {
@@ -47,6 +54,8 @@ def output_kind(output: Path) -> str:
     if isinstance(kind, str) and kind:
         return kind
     names = {f.get("name") for f in folder.info.get("features") or [] if isinstance(f, dict)}
+    if {"chosen", "rejected"} <= names:
+        return "preference"
     return "chat" if "messages" in names else "ner" if "ner_tags" in names else "text"
 
 
@@ -61,7 +70,7 @@ def export_trainer(
     """Write ``tool``'s config and dataset registration for ``output``; return the files written.
 
     Args:
-        output: a babelforge output folder of chat or text records.
+        output: a babelforge output folder of chat, preference or text records.
         tool: one of :data:`TOOLS`.
         dest: the folder to write into (default :func:`default_dest`); not inside ``output``.
         model: the base model to name in the config (default: a placeholder to replace).
@@ -77,7 +86,7 @@ def export_trainer(
     kind = output_kind(output)
     if kind not in STAGES:
         raise BabelforgeError(
-            f"{output} holds {kind!r} records: {tool} trains generative models on chat or text outputs"
+            f"{output} holds {kind!r} records: {tool} trains generative models on chat, preference or text outputs"
             + ("; train taggers with `babelforge train ner`" if kind == "ner" else "")
         )
     splits = {p.name.split("-")[0] for p in (output / "data").glob("*/*.parquet")}
@@ -160,7 +169,11 @@ def _linked(config_dir: Path, split: str, folder: Path) -> str:
 def _llamafactory(output, config_dir, kind, name, model, splits, folder) -> list[Path]:
     formatting = "sharegpt" if kind == "chat" else "alpaca"
     entry = {"file_name": _linked(config_dir, "train", folder), "formatting": formatting}
-    if kind == "chat":
+    if kind == "preference":  # alpaca ranking: strings (its sharegpt ranking wants one message object per side)
+        entry["ranking"] = True
+        entry["columns"] = {"prompt": "prompt_text", "chosen": "chosen_text", "rejected": "rejected_text",
+                            "system": "system"}  # fmt: skip
+    elif kind == "chat":
         entry["columns"] = {"messages": "messages"}
         entry["tags"] = {
             "role_tag": "role",
@@ -192,6 +205,8 @@ def _llamafactory(output, config_dir, kind, name, model, splits, folder) -> list
         "num_train_epochs": 3.0,
         "bf16": True,
     }
+    if kind == "preference":
+        config.update(pref_beta=DPO_BETA, pref_loss="sigmoid", learning_rate=DPO_LR, num_train_epochs=1.0)
     if "validation" in splits:
         config["eval_dataset"] = f"{name}_validation"
     return [info, _yaml(folder / "llamafactory.yaml", config)]
@@ -208,6 +223,14 @@ def _axolotl(output, config_dir, kind, name, model, splits, folder) -> list[Path
                 message_property_mappings={"role": "role", "content": "content"},
                 roles_to_train=["assistant"],
                 train_on_eos="turn",
+            )
+        elif kind == "preference":  # the prompt's turns, then the last message of each side
+            block.update(
+                type="chat_template.default",
+                field_messages="prompt",
+                field_chosen="chosen",
+                field_rejected="rejected",
+                message_property_mappings={"role": "role", "content": "content"},
             )
         else:
             block.update(type="completion", field="text")
@@ -229,6 +252,10 @@ def _axolotl(output, config_dir, kind, name, model, splits, folder) -> list[Path
         "learning_rate": 1.0e-4,
         "bf16": "auto",
     }
+    if kind == "preference":
+        config = {"base_model": model, "rl": "dpo", "rl_beta": DPO_BETA, "chat_template": "tokenizer_default",
+                  **{k: v for k, v in config.items() if k != "base_model"}}  # fmt: skip
+        config.update(learning_rate=DPO_LR, num_epochs=1)
     if "validation" in splits:
         config["test_datasets"] = [{**dataset("validation"), "split": "train"}]
     else:
@@ -253,6 +280,8 @@ def _trl(output, config_dir, kind, name, model, splits, folder) -> list[Path]:
     }
     if kind == "chat":
         config["assistant_only_loss"] = True
+    elif kind == "preference":  # for `trl dpo`: conversational pairs, the chat template applied, prompts not trained
+        config.update(beta=DPO_BETA, learning_rate=DPO_LR, num_train_epochs=1)
     else:
         config.update(dataset_text_field="text", packing=True)
     if "validation" in splits:

@@ -10,7 +10,9 @@ from typing import Any
 from babelforge.errors import BabelforgeError, MissingDependencyError
 
 #: The output kinds each trainer reads, and the columns it needs.
-NEEDS = {"ner": ("tokens", "ner_tags"), "sft": ("messages",), "cpt": ("text",)}
+NEEDS = {"ner": ("tokens", "ner_tags"), "sft": ("messages",), "cpt": ("text",), "dpo": ("prompt", "chosen", "rejected")}
+#: The output kind each trainer reads.
+KINDS = {"ner": "ner", "sft": "chat", "cpt": "text", "dpo": "preference"}
 
 
 @dataclass
@@ -112,7 +114,7 @@ def load_output(dataset: str, kind: str):
     if missing:
         raise BabelforgeError(
             f"dataset {dataset!r} has no {', '.join(missing)} column: `babelforge train {kind}` reads outputs of kind "
-            f"{'ner' if kind == 'ner' else 'chat' if kind == 'sft' else 'text'} (it has: {', '.join(sorted(columns))})"
+            f"{KINDS[kind]} (it has: {', '.join(sorted(columns))})"
         )
     return loaded
 
