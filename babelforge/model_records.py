@@ -46,7 +46,7 @@ def _records_of(step) -> Iterator[dict[str, Any]]:
     for model in getattr(step, "models", None) or ():
         yield dict(model)
     for check in getattr(step, "model_checks", None) or ():
-        resolved = check.resolved
+        resolved = getattr(check, "resolved", None)  # a benchmark's check has none: its file is an input
         if resolved is not None:
             yield {"name": check.name, "kind": "model", "revision": resolved.revision, "path": resolved.path}
     for held in _embedders(step):

@@ -22,6 +22,7 @@ Example (manifest)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +31,7 @@ from pydantic import Field, model_validator
 from babelforge.curate.benchmarks import BenchmarkSpec
 from babelforge.curate.overlap import MIN_NGRAM, NGRAM, THRESHOLD
 from babelforge.curate.translated import Thresholds
+from babelforge.errors import BabelforgeError
 from babelforge.records import LANGUAGE, MESSAGES, QUESTION, TARGET_TEXT
 from babelforge.registry import StepSettings, register_step
 from babelforge.steps import Drop, RecordStep
@@ -78,17 +80,44 @@ class DecontaminateSettings(StepSettings):
 
         if self.embedder is not None:
             embedder(self.embedder)  # an unknown spec fails now
-        for spec in self.benchmarks:
-            load_benchmark(spec)  # a missing field or an unreachable Hub dataset fails now, not in a task
+        checks = [BenchmarkCheck.of(spec, load_benchmark) for spec in self.benchmarks]
         steps = ctx.manifest.step_settings
         position = next(i for i, s in enumerate(steps, start=1) if s is self)
         several = sum(s.kind == self.kind for s in steps) > 1
         folder = Path(ctx.work_dir) / "reports" / f"{position:02d}-decontaminate"
-        return DecontaminateStep(
+        step = DecontaminateStep(
             self.benchmarks, self.detector_settings(), self.embedder, self.action, str(folder),
             str(Path(ctx.work_dir) / "cache" / "decontaminate"),
             f"decontamination-{position:02d}.json" if several else "decontamination.json",
         )  # fmt: skip
+        step.model_checks = checks  # a run stops before any work on a benchmark it cannot read; --dry-run marks it
+        from babelforge.provenance import manifest_folder
+
+        step.paths_relative_to = str(manifest_folder(ctx.manifest))  # the report names no path of this machine
+        return step
+
+
+@dataclass(frozen=True)
+class BenchmarkCheck:
+    """Whether a benchmark can be read, kept from ``build()`` as models are (see :mod:`babelforge.models`)."""
+
+    name: str
+    error: BabelforgeError | None = None
+
+    @classmethod
+    def of(cls, spec, load) -> BenchmarkCheck:
+        try:
+            load(spec)  # a missing field or an unreachable Hub dataset is found now, not in a task
+        except BabelforgeError as error:
+            return cls(spec.path, error)
+        return cls(spec.path)
+
+    def describe(self) -> str:
+        return f"benchmark {self.name}: MISSING: {self.error}" if self.error else f"benchmark {self.name}: found"
+
+    def require(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 def record_text(doc: Document) -> str:
@@ -105,6 +134,9 @@ class DecontaminateStep(RecordStep):
     Each task writes its hits to ``hits_folder`` (one file per task, replaced when the task runs again);
     :meth:`write_report` turns them into the output's ``decontamination.json`` when the run emits.
     """
+
+    #: The manifest's folder: paths in the report are written relative to it (set by the settings' build).
+    paths_relative_to: str | None = None
 
     name = "decontaminate"
     reads = (LANGUAGE, QUESTION, TARGET_TEXT, MESSAGES)
@@ -180,5 +212,10 @@ class DecontaminateStep(RecordStep):
             infos.append({"name": loaded.name, "path": spec.path, "language": spec.language,
                           "items": len(loaded.items), "skipped": loaded.skipped})  # fmt: skip
         settings = {"embedder": self.embedder_spec, **asdict(self.settings)}
-        write_report(build_report(rows, checked, infos, self.action, settings), folder / self.report_name)
+        report = build_report(rows, checked, infos, self.action, settings)
+        if self.paths_relative_to is not None:
+            from babelforge.provenance import relative_paths
+
+            report = relative_paths(report, Path(self.paths_relative_to))
+        write_report(report, folder / self.report_name)
         return [self.report_name]
