@@ -6,7 +6,8 @@ and counted in the step's ``llm_*`` stats):
 - ``translate``: preference records (an English preference set read with ``prompt``/``chosen``/
   ``rejected`` fields) translated into each of ``targets``. Prompt, chosen and rejected go in *one*
   request with a JSON schema, so a term the fields share is translated alike and the sides keep
-  their differences; a record becomes one pair per target language (ids ``ID/TARGET``).
+  their differences; a record becomes one pair per target language (ids ``ID/TARGET``; the step's
+  counts are per pair, and an output re-split by ``splits`` keeps a record's pairs in one split).
 - ``language_confusion``: chat or text records become pairs that punish answering in the wrong
   language. The prompt is asked in each of ``targets``; chosen is an answer in that language, rejected
   the same content in another (``confuse_with``; by default the record's own language when it differs
@@ -41,6 +42,7 @@ from babelforge.records import (
     REJECTED_LANG,
     RESPONSE_LANG,
     SPANS,
+    SPLIT_GROUP,
     TARGET_LANGUAGE,
     TARGET_TEXT,
     TOKEN_OFFSETS,
@@ -127,6 +129,7 @@ class PreferStep(RecordStep):
             for target in self.settings["targets"]:
                 md = copy.deepcopy(doc.metadata)
                 md[TARGET] = target
+                md.setdefault(SPLIT_GROUP, str(doc.id))  # every language's pair in the split of the record
                 yield Document(doc.text, f"{doc.id}/{target}", media=doc.media, metadata=md)
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:

@@ -8,6 +8,9 @@ Metadata keys every record carries:
     ``split``: dataset split (``train``, ``validation``, ``test``).
     ``source``: the manifest source the record came from; ``source_id``: its id there.
     ``lineage``: list of ``{"step": ..., **details}``, one entry per step that changed the record.
+    ``split_group`` (optional): records made from one record (its pairs in several languages) carry
+    its id here, and an output re-split by ``splits`` puts them in the same split (no held-out pair
+    has its translation in train).
 
 Span records add ``spans`` (list of :class:`~babelforge.spans.Span`) and, when they came from tokens,
 ``token_offsets`` (``[(start, end), ...]``). Chat records add ``messages``.
@@ -48,6 +51,7 @@ RECORD_KINDS = ("ner", "spans", "qa", "chat", "text", "bitext", "codemix", "pref
 
 LANGUAGE, SPLIT, SOURCE, SOURCE_ID, LINEAGE = "language", "split", "source", "source_id", "lineage"
 LANGUAGES = "languages"
+SPLIT_GROUP = "split_group"
 #: The token label of a code-mixed token in no language (numbers, punctuation, names).
 NO_LANGUAGE = "other"
 SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"

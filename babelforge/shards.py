@@ -34,6 +34,7 @@ from babelforge.records import (
     SOURCE,
     SPANS,
     SPLIT,
+    SPLIT_GROUP,
     TARGET_LANGUAGE,
     TARGET_TEXT,
     TITLE,
@@ -124,7 +125,7 @@ class ShardWriter(PipelineStep):
         kind: the output record kind (``ner``, ``spans``, ``chat``, ``text``, ``bitext``).
         tag_scheme: the NER tag scheme.
         splits: optional ``{split: fraction}``; records are then assigned to splits by a stable hash of
-            their id, whatever split their source gave them.
+            their id (or of their ``split_group``), whatever split their source gave them.
     """
 
     type = "💽 - WRITER"
@@ -176,7 +177,8 @@ class ShardWriter(PipelineStep):
     def _split_of(self, doc: Document) -> str:
         if not self.splits:
             return doc.metadata.get(SPLIT, "train")
-        point = int.from_bytes(hashlib.blake2b(doc.id.encode(), digest_size=8).digest(), "big") / 2**64
+        key = doc.metadata.get(SPLIT_GROUP) or doc.id  # one record's versions in several languages stay together
+        point = int.from_bytes(hashlib.blake2b(str(key).encode(), digest_size=8).digest(), "big") / 2**64
         cumulative = 0.0
         for split, fraction in sorted(self.splits.items()):  # by name: key order must not matter
             cumulative += fraction

@@ -6,9 +6,11 @@ and one assistant answer), so the model's chat template renders them and only th
 Before the first step the completion masks that TRL's own preparation built are audited
 (:mod:`~babelforge.finetune.dpo_audit`): the run stops unless no prompt token and every answer token
 is trained. After training, each held-out pair (``validation``, else ``test``, else a seeded share of
-``train`` kept out of training) gets its implicit rewards, ``beta`` times the policy's log-probability
-of the answer over the reference model's, and ``metrics.json`` reports reward accuracy (the share of
-pairs whose chosen answer earns the higher reward) and mean margins, overall and per language.
+``train`` kept out of training; an output re-split by ``splits`` is better, since it keeps the pairs
+made from one record in every language in one split) gets its implicit rewards: ``beta`` times the
+policy's log-probability of the answer over the reference model's. ``metrics.json`` reports reward
+accuracy (the share of pairs whose chosen answer earns the higher reward) and mean margins, overall
+and per language.
 """
 
 from __future__ import annotations

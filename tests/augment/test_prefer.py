@@ -12,6 +12,7 @@ from babelforge.manifest import load_manifest
 from babelforge.runner import run_manifest
 
 #: English prompts and answers, and their Swahili translations (lingua tells every sentence apart).
+#: Each test names its own model: the LLM cache is shared by the session, and a model name is part of its keys.
 ENGLISH = [
     ("What is the capital of Nigeria?",
      "The capital of Nigeria is Abuja. It is a planned city in the centre of the country."),
@@ -198,7 +199,9 @@ def test_translate_counts_what_it_cannot_pair(tmp_path, write_manifest, llm_serv
     path.write_text("\n".join(json.dumps(p) for p in pairs))
     source = {"kind": "jsonl", "path": str(path), "language": "en",
               "fields": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}  # fmt: skip
-    steps = [{"prefer": {"mode": "translate", "model": f"openai:mt@{llm_server.base_url}", "targets": ["swh_Latn"]}}]
+    steps = [
+        {"prefer": {"mode": "translate", "model": f"openai:mt-bad@{llm_server.base_url}", "targets": ["swh_Latn"]}}
+    ]
     from babelforge.errors import OutputError
 
     with pytest.raises(OutputError) as raised:
@@ -310,3 +313,26 @@ def test_settings_are_checked_where_they_enter(tmp_path, write_manifest, setting
     source = chat_source(tmp_path)
     with pytest.raises(BabelforgeError, match=message):
         run_manifest(load_manifest(write_manifest(spec(tmp_path, source, [{"prefer": settings}]))))
+
+
+def test_a_records_pairs_in_every_language_share_a_split(tmp_path, write_manifest, llm_server):
+    llm_server.reply = translation_reply
+    path = tmp_path / "pairs.jsonl"
+    pairs = [
+        {"id": f"p{i}{j}", "prompt": ENGLISH[i][0], "chosen": ENGLISH[i][1], "rejected": ENGLISH[j][1]}
+        for i in range(3) for j in range(3) if i != j
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(p) for p in pairs))
+    source = {"kind": "jsonl", "path": str(path), "language": "en",
+              "fields": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}  # fmt: skip
+    steps = [{"prefer": {"mode": "translate", "model": f"openai:mt-split@{llm_server.base_url}",
+                         "targets": ["swh_Latn", "yor_Latn"]}}]  # fmt: skip
+    manifest = spec(tmp_path, source, steps)
+    manifest["output"]["splits"] = {"train": 0.5, "validation": 0.5}
+    run_manifest(load_manifest(write_manifest(manifest)))
+    data = datasets.load_dataset(str(tmp_path / "out"))
+    split_of = {row["id"]: split for split, rows in data.items() for row in rows}
+    assert len(split_of) == 12
+    assert len(data) == 2, "both splits hold pairs"
+    for pair in pairs:
+        assert split_of[f"pairs/{pair['id']}/swh_Latn"] == split_of[f"pairs/{pair['id']}/yor_Latn"]
