@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from babelforge.augment.transliterate_settings import TransliterateSettings
 from babelforge.langs import LanguageCode
@@ -119,6 +119,14 @@ class InstructSettings(StepSettings):
         )  # fmt: skip
 
 
+#: The prefer settings that only some modes read, and those modes.
+_MODE_SETTINGS = {
+    "targets": ("translate", "language_confusion"), "confuse_with": ("language_confusion",),
+    "rejected": ("language_confusion",), "model_b": ("judge",), "judge": ("judge",), "rubric": ("judge",),
+    "temperature": ("judge",),
+}  # fmt: skip
+
+
 @register_step("prefer")
 class PreferSettings(StepSettings):
     """Make preference pairs for DPO: a preference set translated, answers against language confusion, or judged."""
@@ -144,6 +152,14 @@ class PreferSettings(StepSettings):
     temperature: float = Field(0.8, ge=0, le=2, description="judge: sampling temperature of the answers")
     llm: LLMOptions = Field(default_factory=LLMOptions, description="timeouts, retries, prices, budget")
     seed: int = 13
+
+    @model_validator(mode="after")
+    def _read_by_the_mode(self):
+        unread = sorted(k for k in self.model_fields_set if self.mode not in _MODE_SETTINGS.get(k, (self.mode,)))
+        if unread:
+            readers = "; ".join(f"{k} is for {' and '.join(_MODE_SETTINGS[k])}" for k in unread)
+            raise ValueError(f"mode {self.mode} does not read {', '.join(unread)} ({readers})")
+        return self
 
     @field_validator("rejected")
     @classmethod

@@ -305,6 +305,8 @@ def test_mixing_alternates_sentences_or_halves_the_answer():
         ({"mode": "translate", "model": "gpt"}, "prefer.model: expected openai:MODEL@BASE_URL"),
         ({"mode": "translate", "model": "openai:m@http://x"}, "needs targets"),
         ({"mode": "judge", "model": "openai:m@http://x", "rubric": "{tone}"}, "only {language} may stand"),
+        ({"mode": "judge", "model": "openai:m@http://x", "targets": ["yo"]}, "mode judge does not read targets"),
+        ({"mode": "translate", "model": "openai:m@http://x", "rubric": "fair"}, r"rubric is for judge\)"),
     ],
 )
 def test_settings_are_checked_where_they_enter(tmp_path, write_manifest, settings, message):
