@@ -155,7 +155,11 @@ class PreferSettings(StepSettings):
 
     @model_validator(mode="after")
     def _read_by_the_mode(self):
-        unread = sorted(k for k in self.model_fields_set if self.mode not in _MODE_SETTINGS.get(k, (self.mode,)))
+        fields = type(self).model_fields  # a default is no setting (a recorded manifest holds them all)
+        unread = sorted(
+            k for k, modes in _MODE_SETTINGS.items()
+            if self.mode not in modes and getattr(self, k) != fields[k].get_default(call_default_factory=True)
+        )  # fmt: skip
         if unread:
             readers = "; ".join(f"{k} is for {' and '.join(_MODE_SETTINGS[k])}" for k in unread)
             raise ValueError(f"mode {self.mode} does not read {', '.join(unread)} ({readers})")

@@ -338,3 +338,13 @@ def test_a_records_pairs_in_every_language_share_a_split(tmp_path, write_manifes
     assert len(data) == 2, "both splits hold pairs"
     for pair in pairs:
         assert split_of[f"pairs/{pair['id']}/swh_Latn"] == split_of[f"pairs/{pair['id']}/yor_Latn"]
+
+
+def test_a_recorded_prefer_step_validates_again(tmp_path, write_manifest):
+    from babelforge.manifest import manifest_model
+    from babelforge.provenance import recorded_settings
+
+    steps = [{"prefer": {"mode": "judge", "model": "openai:m@http://127.0.0.1:9/v1", "rubric": "Fair: {language}."}}]
+    manifest = load_manifest(write_manifest(spec(tmp_path, chat_source(tmp_path), steps)))
+    again = manifest_model().model_validate(recorded_settings(manifest), context={"recorded": True})
+    assert again.step_settings[0].rubric == "Fair: {language}."
