@@ -157,17 +157,27 @@ def train_supplement(
     settings = {"minn": 2, "maxn": 5, "dim": dim, "epoch": epoch, "lr": 0.5, "wordNgrams": 1, "bucket": buckets,
                 "loss": "softmax", "seed": seed, "thread": threads, "verbose": 0}  # fmt: skip
     try:
-        fit = subprocess.run(
-            [sys.executable, "-c", _FIT, str(train_file), str(output), json.dumps(settings)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        fit_fasttext(train_file, output, settings)
     finally:
         train_file.unlink(missing_ok=True)
+    profile_path(output).write_text(json.dumps(_profile(pieces, seed), ensure_ascii=False), encoding="utf-8")
+    return output
+
+
+def fit_fasttext(train_file: str | Path, output: str | Path, settings: dict) -> Path:
+    """``fasttext.train_supervised(train_file, **settings)`` saved to ``output``, in a fresh process (see ``_FIT``).
+
+    Raises:
+        BabelforgeError: when training fails (its last line of error output).
+    """
+    fit = subprocess.run(
+        [sys.executable, "-c", _FIT, str(train_file), str(output), json.dumps(settings)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
     if fit.returncode != 0:
         last = fit.stderr.strip().splitlines()[-1:] or [f"exit status {fit.returncode}"]
         raise BabelforgeError(f"lid-train: fastText training failed: {last[0]}")
-    profile_path(output).write_text(json.dumps(_profile(pieces, seed), ensure_ascii=False), encoding="utf-8")
-    return output
+    return Path(output)
 
 
 def _examples(by_code: dict[str, list[str]], seed: int) -> tuple[list[str], dict[str, list[str]]]:

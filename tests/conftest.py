@@ -175,7 +175,7 @@ def conll_corpus(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def fasttext_model(tmp_path_factory, data_dir) -> str:
     """A small fastText language-ID model trained here on the Europarl sample (GlotLID's label style)."""
-    import fasttext
+    from babelforge.curate.lid_supplement import fit_fasttext
 
     folder = tmp_path_factory.mktemp("lid")
     lines = []
@@ -183,6 +183,6 @@ def fasttext_model(tmp_path_factory, data_dir) -> str:
         for block in (data_dir / name).read_text().strip().split("\n\n"):
             lines.append(f"__label__{label} " + " ".join(line.split("\t")[0] for line in block.splitlines()))
     (folder / "train.txt").write_text("\n".join(lines) + "\n")
-    model = fasttext.train_supervised(str(folder / "train.txt"), epoch=25, lr=0.5, wordNgrams=2, verbose=0, seed=1)
-    model.save_model(str(folder / "lid.bin"))
+    settings = {"epoch": 25, "lr": 0.5, "wordNgrams": 2, "verbose": 0, "seed": 1}
+    fit_fasttext(folder / "train.txt", folder / "lid.bin", settings)  # a fresh process: in-process training may hit NaN
     return f"fasttext:{folder / 'lid.bin'}"
