@@ -11,48 +11,10 @@ from typing import Literal
 from pydantic import Field
 
 from babelforge.langs import LanguageCode
-from babelforge.llm.options import LLMOptions
+from babelforge.projection.translate_settings import TranslateSettings
 from babelforge.registry import StepSettings, register_step
 
 __all__ = ["ProjectSettings", "TranslateSettings"]
-
-
-@register_step("translate")
-class TranslateSettings(StepSettings):
-    """Translate each record's text with a CTranslate2 model (converted from a Hub id or folder)."""
-
-    produces = frozenset({"bitext"})
-
-    model: str = Field(
-        description="Hub id or local folder of an NLLB, M2M100, Marian or MADLAD checkpoint, or openai:MODEL@BASE_URL"
-    )
-    target: LanguageCode
-    source: LanguageCode | None = Field(None, description="default: each record's own language")
-    quantization: Literal["default", "int8", "int8_float16", "int8_float32", "float16", "bfloat16", "float32"] = (
-        "default"
-    )
-    beam_size: int = Field(4, ge=1)
-    max_decoding_length: int = Field(256, ge=1)
-    length_penalty: float = 1.0
-    max_batch_tokens: int = Field(4096, ge=1)
-    memory: bool = Field(True, description="keep every translation in $BABELFORGE_HOME/memory.sqlite")
-    llm: LLMOptions = Field(default_factory=LLMOptions, description="for openai:MODEL@BASE_URL models")
-
-    def build(self, ctx):
-        from babelforge.models import check_model
-        from babelforge.projection.ct2 import Decoding
-        from babelforge.projection.llm_translate import is_llm_spec
-        from babelforge.projection.translate import TranslateStep
-
-        decoding = Decoding(self.beam_size, self.max_decoding_length, self.length_penalty, self.quantization)
-        check = None if is_llm_spec(self.model) else check_model(self.model)  # a run requires it before any task
-        memory = "default" if self.memory else None
-        step = TranslateStep(
-            self.model, self.target, self.source, decoding, self.max_batch_tokens, memory, check and check.resolved,
-            self.llm.for_run(ctx.work_dir),
-        )  # fmt: skip
-        step.model_checks = [check] if check else []
-        return step
 
 
 @register_step("project")

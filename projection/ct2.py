@@ -73,6 +73,7 @@ class CTranslate2Translator:
         self._translator = None
         self._tokenizer = None
         self._max_tokens = 1022
+        self._kept: dict[str, bool] = {}
         self.model_calls = 0
 
     def __getstate__(self) -> dict:
@@ -127,6 +128,22 @@ class CTranslate2Translator:
         self._load()
         ids = self._tokenizer(text_target=word, add_special_tokens=False).input_ids
         return self._tokenizer.convert_ids_to_tokens(ids)
+
+    def keeps(self, separator: str) -> bool:
+        """Whether the tokenizer carries ``separator`` between two words through encoding and decoding.
+
+        A separator the tokenizer normalises away (a newline for NLLB's SentencePiece) or maps to the
+        unknown token can never come back in a translation (see :mod:`~babelforge.projection.joint`).
+        """
+        if separator not in self._kept:
+            self._load()
+            probe = f"one{separator}two"
+            ids = self._tokenizer(probe).input_ids
+            unknown = self._tokenizer.unk_token_id
+            back = self._tokenizer.decode(ids, skip_special_tokens=True)
+            symbol = separator.strip() or separator
+            self._kept[separator] = (unknown is None or unknown not in ids) and symbol in back
+        return self._kept[separator]
 
     def score(self, sources: list[list[str]], targets: list[list[str]]) -> list[list[float]]:
         """Per-token log-probabilities of each target given its source (the end token last).

@@ -1,8 +1,24 @@
-"""The ``translate`` step: each record's text, translated into the target language.
+"""The ``translate`` step: each record's fields, translated into the target language.
 
-Reads ``text`` and ``language``; writes ``target_text`` and ``target_language`` and a lineage entry
-with the model and its revision. Spans stay on the source text: a ``project`` step carries them over.
-Records whose text is empty, or whose translation comes back empty, are dropped and counted.
+Reads ``text``, ``language`` and the fields named in ``fields`` (default: the text, and a QA record's
+``question`` where it has one; see :mod:`~babelforge.projection.record_fields` for how names map to a
+record); writes ``target_text`` (the text's translation), ``target_<field>`` for each other field,
+``target_language``, and a lineage entry with the model and its revision. Spans stay on the source
+text: a ``project`` step carries them over.
+
+With ``joint: true`` a record's fields are translated together (one JSON request to an LLM, or one
+separated input to an MT model; :mod:`~babelforge.projection.joint`), and a record whose joint
+translation fails its checks is translated field by field, counted under ``joint_fallback:<reason>``
+(``joint_records``: those translated jointly).
+
+Records with two fields or more get a term-consistency report
+(:mod:`~babelforge.projection.term_consistency`) in ``term_consistency`` and in their lineage; the
+step counts ``terms_shared``, ``terms_identical`` and ``terms_undecided`` over the run (the run's share
+is identical / (shared - undecided)).
+
+Dropped and counted: an empty text (``empty_text``), a named field the record lacks or leaves empty
+(``missing_field:<name>``), an empty translation (``empty_translation``) and an LLM's failure
+(``llm_<reason>``).
 """
 
 from __future__ import annotations
@@ -14,8 +30,12 @@ from datatrove.data import Document
 from babelforge.llm.client import Failure
 from babelforge.projection.ct2 import CTranslate2Translator, Decoding
 from babelforge.projection.llm_translate import LLMTranslator, is_llm_spec
-from babelforge.records import LANGUAGE, QUESTION, TARGET_LANGUAGE, TARGET_QUESTION, TARGET_TEXT
+from babelforge.projection.record_fields import DEFAULT_FIELDS, DEFAULT_OPTIONAL, TEXT, read_fields, target_key
+from babelforge.records import LANGUAGE, TARGET_LANGUAGE, TARGET_TEXT
 from babelforge.steps import Drop, RecordStep
+
+#: The metadata key of a record's term-consistency report.
+TERM_CONSISTENCY = "term_consistency"
 
 
 class TranslateStep(RecordStep):
@@ -25,22 +45,30 @@ class TranslateStep(RecordStep):
 
         steps:
           - translate: {model: facebook/nllb-200-distilled-600M, target: hau_Latn, quantization: int8}
-          - translate: {model: "openai:gpt-4o-mini@https://api.openai.com/v1", target: hau_Latn}
+          - translate: {model: "openai:gpt-4o-mini@https://api.openai.com/v1", target: hau_Latn,
+                        fields: [premise, hypothesis], joint: true,
+                        dictionary: en-multi.tsv, auxiliary: [fra_Latn, deu_Latn]}
     """
 
     name = "translate"
     reads = (LANGUAGE,)
-    writes = (TARGET_TEXT, TARGET_LANGUAGE)
+    writes = (TARGET_TEXT, TARGET_LANGUAGE, TERM_CONSISTENCY)
     batch_size = 256
 
     def __init__(
         self, model: str, target: str, source: str | None, decoding: Decoding, max_batch_tokens: int, memory, resolved,
-        llm=None,
+        llm=None, fields: tuple[str, ...] | None = None, joint: bool = False, separator: str | None = None,
+        hints=None, consistency=None,
     ):  # fmt: skip
         super().__init__()
         self.llm = llm
         self.model, self.target, self.source = model, target, source
         self.decoding, self.max_batch_tokens, self.memory, self.resolved = decoding, max_batch_tokens, memory, resolved
+        self.fields = tuple(fields) if fields else DEFAULT_FIELDS
+        self.optional = () if fields else DEFAULT_OPTIONAL
+        self.joint, self.separator, self.hints = joint, separator, hints
+        #: A :class:`~babelforge.projection.term_consistency.ConsistencyJudge` (default: the heuristic).
+        self.consistency = consistency
         if resolved is None:  # an LLM endpoint
             self.models = [{"name": model, "engine": "openai-compatible"}]
         else:
@@ -57,7 +85,7 @@ class TranslateStep(RecordStep):
         if source not in self._translators:
             self._translators[source] = make_translator(
                 self.model, source, self.target, self.decoding, self.max_batch_tokens, self.memory, self.resolved,
-                self.llm,
+                self.llm, self.hints,
             )  # fmt: skip
             self._translators[source].accounting_step = self  # an LLM's usage counted in this step's stats
         return self._translators[source]
@@ -68,49 +96,92 @@ class TranslateStep(RecordStep):
             by_language[self.source or doc.metadata.get(LANGUAGE)].append(i)
         results: list[Document | Drop] = list(docs)
         for language, indices in by_language.items():
-            translations, questions = translate_with_questions(self._translator(language), [docs[i] for i in indices])
-            for i, translation, question in zip(indices, translations, questions, strict=True):
-                results[i] = self._attach(docs[i], translation, question)
+            read = {i: read_fields(docs[i], self.fields, self.optional) for i in indices}
+            ready = [i for i in indices if not read[i][1]]
+            for i in indices:
+                if read[i][1]:
+                    results[i] = self._missing(read[i][1])
+            done, joint = self._translate_fields(self._translator(language), [read[i][0] for i in ready])
+            for i, translated, how in zip(ready, done, joint, strict=True):
+                results[i] = self._attach(docs[i], read[i][0], translated, language, how)
         return results
 
-    def _attach(self, doc: Document, translation, question=None) -> Document | Drop:
-        if not doc.text.strip():
+    @staticmethod
+    def _missing(missing: list[str]) -> Drop:
+        if TEXT in missing:
             return Drop("empty_text")
-        for part in (translation, question):
+        return Drop(f"missing_field:{missing[0]}", f"the record has no text in {', '.join(map(repr, missing))}")
+
+    def _translate_fields(self, translator, records: list[dict[str, str]]) -> tuple[list[dict], list]:
+        """Each record's ``{field: translation or Failure}``, jointly where asked and possible, else field by
+        field; and how: ``True`` (jointly), the fallback's reason, or ``None`` (not asked, or one field)."""
+        done: list[dict | None] = [None] * len(records)
+        how: list = [None] * len(records)
+        if self.joint:
+            from babelforge.projection.joint import translate_joint
+
+            several = [k for k, r in enumerate(records) if len(r) >= 2]
+            results = translate_joint(translator, [records[k] for k in several], self.separator)
+            for k, result in zip(several, results, strict=True):
+                if result.fields is not None:
+                    done[k], how[k] = result.fields, True
+                    self.stat_update("joint_records")
+                else:
+                    how[k] = result.fallback
+                    self.stat_update(f"joint_fallback:{result.fallback}")
+        alone = [k for k, d in enumerate(done) if d is None]
+        texts = [text for k in alone for text in records[k].values()]
+        translations = iter(translator.translate(texts) if texts else [])
+        for k in alone:
+            done[k] = {name: next(translations) for name in records[k]}
+        return done, how
+
+    def _attach(self, doc: Document, sources: dict[str, str], translated: dict, language: str, how) -> Document | Drop:
+        for part in translated.values():
             if isinstance(part, Failure):
                 return Drop(f"llm_{part.reason}", part.detail)
-        if not translation or (question is not None and not question):
+        if not all(translated.values()):
             return Drop("empty_translation")
-        if question is not None:
-            doc.metadata[TARGET_QUESTION] = question
-        doc.metadata[TARGET_TEXT] = translation
+        for name, translation in translated.items():
+            doc.metadata[target_key(doc, name)] = translation
         doc.metadata[TARGET_LANGUAGE] = self.target
         if self.resolved is None:
-            self.note(doc, model=self.model, method="llm")
+            details = {"method": "llm"}
         else:
-            self.note(doc, model=self.model, revision=self.resolved.revision, method="ctranslate2")
+            details = {"revision": self.resolved.revision, "method": "ctranslate2"}
+        if self.fields != DEFAULT_FIELDS:
+            details["fields"] = list(sources)
+        if how is not None:
+            details["joint"] = how is True
+            if how is not True:
+                details["joint_fallback"] = how
+        if len(sources) >= 2:
+            details[TERM_CONSISTENCY] = self._consistency(doc, sources, translated, language)
+        self.note(doc, model=self.model, **details)
         return doc
 
+    def _consistency(self, doc: Document, sources: dict[str, str], translated: dict, language: str) -> dict:
+        from babelforge.projection.term_consistency import ConsistencyJudge
 
-def translate_with_questions(translator, docs: list[Document]) -> tuple[list, list]:
-    """Translate the records' texts and, for QA records, their questions, in one call (repeats once).
-
-    Returns:
-        ``(translations, questions)``; a record without a question gets ``None`` for it.
-    """
-    asked = [i for i, doc in enumerate(docs) if isinstance(doc.metadata.get(QUESTION), str)]
-    done = translator.translate([doc.text for doc in docs] + [docs[i].metadata[QUESTION] for i in asked])
-    questions: list = [None] * len(docs)
-    for i, question in zip(asked, done[len(docs) :], strict=True):
-        questions[i] = question
-    return done[: len(docs)], questions
+        if self.consistency is None:
+            self.consistency = ConsistencyJudge()
+        report = self.consistency.measure(list(sources.values()), [translated[n] for n in sources], language)
+        report = report.to_dict()
+        doc.metadata[TERM_CONSISTENCY] = report
+        for key in ("shared", "identical", "undecided"):
+            if report[key]:
+                self.stat_update(f"terms_{key}", value=report[key])
+        return report
 
 
 def make_translator(
     model: str, source: str, target: str, decoding: Decoding, max_batch_tokens=4096, memory="default", resolved=None,
-    llm=None,
+    llm=None, hints=None,
 ):  # fmt: skip
-    """A CTranslate2 translator for a Hub id or folder; an LLM translator for ``openai:MODEL@BASE_URL``."""
+    """A CTranslate2 translator for a Hub id or folder; an LLM translator for ``openai:MODEL@BASE_URL``.
+
+    ``hints`` (:class:`~babelforge.projection.dictionary_hints.DictionaryHints`) go to an LLM's prompts only.
+    """
     if is_llm_spec(model):
-        return LLMTranslator(model, source, target, cache="default" if memory else None, options=llm)
+        return LLMTranslator(model, source, target, cache="default" if memory else None, options=llm, hints=hints)
     return CTranslate2Translator(model, source, target, decoding, max_batch_tokens, memory, resolved)
