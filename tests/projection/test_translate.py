@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_translate_step_in_a_manifest(tiny_marian, tmp_path, write_manifest, dat
         ],
         "output": {"path": str(tmp_path / "out"), "kind": "bitext"},
     }
-    result = run_manifest(load_manifest(write_manifest(manifest)))
+    loaded = load_manifest(write_manifest(manifest))
+    result = run_manifest(loaded)
     import datasets
 
     rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
@@ -80,7 +82,11 @@ def test_translate_step_in_a_manifest(tiny_marian, tmp_path, write_manifest, dat
     assert all(r["target_language"] == "deu_Latn" and r["target_text"] for r in rows)
     provenance = json.loads((tmp_path / "out" / "provenance.json").read_text())
     (model,) = provenance["models"]
-    assert model["name"] == str(tiny_marian["hf"])
+    from babelforge.provenance import manifest_folder
+
+    # a local model is recorded by its path relative to the manifest: no path of this machine in the output
+    assert (manifest_folder(loaded) / model["name"]).resolve() == Path(tiny_marian["hf"]).resolve()
+    assert not Path(model["name"]).is_absolute()
     assert model["revision"].startswith("local:")
 
 
