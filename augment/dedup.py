@@ -1,8 +1,13 @@
-"""Near-duplicate detection by MinHash LSH over word shingles (datasketch), shared by ``gate`` and ``mine``."""
+"""Near-duplicate detection by MinHash LSH over word shingles (datasketch), shared by ``gate`` and ``mine``.
+
+Words come from :func:`babelforge.words.words`, so text without spaces (Chinese, Thai) is shingled by
+its words, and punctuation does not make two copies differ.
+"""
 
 from __future__ import annotations
 
 from babelforge.errors import MissingDependencyError
+from babelforge.words import words as text_words
 
 NUM_PERM = 128
 
@@ -29,7 +34,7 @@ class NearDuplicates:
 
         A text without words is nobody's near-duplicate (and is not remembered).
         """
-        words = text.casefold().split()
+        words = text_words(text.casefold())
         if not words:
             return False
         try:

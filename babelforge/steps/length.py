@@ -1,4 +1,4 @@
-"""Keep records whose length, in characters or whitespace tokens, lies within bounds."""
+"""Keep records whose length, in characters or words, lies within bounds."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from datatrove.data import Document
 
 from babelforge.records import TOKEN_OFFSETS
 from babelforge.steps.base import Drop, RecordStep
+from babelforge.words import words
 
 
 class LengthFilter(RecordStep):
     """Drop records shorter or longer than the bounds (``None`` means unbounded).
 
-    Tokens are the record's own tokens when it has them (CoNLL input), else whitespace tokens.
+    Tokens are the record's own tokens when it has them (CoNLL input), else the words of
+    :func:`babelforge.words.words` (so Chinese or Thai text counts its words, not its spaces).
 
     Example:
         >>> from datatrove.data import Document
@@ -35,7 +37,7 @@ class LengthFilter(RecordStep):
 
     def process(self, doc: Document) -> Document | Drop:
         offsets = doc.metadata.get(TOKEN_OFFSETS)
-        tokens = len(offsets) if offsets is not None else len(doc.text.split())
+        tokens = len(offsets) if offsets is not None else len(words(doc.text))
         for value, low, high, unit in (
             (tokens, self.min_tokens, self.max_tokens, "tokens"),
             (len(doc.text), self.min_chars, self.max_chars, "chars"),
