@@ -54,9 +54,11 @@ def _export(store: ReviewStore, output: str | Path, workspace, version: Reviewed
 
     from babelforge.emit import emit
     from babelforge.pipeline import Pass, Plan
+    from babelforge.provenance import relative_path
     from babelforge.shards import shard_schema
 
     started = time.perf_counter()
+    folder = Path(output).resolve()  # paths in the provenance are relative to it
     meta = store.meta()
     manifest = _manifest(meta, output)
     kind = manifest.output.kind
@@ -85,8 +87,8 @@ def _export(store: ReviewStore, output: str | Path, workspace, version: Reviewed
         "seconds": round(time.perf_counter() - started, 3),
     }
     account = {
-        "database": str(store.path),
-        "reviewed_from": version.reviewed_from(),
+        "database": relative_path(store.path, folder),
+        "reviewed_from": version.reviewed_from(folder),
         "reviewed_version": {"made": version.made, "current": version.current},
         "items": total,
         "acceptance": acceptance(results, items),

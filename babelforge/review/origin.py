@@ -68,13 +68,21 @@ class ReviewedVersion:
     now: str | None
     current: bool
 
-    def reviewed_from(self) -> str:
-        """The output reviewed, for an export's provenance: the path, or what became of that version."""
+    def reviewed_from(self, folder: Path | None = None) -> str:
+        """The output reviewed, for an export's provenance: the path, or what became of that version.
+
+        Args:
+            folder: give the path relative to this folder (the export's), so that no path of the
+                machine is written into what may be published.
+        """
+        from babelforge.provenance import relative_path
+
+        path = self.path if folder is None else relative_path(self.path, folder)
         if self.current:
-            return self.path
+            return path
         made = f"made {self.made}" if self.made else f"reviewed from {self.began}"
         fate = "rewritten since" if self.now else "no longer there"
-        return f"{self.path} (a previous version, {made}; {fate})"
+        return f"{path} (a previous version, {made}; {fate})"
 
     def problem(self, db: Path, command: str) -> str:
         """One line saying why this review refers to rows the output no longer holds, and what to do."""

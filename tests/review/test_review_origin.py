@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -62,7 +63,8 @@ def test_a_review_of_a_rewritten_output_is_refused_unless_asked(review_output, t
     assert stale.exit_code == 0, stale.output
     assert _rows(tmp_path / "reviewed") == reviewed  # the old rows, as reviewed
     account = json.loads((tmp_path / "reviewed" / "provenance.json").read_text())["review"]
-    assert account["reviewed_from"].startswith(str(review_output.resolve()) + " (a previous version, made ")
+    reviewed_path = os.path.relpath(review_output.resolve(), (tmp_path / "reviewed").resolve())
+    assert account["reviewed_from"].startswith(reviewed_path + " (a previous version, made ")
     assert account["reviewed_from"].endswith("; rewritten since)")
     assert account["reviewed_version"]["current"] is False
     assert json.loads(CliRunner().invoke(app, ["review", "stats", db, "--json", "--stale-ok"]).output)["reviewed"] == 5
@@ -75,7 +77,11 @@ def test_an_unchanged_output_resumes_and_its_export_names_it(review_output, tmp_
     result = CliRunner().invoke(app, ["review", "export", str(store.path), "-o", str(tmp_path / "reviewed")])
     assert result.exit_code == 0, result.output
     account = json.loads((tmp_path / "reviewed" / "provenance.json").read_text())["review"]
-    assert account["reviewed_from"] == str(review_output.resolve())
+    assert account["reviewed_from"] == os.path.relpath(review_output.resolve(), (tmp_path / "reviewed").resolve())
+    assert (tmp_path / "reviewed" / account["database"]).resolve() == store.path.resolve()
+    for path in (tmp_path / "reviewed").rglob("*"):  # no absolute path of this machine in what may be published
+        if path.is_file() and path.suffix in (".json", ".md"):
+            assert f'"{tmp_path}' not in path.read_text() and f"`{tmp_path}" not in path.read_text(), path
     assert account["reviewed_version"] == {"made": output_identity(review_output)["created"], "current": True}
 
 
