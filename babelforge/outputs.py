@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +131,17 @@ class OutputFolder:
 
 def _json_type(value: Any) -> str:
     return "null" if value is None else _JSON_TYPES.get(type(value), f"a {type(value).__name__}")
+
+
+def output_identity(folder: str | Path) -> dict[str, str]:
+    """Which version of an output ``folder`` holds: when it was made, and a digest of what it holds.
+
+    The digest covers ``provenance.json`` (its creation time and timings differ between any two
+    runs) and the name and size of every data file; a copy of the folder has the same identity.
+    """
+    folder = Path(folder)
+    provenance = (folder / "provenance.json").read_bytes()
+    digest = hashlib.sha256(provenance)
+    for path in sorted(p for p in (folder / "data").rglob("*") if p.is_file()):
+        digest.update(f"\n{path.relative_to(folder).as_posix()}\t{path.stat().st_size}".encode())
+    return {"created": str(json.loads(provenance).get("created")), "digest": digest.hexdigest()}

@@ -104,7 +104,7 @@ def load_output(dataset: str, kind: str):
     import datasets
 
     try:
-        loaded = datasets.load_dataset(dataset)
+        loaded = datasets.load_dataset(dataset, cache_dir=_version_cache(dataset))
     except Exception as error:  # noqa: BLE001 - every loader failure becomes one clear message
         raise BabelforgeError(
             f"could not load dataset {dataset!r}: {error}. Give a babelforge output folder or a Hub dataset id"
@@ -117,6 +117,24 @@ def load_output(dataset: str, kind: str):
             f"{KINDS[kind]} (it has: {', '.join(sorted(columns))})"
         )
     return loaded
+
+
+def _version_cache(dataset: str) -> str | None:
+    """A cache folder of its own for each version of a local babelforge output (None for anything else).
+
+    ``datasets`` keys a local folder's cache on its files' paths and modification times, so an output
+    rewritten in place with its times kept (``cp -p``, ``rsync -a``, a coarse clock) would load the old
+    rows; keyed on the output's identity (its provenance and its files' sizes), a new version never does.
+    """
+    from babelforge.outputs import output_identity
+
+    folder = Path(dataset)
+    if not (folder / "provenance.json").is_file() or not (folder / "data").is_dir():
+        return None
+    import datasets
+
+    digest = output_identity(folder)["digest"][:16]
+    return str(Path(datasets.config.HF_DATASETS_CACHE) / "babelforge-outputs" / digest)
 
 
 def model_path(name: str) -> str:

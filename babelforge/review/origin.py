@@ -14,8 +14,6 @@ would delete it and ``publish`` would upload it (:func:`export_protected`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from babelforge.errors import OutputError, ReviewError
+from babelforge.outputs import output_identity
 
 #: What to do about a review of a rewritten output, by the command that found it.
 STALE_FIX = {
@@ -33,20 +32,6 @@ STALE_FIX = {
     "stats": "start a new review (`babelforge review serve OUTPUT --db NEW`), or pass --stale-ok to see its figures",
     "import": "start a new review (`babelforge review serve OUTPUT --db NEW`), or pass --stale-ok to add to it",
 }
-
-
-def output_identity(folder: str | Path) -> dict[str, str]:
-    """Which version of an output ``folder`` holds: when it was made, and a digest of what it holds.
-
-    The digest covers ``provenance.json`` (its creation time and timings differ between any two
-    runs) and the name and size of every data file; a copy of the folder has the same identity.
-    """
-    folder = Path(folder)
-    provenance = (folder / "provenance.json").read_bytes()
-    digest = hashlib.sha256(provenance)
-    for path in sorted(p for p in (folder / "data").rglob("*") if p.is_file()):
-        digest.update(f"\n{path.relative_to(folder).as_posix()}\t{path.stat().st_size}".encode())
-    return {"created": str(json.loads(provenance).get("created")), "digest": digest.hexdigest()}
 
 
 @dataclass(frozen=True)
