@@ -79,7 +79,7 @@ def open_components(mixture) -> list[OpenComponent]:
     opened, problems = [], []
     for index, spec in enumerate(mixture.components):
         try:
-            one = _open_output(index, spec, mixture.folder) if spec.path else _open_hub(index, spec)
+            one = _open_output(index, spec, mixture.folder) if spec.path else _open_hub(index, spec, mixture.folder)
             opened.append(_licensed(one, spec))
         except BabelforgeError as error:  # "FIELD: message"
             where, _, message = str(error).partition(": ")
@@ -138,11 +138,21 @@ def _open_output(index: int, spec, folder: Path) -> OpenComponent:
     return OpenComponent(index, spec.display_name, kind, license, origin, names, files, folder=output)
 
 
-def _open_hub(index: int, spec) -> OpenComponent:
+def _local_or_hub(written: str, folder: Path) -> str:
+    """A local dataset folder as written: from the working directory, else from the mixture's folder; else
+    the Hub id as it is."""
+    for base in (Path.cwd(), folder):
+        if (base / written).expanduser().is_dir():
+            return str((base / written).expanduser().resolve())
+    return written
+
+
+def _open_hub(index: int, spec, folder: Path) -> OpenComponent:
     import datasets
 
     try:
-        dataset = datasets.load_dataset(spec.hf, spec.config, split=spec.split, revision=spec.revision)
+        where = _local_or_hub(spec.hf, folder)
+        dataset = datasets.load_dataset(where, spec.config, split=spec.split, revision=spec.revision)
     except Exception as error:  # noqa: BLE001 - offline, unknown id, bad split: one line, never a traceback
         raise BabelforgeError(
             f"hf: could not load {spec.hf!r} (config {spec.config!r}, split {spec.split!r}, revision "
@@ -184,6 +194,10 @@ def _licensed(component: OpenComponent, spec) -> OpenComponent:
 
 
 def _kind_of_columns(columns: set) -> str:
+    """The record kind of rows with these columns (an output whose provenance names none, such as a mixture,
+    or a Hub dataset)."""
+    if {"chosen", "rejected"} <= columns:
+        return "preference"
     if "messages" in columns:
         return "chat"
     if "ner_tags" in columns:

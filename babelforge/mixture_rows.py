@@ -61,6 +61,8 @@ def conform(table, component: OpenComponent, features, names: list[str] | None, 
         "source": lambda: pa.array([component.name] * n),
         "lineage": lambda: pa.array(["[]"] * n),
     }
+    if "messages" in table.column_names and "prompt" in features and "prompt" not in table.column_names:
+        table = _prompt_completion(table)
     for name, _feature in features.items():
         if name not in table.column_names and name not in EXTRA_COLUMNS and name != "languages":
             column = fill[name]() if name in fill else pa.nulls(n, features.arrow_schema.field(name).type)
@@ -80,6 +82,22 @@ def conform(table, component: OpenComponent, features, names: list[str] | None, 
     for name, column in extra.items():
         table = table.append_column(name, column)
     return table.select(list(features)).cast(features.arrow_schema)
+
+
+def _prompt_completion(table):
+    """Chat rows from elsewhere (a Hub dataset) given ``prompt`` and ``completion`` from their ``messages``, as
+    babelforge's chat outputs have them: the last user turn and the assistant's answer after it."""
+    import pyarrow as pa
+
+    prompts, completions = [], []
+    for messages in table.column("messages").to_pylist():
+        messages = messages or []
+        last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
+        after = messages[last + 1 :] if last is not None else []
+        prompts.append(messages[last]["content"] if last is not None else None)
+        completions.append(next((m["content"] for m in after if m.get("role") == "assistant"), None))
+    table = table.append_column("prompt", pa.array(prompts, pa.string()))
+    return table.append_column("completion", pa.array(completions, pa.string()))
 
 
 def _canonical_languages(table, component: OpenComponent):
@@ -132,6 +150,9 @@ def row_texts(table, kind: str) -> list[str]:
         ]
     if kind == "ner":
         return [" ".join(tokens or []) for tokens in table.column("tokens").to_pylist()]
+    if kind == "preference":  # the prompt's turns and both answers: what a DPO step feeds the model
+        sides = [table.column(side).to_pylist() for side in ("prompt", "chosen", "rejected")]
+        return ["\n".join(m["content"] or "" for turns in row for m in turns or []) for row in zip(*sides, strict=True)]
     if kind == "qa":
         pairs = zip(table.column("question").to_pylist(), table.column("context").to_pylist(), strict=True)
         return [f"{q or ''}\n{c or ''}" for q, c in pairs]
