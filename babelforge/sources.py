@@ -44,6 +44,11 @@ class FieldMap(BaseModel):
     ``spans`` reads character spans as ``{start, end, label}`` objects or ``[start, end, label]`` lists.
     ``chosen`` plus ``rejected`` (and ``prompt``) make a preference record, as TRL's preference
     formats hold it: see :mod:`babelforge.builders.readers.preference`.
+
+    ``keep`` carries other columns along in the record's metadata, under their own names, for later
+    steps to read (``translate: {fields: [premise, hypothesis]}``): a list of column names (a row
+    without one of them is malformed), or ``all`` (every column the map does not read, where a row
+    has it, except names babelforge's records use themselves).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,6 +63,24 @@ class FieldMap(BaseModel):
     chosen: str | None = None
     rejected: str | None = None
     split: str | None = None
+    keep: list[str] | Literal["all"] = Field(
+        default_factory=list, description="columns carried along for later steps (e.g. [premise, hypothesis]), or all"
+    )
+
+    @field_validator("keep")
+    @classmethod
+    def _keepable(cls, value: list[str] | str) -> list[str] | str:
+        from babelforge.builders.readers.kept import check_kept
+
+        return value if value == "all" else check_kept(value)
+
+    @model_validator(mode="after")
+    def _not_mapped_twice(self) -> FieldMap:
+        mapped = {v for k, v in self if k != "keep" and isinstance(v, str)}
+        twice = [name for name in self.keep if name in mapped] if self.keep != "all" else []
+        if twice:
+            raise ValueError(f"keep names {', '.join(map(repr, twice))}, which the map already reads: leave it out")
+        return self
 
 
 def known_encoding(value: str) -> str:

@@ -51,7 +51,23 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
         metadata[SPLIT] = _split(row[fields.split], fields.split)
     if fields.id and row.get(fields.id) not in (None, ""):
         metadata[RECORD_ID] = _unicode(str(row[fields.id]), fields.id)
+    if fields.keep:
+        metadata.update(_kept(row, fields))
     return text, metadata
+
+
+def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
+    """The columns ``fields.keep`` carries along (:mod:`babelforge.builders.readers.kept`)."""
+    from babelforge.builders.readers.kept import kept_columns
+
+    mapped = {v for k, v in fields if k != "keep" and isinstance(v, str)}
+    found, missing = kept_columns(row, fields.keep, mapped)
+    if missing:
+        raise FieldError(f"a field '{missing[0]}' to keep (the row has: {', '.join(map(str, row)) or 'no fields'})")
+    for name, value in found.items():
+        if isinstance(value, str):
+            _unicode(value, name)
+    return found
 
 
 def _unicode(value: str, field: str | None) -> str:
@@ -94,6 +110,8 @@ def _text(row: dict, fields: FieldMap, metadata: dict) -> str:
         return ""
     if fields.chosen and (not fields.text or fields.text not in row):  # a pair's text is its prompt's last user turn
         return ""
+    if fields.keep and "text" not in fields.model_fields_set and fields.text not in row:
+        return ""  # a record of kept fields only (premise, hypothesis): no text column was asked for
     value = _get(row, fields.text)
     if not isinstance(value, str):
         raise FieldError(f"a string in field '{fields.text}', got {type(value).__name__}")

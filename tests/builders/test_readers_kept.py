@@ -1,0 +1,140 @@
+"""Columns a source carries along (`fields: {keep: ...}`), and multi-field translation fed from source files."""
+
+import json
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from pydantic import TypeAdapter
+
+from babelforge.errors import InputFormatError
+from babelforge.manifest import ManifestError, load_manifest
+from babelforge.pipeline import BuildContext
+from babelforge.projection.translate_settings import TranslateSettings
+from babelforge.runner import run_manifest
+from babelforge.sources import Source
+
+#: NLI rows as MultiNLI and XNLI hold them: premise, hypothesis, a label and a genre; no text column.
+NLI = [
+    {"id": f"n{i}", "premise": p, "hypothesis": h, "label": i % 3, "genre": "fiction"}
+    for i, (p, h) in enumerate([
+        ("The doctor said the liver was healthy.", "The liver of the patient is healthy."),
+        ("A doctor examined the liver in Kano.", "Nobody in Kano saw a doctor."),
+        ("The liver cleans the blood of the body.", "Blood is cleaned by the liver."),
+        ("Her doctor works at the hospital in Zaria.", "The hospital in Zaria has no doctor."),
+    ])
+]  # fmt: skip
+KEEP = {"keep": ["premise", "hypothesis"]}
+
+
+def files(tmp_path) -> dict[str, str]:
+    """The rows as a JSON Lines file, a Parquet file and a dataset folder."""
+    (tmp_path / "nli.jsonl").write_text("".join(json.dumps(r) + "\n" for r in NLI))
+    pq.write_table(pa.Table.from_pylist(NLI), tmp_path / "nli.parquet")
+    (tmp_path / "hub" / "data").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(NLI), tmp_path / "hub" / "data" / "train-0.parquet")
+    return {"jsonl": str(tmp_path / "nli.jsonl"), "parquet": str(tmp_path / "nli.parquet"), "hf": str(tmp_path / "hub")}
+
+
+def source(settings: dict):
+    return TypeAdapter(Source).validate_python(settings, context={"base_dir": "/"})
+
+
+def read(settings: dict) -> list:
+    return list(source(settings).reader(0).run(None, 0, 1))
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet", "hf"])
+def test_named_columns_are_kept_in_the_records_metadata(tmp_path, kind):
+    docs = read({"kind": kind, "path": files(tmp_path)[kind], "language": "en", "fields": KEEP})
+    assert [(d.metadata["premise"], d.metadata["hypothesis"]) for d in docs] == [
+        (r["premise"], r["hypothesis"]) for r in NLI
+    ]
+    assert all(d.text == "" for d in docs)  # no text column asked for, none read
+    assert "label" not in docs[0].metadata
+    assert docs[0].id.endswith("n0")
+
+
+def test_keep_all_carries_every_column_the_map_does_not_read(tmp_path):
+    docs = read({"kind": "jsonl", "path": files(tmp_path)["jsonl"], "language": "en",
+                 "fields": {"text": "premise", "keep": "all"}})  # fmt: skip
+    md = docs[1].metadata
+    assert (docs[1].text, md["hypothesis"], md["label"], md["genre"]) == (NLI[1]["premise"], NLI[1]["hypothesis"], 1,
+                                                                         "fiction")  # fmt: skip
+    assert "premise" not in md  # read as the text
+    assert "id" not in md
+
+
+def test_a_row_without_a_kept_column_names_it(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"premise": "A doctor."}) + "\n")
+    with pytest.raises(InputFormatError, match="a field 'hypothesis' to keep"):
+        read({"kind": "jsonl", "path": str(path), "language": "en", "fields": KEEP})
+
+
+@pytest.mark.parametrize(
+    ("keep", "message"),
+    [
+        (["language"], "keep cannot take 'language'"),
+        (["premise", "premise"], "keep names 'premise' more than once"),
+        (["two words"], "letters, digits and '_'"),
+    ],
+)
+def test_a_column_that_cannot_be_kept_is_a_manifest_problem(tmp_path, keep, message):
+    manifest = {
+        "name": "nli",
+        "sources": [{"kind": "jsonl", "path": files(tmp_path)["jsonl"], "language": "en", "fields": {"keep": keep}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "text"},
+    }
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ManifestError, match=message) as raised:
+        load_manifest(tmp_path / "m.yaml")
+    assert "sources[0].fields.keep" in str(raised.value)
+
+
+def hausa(request: dict) -> str:
+    """A fake LLM: each value of a joint request's JSON object, prefixed."""
+    user = request["messages"][-1]["content"]
+    return json.dumps({k: f"HA {v}" for k, v in json.loads(user).items()}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet", "hf"])
+def test_joint_translation_of_kept_fields_from_a_source_file(tmp_path, llm_server, kind):
+    llm_server.reply = hausa
+    reader = source({"kind": kind, "path": files(tmp_path)[kind], "language": "en", "fields": KEEP}).reader(0)
+    settings = {"model": f"openai:kept-{kind}@{llm_server.base_url}", "target": "hau_Latn",
+                "fields": ["premise", "hypothesis"], "joint": True}  # fmt: skip
+    step = TranslateSettings.model_validate(settings, context={"base_dir": str(tmp_path)}).build(
+        BuildContext(manifest=None, work_dir=tmp_path)
+    )
+    docs = list(step.run(reader.run(None, 0, 1)))
+    assert len(docs) == len(NLI)  # every record re-split into its fields
+    assert len(llm_server.chat_paths()) == len(NLI)  # one request per record
+    for doc, row in zip(docs, NLI, strict=True):
+        assert doc.metadata["target_premise"] == f"HA {row['premise']}"
+        assert doc.metadata["target_hypothesis"] == f"HA {row['hypothesis']}"
+    assert step.stats.stats["joint_records"].total == len(NLI)
+
+
+def test_a_run_translates_the_text_and_a_kept_field_together(tmp_path, llm_server):
+    llm_server.reply = hausa
+    manifest = {
+        "name": "nli-ha",
+        "languages": {"source": "en", "targets": ["hau_Latn"]},
+        "sources": [{"kind": "jsonl", "path": files(tmp_path)["jsonl"], "language": "en",
+                     "fields": {"text": "premise", "keep": ["hypothesis"]}}],
+        "steps": [{"translate": {"model": f"openai:kept-run@{llm_server.base_url}", "target": "hau_Latn",
+                                 "fields": ["text", "hypothesis"], "joint": True}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "bitext"},
+    }  # fmt: skip
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(manifest))
+    result = run_manifest(load_manifest(tmp_path / "m.yaml"))
+    assert result.summary["drops"] == {}
+    translate = next(s for s in result.summary["steps"] if s["name"] == "translate")
+    assert translate["counts"]["joint_records"] == len(NLI)
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert sorted(rows["target_text"]) == sorted(f"HA {r['premise']}" for r in NLI)
+    lineage = json.loads(rows[0]["lineage"])
+    assert next(e for e in lineage if e["step"] == "translate")["fields"] == ["text", "hypothesis"]
