@@ -10,9 +10,18 @@ stretch of the text, and its *overlap* is the share of the item's words the text
 holds a few of an item's phrases far apart does not repeat it. A record repeats an item when the
 overlap reaches ``threshold`` (0.75, set with ``benchmarks/curate_decontaminate.py``).
 
-Items shorter than ``min_ngram`` words are found only whole: a text whose folded words are exactly the
+Items shorter than ``min_ngram`` words are found whole: a text whose folded words are exactly the
 item's, or a sentence of a text, when the item has at least :data:`SENTENCE_WORDS` words (a sentence as
 common as "How about you?" inside a document says nothing).
+
+A short item has too few n-grams for one changed word to leave any: an item of ``edit_words`` (4) words
+or more, and shorter than two of its n-grams, is also found *one edit away*: a text, or a sentence of a
+text, that is the item with one word replaced, dropped or added (apostrophes left out: "I'm", "Im").
+Candidates come from symmetric deletion keys (each word sequence and its copies with one word left
+out, SymSpell's method: two sequences one edit apart share a key), checked with difflib; the score is
+the share of the longer side's words in order (0.75 for four words, one changed). A sentence one edit
+away from two or more items is a common pattern ("I don't want to today." from "I don't want to go.",
+"... to talk." ...), not a leak of any of them.
 
 N-grams are 64-bit hashes, looked up with ``numpy.searchsorted`` in one sorted table per n: a text
 costs a few vector operations per distinct n, whatever the number of items.
@@ -38,6 +47,8 @@ THRESHOLD = 0.75
 CANDIDATE_SHARE = 0.2
 #: The fewest words an item needs to be found as one sentence of a longer text.
 SENTENCE_WORDS = 4
+#: The fewest words an item needs to be found one word edit away (replaced, dropped or added).
+EDIT_WORDS = 4
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
 _MASK = (1 << 64) - 1
 
@@ -76,8 +87,9 @@ class NgramIndex:
     """
 
     def __init__(self, items: list[str], ngram: int = NGRAM, min_ngram: int = MIN_NGRAM,
-                 threshold: float = THRESHOLD):  # fmt: skip
+                 threshold: float = THRESHOLD, edit_words: int = EDIT_WORDS):  # fmt: skip
         self.threshold = threshold
+        self.edits = EditIndex()
         self.lengths = np.zeros(len(items), dtype=np.int64)
         self.words: list[tuple[str, ...]] = []
         self.sizes = np.zeros(len(items), dtype=np.int64)
@@ -93,6 +105,8 @@ class NgramIndex:
             if len(words) >= SENTENCE_WORDS:
                 self._sentence[hash(tuple(words))].append(number)
             n = self.sizes[number] = item_ngram(len(words), ngram, min_ngram)
+            if edit_words and edit_words <= len(words) < 2 * max(n, min_ngram):
+                self.edits.add(words, number)
             if n:
                 rows[n].append((ngram_hashes(_ids(words), n), number))
         self._tables = {n: _table(found) for n, found in sorted(rows.items())}
@@ -101,6 +115,8 @@ class NgramIndex:
         """``(item, overlap)`` for each item ``text`` repeats (overlap >= threshold), by item number."""
         words = normalized_words(text)
         found = {item: 1.0 for item in self._whole_matches(text, words)}
+        for item, score in self.edits.find([words, *(normalized_words(s) for s in sentences(text))]):
+            found.setdefault(item, score)
         ids = _ids(words)
         for n, (keys, owners, starts) in self._tables.items():
             for item, pairs in _matches(ngram_hashes(ids, n), keys, owners, starts).items():
@@ -119,6 +135,54 @@ class NgramIndex:
         for sentence in sentences(text):
             found.update(self._sentence.get(hash(tuple(normalized_words(sentence))), ()))
         return found
+
+
+class EditIndex:
+    """Short items found one word edit away from a word sequence (see the module docstring)."""
+
+    def __init__(self):
+        self.keys: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.words: dict[int, tuple[str, ...]] = {}
+        self.longest = 0
+
+    def add(self, words: list[str], number: int) -> None:
+        own = _bare(words)
+        self.words[number] = own
+        self.longest = max(self.longest, len(own))
+        for key in _deletions(own):
+            self.keys[key].add(number)
+
+    def find(self, sequences: list[list[str]]) -> list[tuple[int, float]]:
+        """``(item, score)`` of each item one edit away from one of ``sequences`` (best score per item)."""
+        found: dict[int, float] = {}
+        for sequence in sequences:
+            if not self.keys or not 1 < len(sequence) <= self.longest + 1:
+                continue
+            own = _bare(sequence)
+            near = {n for key in _deletions(own) for n in self.keys.get(key, ())}
+            scored = [(n, score) for n in near if (score := _one_edit(self.words[n], own))]
+            if len(scored) == 1:  # one edit from several items: a common pattern ("I don't want to ..."), no leak
+                number, score = scored[0]
+                found[number] = max(found.get(number, 0.0), score)
+        return sorted(found.items())
+
+
+def _bare(words: list[str]) -> tuple[str, ...]:
+    """Words with their apostrophes left out (an edit that drops punctuation turns "I'm" into "Im")."""
+    return tuple(bare for w in words if (bare := w.replace("'", "")))
+
+
+def _deletions(words: tuple[str, ...]) -> set[tuple[str, ...]]:
+    return {words, *(words[:i] + words[i + 1 :] for i in range(len(words)))}
+
+
+def _one_edit(item: tuple[str, ...], text: tuple[str, ...]) -> float:
+    """The share of the longer side's words that both hold in order, where they are one edit apart; else 0."""
+    from difflib import SequenceMatcher
+
+    longest = max(len(item), len(text))
+    same = sum(b.size for b in SequenceMatcher(None, item, text, autojunk=False).get_matching_blocks())
+    return round(same / longest, 3) if same >= longest - 1 and abs(len(item) - len(text)) <= 1 else 0.0
 
 
 def _table(found: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -104,6 +104,22 @@ def test_short_items_match_only_whole():
     assert index.find("Where is the station on this map?") == []
 
 
+def test_short_items_are_found_one_word_edit_away():
+    index = NgramIndex(["Where might committees meet outside of Parliament?", "Is there anyone there?", "I will learn."])
+    assert index.find("Where Might Understanding Meet Outside Of Parliament") == [(0, 0.857)]  # replaced
+    assert index.find("where might committees meet outside Parliament!") == [(0, 0.857)]  # dropped
+    assert index.find("Hello. Is there anyone anyone there? Bye.") == [(1, 0.8)]  # added, inside a document
+    assert index.find("Is there anyone here at all?") == []  # two edits
+    assert index.find("I will eat.") == []  # three words: only whole
+
+
+def test_a_sentence_one_edit_from_several_items_is_a_common_pattern_not_a_leak():
+    index = NgramIndex(["I don't want to go.", "I don't want to talk.", "I dont want to sleep tonight."])
+    assert index.find("No. I don't want to cry.") == []
+    assert index.find("I do not want to sleep tonight.") == []  # two edits
+    assert index.find("I don't want to sleep tonight!") == [(2, 1.0)]  # apostrophes left out
+
+
 def test_items_in_scripts_without_spaces_are_found_inside_text():
     item = "北京大学是中国最早的国立综合性大学之一"
     index = NgramIndex([item])
