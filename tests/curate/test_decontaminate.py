@@ -105,7 +105,8 @@ def test_short_items_match_only_whole():
 
 
 def test_short_items_are_found_one_word_edit_away():
-    index = NgramIndex(["Where might committees meet outside of Parliament?", "Is there anyone there?", "I will learn."])
+    items = ["Where might committees meet outside of Parliament?", "Is there anyone there?", "I will learn."]
+    index = NgramIndex(items)
     assert index.find("Where Might Understanding Meet Outside Of Parliament") == [(0, 0.857)]  # replaced
     assert index.find("where might committees meet outside Parliament!") == [(0, 0.857)]  # dropped
     assert index.find("Hello. Is there anyone anyone there? Bye.") == [(1, 0.8)]  # added, inside a document
