@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--junk", type=int, default=25, help="planted documents per junk kind and language")
     parser.add_argument("--tails", default="0.005,0.01,0.02")
     parser.add_argument("--fences", default="0.5,0.75,1,1.5")
+    parser.add_argument("--confidence", type=float, default=0.9, help="how sure each edge is (calibrate's --confidence)")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     grid = list(itertools.product(map(float, args.tails.split(",")), map(float, args.fences.split(","))))
@@ -65,7 +66,9 @@ def main() -> None:
         code: split(args.data / f"{name}.dev.tsv", args.share, args.junk, args.seed) for name, code in LANGUAGES.items()
     }
     measured = {code: measure(sets[code][0], code) for code in sets}  # once: only the derivation depends on the grid
-    results = {code: {p: score(measured[code], *sets[code][1:], Bounds(*p)) for p in grid} for code in sets}
+    results = {
+        code: {p: score(measured[code], *sets[code][1:], Bounds(*p, args.confidence)) for p in grid} for code in sets
+    }
     english = {code: evaluate(QualityStep(builtin_config("eng_Latn")), *sets[code][1:]) for code in sets}
     report(sets, results, english, grid)
     print(f"\n{time.perf_counter() - started:.0f} s; grid tail x fence: {args.tails} x {args.fences}; seed {args.seed}")

@@ -7,9 +7,8 @@ that is trusted to be clean (news, Wikipedia, a Bible, FLORES): each document is
 filters measure it (:mod:`~babelforge.curate.quality_stats`), and each threshold is set at the edge of
 what clean text of the language shows, so the filters remove what falls beyond it.
 
-Formulas, for a statistic with reference values ``X`` (one per document), median ``M``, and edges
-``E_hi = Q(1 - tail)`` and ``E_lo = Q(tail)`` (``Q`` the quantile, taken at the nearest document
-outwards, so that ``tail`` below ``1/n`` means the most extreme document):
+Formulas, for a statistic with reference values ``X`` (one per document, ``n`` of them), median
+``M``, and edges ``E_hi`` and ``E_lo``, the ``k``-th largest and the ``k``-th smallest value:
 
 - an upper bound (``max_*``, the repetition shares, ``new_line_ratio`` ...)::
 
@@ -24,15 +23,21 @@ outwards, so that ``tail`` below ``1/n`` means the most extreme document):
   numbers; shares are clipped to ``[0, 1]``; bounds are rounded outwards (lower ones down, upper
   ones up) to 3 decimals.
 
-So each threshold removes at most ``tail`` of the reference, and then stands further out by
-``fence`` times the reach of the tail from the middle (for lower bounds as a ratio: with the edge
-at a third of the median, fence 1 puts the bound at a ninth). A new clean document lands beyond a
-sample's extreme about once in ``n + 1`` tries per statistic, and with some thirty statistics
-those chances add up, so the margin is wide where clean text itself spreads far (repeated n-grams in news) and
-narrow where it does not (word length). ``tail`` and ``fence`` are the two meta-parameters; their
-defaults (0.01 and 1) are the grid point with the best worst-case margin to the targets (keep 95%
-of clean text, remove 90% of planted junk) over six MasakhaNEWS languages; the benchmark
-(``benchmarks/curate_quality.py``) scores each language with a point picked without it.
+The edge's rank ``k`` accounts for the size of the reference: it is the largest ``k`` (at least 1)
+with ``P(Binomial(n, tail) >= k) >= confidence``, which is the chance that ``k`` of ``n`` clean
+documents fall beyond the language's true ``tail`` quantile, so the edge stands at or beyond that
+quantile with the given confidence (a distribution-free bound from order statistics). With a large
+reference ``k`` comes close to ``n * tail``; with a small one (under about 230 documents for ``tail``
+0.01 and ``confidence`` 0.9) no rank is that sure, and the edge is the most extreme document. So a
+small reference never cuts into its own tail on the strength of two or three documents. Then the
+threshold stands further out by ``fence`` times the reach of the edge from the middle (for lower
+bounds as a ratio: with the edge at a third of the median, fence 1 puts the bound at a ninth): with
+some thirty statistics, a new clean document's chances of landing beyond one edge add up, so the
+margin is wide where clean text itself spreads far (repeated n-grams in news) and narrow where it
+does not (word length). ``tail``, ``fence`` and ``confidence`` are the meta-parameters; the
+defaults of ``tail`` and ``fence`` are the grid point with the best worst-case margin to the
+targets (keep 95% of clean text, remove 90% of planted junk) over six MasakhaNEWS languages; the
+benchmark (``benchmarks/curate_quality.py``) scores each language with a point picked without it.
 
 Where an upper bound comes out 0 (the reference never shows the feature: no bullet lines, no
 repeated lines), it says nothing about how much a good document may have, and datatrove's default
@@ -50,6 +55,15 @@ ties by total count, then by the word), as FineWeb-2 takes them from the languag
 words instead of English ones; ``min_stop_words`` is a lower bound on how many distinct ones a
 reference document holds.
 
+Language share (:mod:`~babelforge.curate.quality_language`): the frequent words are the folded
+reference words that make up half its words; a segment (line or sentence) is in the language when
+the share of frequent words in it reaches the 5% quantile of the reference segments' shares; a
+document keeps at least half the reference's median share of its words in such segments
+(``MAJORITY``; the median is close to 1, so: most of its words). That median-based floor, not an
+edge, because a share that sits at 1 for nearly every clean document has no tail to speak of,
+and because one foreign list inside a reference article (a page of English award names in Yoruba
+news) would otherwise be the edge.
+
 The language-score floor (with an identifier): ``max(0.3, min(0.9, median(S) - std(S)))`` over the
 identifier's scores ``S`` for the language on the reference documents (FineWeb-2's formula).
 """
@@ -58,7 +72,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -78,6 +92,8 @@ from babelforge.curate.quality_stats import (
 
 #: Defaults of the two meta-parameters (picked on MasakhaNEWS by benchmarks/curate_quality.py) and stop words.
 TAIL, FENCE, STOP_WORDS = 0.01, 1.0, 24
+#: How sure the edge is to stand no further in than the ``tail`` quantile of the language's clean text.
+CONFIDENCE = 0.9
 #: Reference documents of at least MIN_LINES lines needed before line statistics are derived.
 MIN_LINED = 20
 #: The foreign-letter share allowed where the reference has no letter outside its script (``gate``'s default).
@@ -90,13 +106,14 @@ class Bounds:
 
     tail: float = TAIL
     fence: float = FENCE
+    confidence: float = CONFIDENCE
 
     def upper(self, values, default: float | None = None, share: bool = True) -> float:
         """The upper bound on ``values``; ``default`` where there are none or the bound is 0; ``share``: at most 1."""
         if len(values) == 0 and default is not None:
             return default
-        x = np.asarray(values, dtype=float)
-        edge, middle = float(np.quantile(x, 1 - self.tail, method="higher")), float(np.median(x))
+        x = np.sort(np.asarray(values, dtype=float))
+        edge, middle = float(x[-self.rank(len(x))]), float(np.median(x))
         t = edge + self.fence * (edge - middle)
         if t <= 0 and default is not None:
             return default
@@ -106,11 +123,31 @@ class Bounds:
         """The lower bound on ``values`` (positive statistics), 0 (off) where there are none or the edge is 0."""
         if len(values) == 0:
             return 0.0
-        x = np.asarray(values, dtype=float)
-        edge, middle = float(np.quantile(x, self.tail, method="lower")), float(np.median(x))
+        x = np.sort(np.asarray(values, dtype=float))
+        edge, middle = float(x[self.rank(len(x)) - 1]), float(np.median(x))
         if edge <= 0 or middle <= 0:
             return 0.0
         return _floor(edge * (edge / middle) ** self.fence)
+
+    def rank(self, n: int) -> int:
+        """Which value from the end is the edge: the largest ``k`` (at least 1) with
+        ``P(Binomial(n, tail) >= k) >= confidence`` (see the module docstring)."""
+        k, at_least = 0, 1.0  # at_least: P(Binomial(n, tail) >= k)
+        while k < n:
+            beyond = at_least - _binomial_pmf(n, k, self.tail)
+            if beyond < self.confidence:
+                break
+            k, at_least = k + 1, beyond
+        return max(k, 1)
+
+
+def _binomial_pmf(n: int, k: int, p: float) -> float:
+    if p <= 0:
+        return float(k == 0)
+    if p >= 1:
+        return float(k == n)
+    log = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+    return math.exp(log)
 
 
 def calibrate(
@@ -146,6 +183,8 @@ class Measurements:
     texts: list[str]
     stats: dict[str, list[float]]
     stop_words: list[str]
+    frequent_words: list[str] = field(default_factory=list)
+    min_coverage: float = 0.0
 
 
 def measure(documents: list[str], language: str, stop_words: int = STOP_WORDS) -> Measurements:
@@ -166,7 +205,19 @@ def measure(documents: list[str], language: str, stop_words: int = STOP_WORDS) -
     stats["stop_word_share"] = [stop_word_share(t, set(words)) for t in texts]
     script = code.partition("_")[2]
     stats["foreign_script"] = [s for t in texts if (s := foreign_share(t, script)) is not None]
-    return Measurements(code, texts, stats, words)
+    frequent, min_coverage, stats["language_share"] = _language_shares(texts)
+    return Measurements(code, texts, stats, words, frequent, min_coverage)
+
+
+def _language_shares(texts: list[str]) -> tuple[list[str], float, list[float]]:
+    """The frequent words, the segment floor and each text's language share (:mod:`~babelforge.curate.quality_language`)."""
+    from babelforge.curate import quality_language as ql
+
+    frequent = ql.frequent_words(texts)
+    known = set(frequent)
+    coverage = [c for text in texts for _, c in ql.segment_coverage(text, known)]
+    floor = _floor(float(np.quantile(coverage, ql.SEGMENT_TAIL, method="lower"))) if coverage else 0.0
+    return frequent, floor, [ql.language_share(text, known, floor) for text in texts]
 
 
 def derive(
@@ -176,7 +227,7 @@ def derive(
     from babelforge import __version__
 
     derivation = qc.Derivation(
-        reference=reference, documents=len(m.texts), tail=bounds.tail, fence=bounds.fence,
+        reference=reference, documents=len(m.texts), tail=bounds.tail, fence=bounds.fence, confidence=bounds.confidence,
         stop_words=len(m.stop_words), created=_today(), babelforge=__version__,
     )  # fmt: skip
     return qc.QualityConfig(
@@ -187,6 +238,7 @@ def derive(
         fineweb_quality=_fineweb(m.stats, bounds),
         c4=_c4(m.stats, bounds),
         stop_word_share=_share(m.stats, bounds),
+        language_share=_language(m, bounds),
         script=_script(m.stats["foreign_script"], m.language, bounds),
         language_score=language_floor(m.texts, m.language, identifier) if identifier else None,
     )
@@ -260,6 +312,15 @@ def _c4(stats: dict, b: Bounds) -> qc.C4:
 def _share(stats: dict, b: Bounds) -> qc.StopWordShare | None:
     share = b.lower(stats["stop_word_share"])
     return qc.StopWordShare(min_share=share) if share > 0 else None
+
+
+def _language(m: Measurements, b: Bounds) -> qc.LanguageShare | None:
+    from babelforge.curate.quality_language import MAJORITY
+
+    share = _floor(MAJORITY * float(np.median(m.stats["language_share"])))
+    if share <= 0 or not m.frequent_words:
+        return None
+    return qc.LanguageShare(min_share=share, min_coverage=m.min_coverage, frequent_words=m.frequent_words)
 
 
 def _script(shares: list[float], code: str, b: Bounds) -> qc.Script | None:

@@ -14,12 +14,15 @@ language's reference corpus puts it::
     fineweb_quality: {line_punct_thr: 0.0, new_line_ratio: 0.3, ...}
     c4: {min_num_sentences: 1, filter_curly_bracket: true, filter_lorem_ipsum: true}
     stop_word_share: {min_share: 0.12}
+    language_share: {min_share: 0.61, min_coverage: 0.2, frequent_words: [da, a, ya, ...]}
     script: {script: Latn, max_foreign_share: 0.02}
     language_score: {identifier: lid176, min_score: 0.62}
 
-Three sections are babelforge's, not datatrove's: ``stop_word_share`` (the share of a document's
+Four sections are babelforge's, not datatrove's: ``stop_word_share`` (the share of a document's
 words that are the language's stop words: Gopher counts distinct stop words, which a short headline
-of the language inside a page of foreign boilerplate also passes), ``script`` (the share of letters
+of the language inside a page of foreign boilerplate also passes), ``language_share`` (the share of
+a document's words in lines and sentences made of the language's frequent words,
+:mod:`~babelforge.curate.quality_language`), ``script`` (the share of letters
 written outside the language's script, :func:`babelforge.augment.gate.foreign_script_share`) and
 ``language_score`` (FineWeb-2's floor on the identifier's score for the language).
 """
@@ -124,6 +127,16 @@ class StopWordShare(_Section):
     min_share: Share
 
 
+class LanguageShare(_Section):
+    """At least ``min_share`` of a document's words stand in lines or sentences of the language: those where
+    at least ``min_coverage`` of the words are ``frequent_words`` (folded; see
+    :mod:`~babelforge.curate.quality_language`)."""
+
+    min_share: Share
+    min_coverage: Share
+    frequent_words: list[str] = Field(min_length=1)
+
+
 class Script(_Section):
     """At most ``max_foreign_share`` of the letters outside ``script`` (ISO 15924)."""
 
@@ -146,6 +159,7 @@ class Derivation(_Section):
     documents: int = Field(ge=1)
     tail: Share
     fence: float = Field(ge=0)
+    confidence: Share | None = None
     stop_words: int = Field(ge=1)
     reference_kept: Share | None = None
     created: date | None = None
@@ -163,6 +177,7 @@ class QualityConfig(_Section):
     fineweb_quality: FineWebQuality | None = FineWebQuality()
     c4: C4 | None = C4()
     stop_word_share: StopWordShare | None = None
+    language_share: LanguageShare | None = None
     script: Script | None = None
     language_score: LanguageScore | None = None
 

@@ -2,11 +2,12 @@
 
 Each config section becomes the datatrove filter of that name, given the section's values as keyword
 arguments and a :class:`~babelforge.curate.quality_words.QualityTokenizer` as its ``language`` (so its
-words are babelforge's). Four small filters are babelforge's:
+words are babelforge's). Five small filters are babelforge's:
 
 - :class:`C4DocumentFilter`: datatrove's ``C4QualityFilter`` with its line removals off, judging a
   copy of the document, so that the verdict is C4's and the record's text is never changed;
 - :class:`StopWordShareFilter`: the share of words that are the language's stop words;
+- :class:`LanguageShareFilter`: the share of words in lines and sentences of the language;
 - :class:`ScriptFilter`: the share of letters outside the language's script;
 - :class:`LanguageScoreFilter`: FineWeb-2's floor on a language identifier's score.
 
@@ -48,6 +49,10 @@ def build_filters(config: QualityConfig) -> list[tuple[str, BaseFilter]]:
     if config.stop_word_share and config.gopher_quality:
         share = StopWordShareFilter(config.gopher_quality.stop_words, config.stop_word_share.min_share)
         filters.append(("stop_word_share", share))
+    if config.language_share:
+        section = config.language_share
+        own = LanguageShareFilter(section.frequent_words, section.min_coverage, section.min_share)
+        filters.append(("language_share", own))
     if config.script:
         filters.append(("script", ScriptFilter(config.script.script, config.script.max_foreign_share)))
     if config.language_score:
@@ -101,6 +106,29 @@ class StopWordShareFilter(BaseFilter):
         from babelforge.curate.quality_stats import stop_word_share
 
         return True if stop_word_share(doc.text, self.stop_words) >= self.min_share else (False, "too_few_stop_words")
+
+
+class LanguageShareFilter(BaseFilter):
+    """Drop a document when under ``min_share`` of its words stand in segments of the language
+    (:mod:`~babelforge.curate.quality_language`).
+
+    Example:
+        >>> own = LanguageShareFilter(["ni", "ti", "awon"], 0.3, 0.5)
+        >>> own.filter(Document("Awọn ti ni o.\nPrivacy Policy · Terms of Use\nRead more", "1"))
+        (False, 'low_language_share')
+    """
+
+    name = "🗣 Language share"
+
+    def __init__(self, frequent_words: list[str], min_coverage: float, min_share: float):
+        super().__init__()
+        self.frequent_words, self.min_coverage, self.min_share = set(frequent_words), min_coverage, min_share
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        from babelforge.curate.quality_language import language_share
+
+        share = language_share(doc.text, self.frequent_words, self.min_coverage)
+        return True if share >= self.min_share else (False, "low_language_share")
 
 
 class ScriptFilter(BaseFilter):
