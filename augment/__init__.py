@@ -134,7 +134,8 @@ class PreferSettings(StepSettings):
     produces = frozenset({"preference"})
     mode: Literal["translate", "language_confusion", "judge"]
     model: str = Field(
-        description="openai:MODEL@BASE_URL: the translator (translate, language_confusion) or first answerer (judge)"
+        description="openai:MODEL@BASE_URL: the translator (translate, language_confusion; translate also takes an MT "
+        "model: a Hub id or folder of NLLB, M2M100, Marian or MADLAD) or first answerer (judge)"
     )
     targets: list[LanguageCode] | None = Field(
         None, description="translate, language_confusion: the languages pairs are made in; default languages.targets"
@@ -176,11 +177,18 @@ class PreferSettings(StepSettings):
         from babelforge.augment.prefer import PreferStep
         from babelforge.errors import BabelforgeError
 
+        mt = self.mode == "translate" and not (self.model.startswith("openai:") and "@" in self.model)
         for name in ("model", "model_b", "judge"):
             spec = getattr(self, name)
-            if spec is not None and not (spec.startswith("openai:") and "@" in spec):
+            if spec is not None and not (spec.startswith("openai:") and "@" in spec) and not (mt and name == "model"):
                 raise BabelforgeError(f"prefer.{name}: expected openai:MODEL@BASE_URL, got {spec!r}")
         settings = {"model": self.model, "seed": self.seed}
+        check = None
+        if mt:  # translate by an MT model (NLLB, M2M100, Marian, MADLAD): found before any task, as translate's
+            from babelforge.models import check_model
+
+            check = check_model(self.model)
+            settings["resolved"] = check.resolved
         if self.mode == "judge":
             try:
                 (self.rubric or "").format(language="Hausa")
@@ -196,7 +204,9 @@ class PreferSettings(StepSettings):
         if self.mode == "language_confusion":
             settings |= {"confuse_with": self.confuse_with, "rejected": dict(self.rejected)}
             settings["source_language"] = ctx.languages.source
-        return PreferStep(self.mode, settings, self.llm.for_run(ctx.work_dir))
+        step = PreferStep(self.mode, settings, self.llm.for_run(ctx.work_dir))
+        step.model_checks = [check] if check else []
+        return step
 
 
 @register_step("gate")

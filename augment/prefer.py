@@ -4,10 +4,13 @@ Modes (one LLM request or two per pair, all through :mod:`babelforge.llm`: cache
 and counted in the step's ``llm_*`` stats):
 
 - ``translate``: preference records (an English preference set read with ``prompt``/``chosen``/
-  ``rejected`` fields) translated into each of ``targets``. Prompt, chosen and rejected go in *one*
-  request with a JSON schema, so a term the fields share is translated alike and the sides keep
-  their differences; a record becomes one pair per target language (ids ``ID/TARGET``; the step's
-  counts are per pair, and an output re-split by ``splits`` keeps a record's pairs in one split).
+  ``rejected`` fields) translated into each of ``targets`` by an LLM or an MT model. Prompt, chosen
+  and rejected are translated *jointly* (:mod:`babelforge.augment.prefer_translate`, on the joint
+  translation of :mod:`babelforge.projection.joint`: one JSON-schema request, or one MT input with a
+  separator, checked and re-split, else field by field under ``joint_fallback:<reason>``), so a term
+  the fields share is translated alike and the sides keep their differences; a record becomes one
+  pair per target language (ids ``ID/TARGET``; the step's counts are per pair, and an output re-split
+  by ``splits`` keeps a record's pairs in one split).
 - ``language_confusion``: chat or text records become pairs that punish answering in the wrong
   language. The prompt is asked in each of ``targets``; chosen is an answer in that language, rejected
   the same content in another (``confuse_with``; by default the record's own language when it differs
@@ -139,7 +142,8 @@ class PreferStep(RecordStep):
 
     def _make_maker(self):
         from babelforge.augment.judge import JudgedPairs
-        from babelforge.augment.prefer_modes import ConfusionPairs, TranslatedPairs
+        from babelforge.augment.prefer_modes import ConfusionPairs
+        from babelforge.augment.prefer_translate import TranslatedPairs
 
         makers = {"translate": TranslatedPairs, "language_confusion": ConfusionPairs, "judge": JudgedPairs}
         return makers[self.mode](self, **self.settings)

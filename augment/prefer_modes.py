@@ -1,9 +1,8 @@
-"""``prefer`` modes that translate: ``translate`` (a preference set into other languages) and
-``language_confusion`` (the right language chosen, the wrong or a mixed one rejected).
+"""``prefer`` mode ``language_confusion``: the right language chosen, the wrong or a mixed one rejected.
 
-Each pair is one LLM request with a JSON schema: the fields travel together, so a term they share is
-translated alike (see :mod:`babelforge.augment.prefer`). The answers are sent under neutral names
-(``answer_1``, ``answer_2``): a translator that knew which side is the worse might mend it.
+Each pair is one LLM request with a JSON schema: what the record lacks (its prompt translated, an answer,
+the answer in the wrong language) asked for together, so the two sides say the same thing (see
+:mod:`babelforge.augment.prefer`). ``translate`` lives in :mod:`babelforge.augment.prefer_translate`.
 """
 
 from __future__ import annotations
@@ -16,17 +15,8 @@ from datatrove.data import Document
 from babelforge import langs
 from babelforge.augment.prefer import TARGET, ask_of, model_name
 from babelforge.llm.accounting import llm_usage
-from babelforge.records import CHOSEN, CHOSEN_BY, LANGUAGE, PROMPT, PROMPT_LANG, REJECTED, REJECTED_BY
 from babelforge.steps import Drop
 
-TRANSLATE_PAIR = (
-    "You translate data for training language models from {source} into {target}. The user sends a JSON "
-    "object: `prompt`, the turns of a conversation, and two answers to it, `answer_1` and `answer_2`. "
-    "Translate every string into {target}, all together: a term that occurs in several fields is translated "
-    "the same way in each. Keep what makes the two answers differ, their mistakes and weaknesses included: "
-    "do not correct, improve, shorten or merge them. Reply with only a JSON object with the same keys: "
-    "`prompt`, a list of as many strings as there are turns, in order; `answer_1` and `answer_2`, strings."
-)
 CONFUSION = (
     "You prepare chat data that teaches a model to answer in the language it is asked in. The user sends a "
     "JSON object: `prompt`, the turns of a conversation in {source}{given}. Reply with only a JSON object with "
@@ -80,45 +70,6 @@ def _failed(answer) -> Drop | None:
 
 def _retold(prompt: list[dict], contents: list[str]) -> list[dict]:
     return [{"role": m["role"], "content": c.strip()} for m, c in zip(prompt, contents, strict=True)]
-
-
-class TranslatedPairs:
-    """``translate``: each preference record, translated into its target in one request."""
-
-    def __init__(self, step, model: str, targets: list[str], seed: int = 0, **_):
-        self.step, self.model, self.name = step, model, model_name(model)
-
-    def make(self, docs: list[Document]) -> list[Document | Drop]:
-        results: list[Document | Drop | None] = [None] * len(docs)
-        prepared = {}
-        for i, doc in enumerate(docs):
-            md = doc.metadata
-            if not md.get(PROMPT) or md.get(CHOSEN) is None or md.get(REJECTED) is None:
-                results[i] = Drop("not_a_pair", "translate reads preference records: map prompt, chosen and rejected")
-                continue
-            source, target = langs.resolve(md.get(PROMPT_LANG) or md[LANGUAGE]), langs.resolve(md[TARGET])
-            if source.code == target.code:
-                results[i] = Drop("same_language", f"the pair is in {target.code} already")
-                continue
-            payload = {"prompt": [m["content"] for m in md[PROMPT]], "answer_1": md[CHOSEN], "answer_2": md[REJECTED]}
-            schema = _schema({"prompt": _turns(len(md[PROMPT])), "answer_1": _text(), "answer_2": _text()})
-            system = TRANSLATE_PAIR.format(source=source.name, target=target.name)
-            prepared[i] = (_request(system, payload, schema), source, target)
-        for i, answer in _ask_all(self.step, self.model, prepared).items():
-            results[i] = _failed(answer) or self._pair(docs[i], answer.data, prepared[i][1], prepared[i][2])
-        return results
-
-    def _pair(self, doc: Document, data: dict, source, target) -> Document | Drop:
-        md = doc.metadata
-        chosen, rejected = data["answer_1"].strip(), data["answer_2"].strip()
-        if chosen == rejected and md[CHOSEN].strip() != md[REJECTED].strip():
-            return Drop("sides_merged", "the two answers came back the same")
-        made = {"method": "translate", "model": self.name}
-        origin = {"chosen": md.get(CHOSEN_BY), "rejected": md.get(REJECTED_BY)}
-        return self.step.pair(
-            doc, _retold(md[PROMPT], data["prompt"]), chosen, rejected, (target.code,) * 3, dict(made), dict(made),
-            source=source.code, translated_from=origin,
-        )  # fmt: skip
 
 
 class ConfusionPairs:

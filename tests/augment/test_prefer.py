@@ -145,17 +145,22 @@ def test_the_gate_drops_pairs_whose_sides_are_in_the_wrong_language(tmp_path, wr
         run_manifest(load_manifest(write_manifest(spec(tmp_path, chat_source(tmp_path), steps))))
 
 
+def yoruba(text: str) -> str:
+    return f"(yo) {text}"
+
+
 def translation_reply(body):
-    system, sent = asked(body)
-    assert set(sent) == {"prompt", "answer_1", "answer_2"}, "prompt, chosen and rejected in one request"
-    if "into Yoruba" in system:
-        return json.dumps({"prompt": [f"(yo) {t}" for t in sent["prompt"]], "answer_1": "(yo) " + sent["answer_1"],
-                           "answer_2": "(yo) " + sent["answer_2"]})  # fmt: skip
-    return json.dumps({"prompt": [SWAHILI.get(t, t) for t in sent["prompt"]], "answer_1": SWAHILI[sent["answer_1"]],
-                       "answer_2": SWAHILI[sent["answer_2"]]})  # fmt: skip
+    """Joint requests (a JSON object of the pair's fields) and field-by-field ones, into Swahili or Yoruba."""
+    system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+    into = yoruba if "into Yoruba" in system else lambda t: SWAHILI.get(t, t)
+    if "JSON object" not in system:
+        return into(user)
+    sent = json.loads(user)
+    assert {"answer_1", "answer_2"} <= set(sent), "prompt, chosen and rejected in one request"
+    return json.dumps({k: into(v) for k, v in sent.items()}, ensure_ascii=False)
 
 
-def test_translate_carries_a_preference_set_into_each_target_in_one_request(tmp_path, write_manifest, llm_server):
+def test_translate_carries_a_preference_set_into_each_target_jointly(tmp_path, write_manifest, llm_server):
     llm_server.reply = translation_reply
     path = tmp_path / "pairs.jsonl"
     brief = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": ENGLISH[2][0]}]
@@ -170,7 +175,13 @@ def test_translate_carries_a_preference_set_into_each_target_in_one_request(tmp_
     result = run_manifest(load_manifest(write_manifest(spec(tmp_path, source, steps))))
     rows = {r["id"]: r for r in datasets.load_dataset(str(tmp_path / "out"), split="train")}
     assert sorted(rows) == ["pairs/p0/swh_Latn", "pairs/p0/yor_Latn", "pairs/p1/swh_Latn", "pairs/p1/yor_Latn"]
-    assert len(llm_server.chat_paths()) == 4
+    bodies = llm_server.chat_paths()
+    assert len(bodies) == 4  # one joint request per pair and target, nothing field by field
+    system, sent = asked(next(b for b in bodies if "turn_2" in b["messages"][1]["content"]))
+    assert list(sent) == ["turn_1", "turn_2", "answer_1", "answer_2"]  # neutral names: which side is better is not said
+    assert (sent["turn_1"], sent["answer_1"], sent["answer_2"]) == ("Be brief.", ENGLISH[2][1], ENGLISH[0][1])
+    assert "from English into" in system
+    assert "do not correct, improve, shorten or merge them" in system
     sw = rows["pairs/p1/swh_Latn"]
     assert sw["prompt"] == [{"role": "system", "content": "Kuwa mfupi."},
                             {"role": "user", "content": SWAHILI[ENGLISH[2][0]]}]  # fmt: skip
@@ -181,17 +192,22 @@ def test_translate_carries_a_preference_set_into_each_target_in_one_request(tmp_
     assert rows["pairs/p0/yor_Latn"]["rejected_text"] == "(yo) " + ENGLISH[1][1]
     lineage = json.loads(rows["pairs/p0/yor_Latn"]["lineage"])[-1]
     assert lineage["translated_from"]["chosen"] == {"method": "source", "model": None}
+    assert lineage["joint"] is True
     assert counts(result, "prefer")["llm_requests"] == 4
+    assert counts(result, "prefer")["joint_records"] == 4
     assert llm_server.base_url not in json.dumps(list(rows.values())), "provenance names models, never addresses"
 
 
-def test_translate_counts_what_it_cannot_pair(tmp_path, write_manifest, llm_server):
+def test_translate_falls_back_to_each_field_alone_and_counts_it(tmp_path, write_manifest, llm_server):
     def reply(body):
-        _, sent = asked(body)
+        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+        if "JSON object" not in system:
+            return SWAHILI[user]  # field by field
+        sent = json.loads(user)
         if sent["answer_1"] == ENGLISH[0][1]:
             same = SWAHILI[sent["answer_1"]]
-            return json.dumps({"prompt": ["x"], "answer_1": same, "answer_2": same})
-        return json.dumps({"prompt": ["x"], "answer_1": "only one"})  # never valid: answer_2 missing
+            return json.dumps({"turn_1": SWAHILI[sent["turn_1"]], "answer_1": same, "answer_2": same})
+        return json.dumps({"turn_1": SWAHILI[sent["turn_1"]], "answer_1": "only one"})  # never valid: no answer_2
 
     llm_server.reply = reply
     path = tmp_path / "pairs.jsonl"
@@ -202,12 +218,76 @@ def test_translate_counts_what_it_cannot_pair(tmp_path, write_manifest, llm_serv
     steps = [
         {"prefer": {"mode": "translate", "model": f"openai:mt-bad@{llm_server.base_url}", "targets": ["swh_Latn"]}}
     ]
+    result = run_manifest(load_manifest(write_manifest(spec(tmp_path, source, steps))))
+    assert result.summary["drops"] == {"prefer: sides_merged": 1}
+    assert counts(result, "prefer")["joint_fallback:invalid_output"] == 1
+    (row,) = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert (row["prompt_text"], row["chosen_text"]) == (SWAHILI[ENGLISH[1][0]], SWAHILI[ENGLISH[1][1]])
+    lineage = json.loads(row["lineage"])[-1]
+    assert (lineage["joint"], lineage["joint_fallback"]) == (False, "invalid_output")
+
+
+class Upper:
+    """A stand-in MT model: upper-cases each input (separators kept, or lost when asked)."""
+
+    def __init__(self, lose_separators: bool = False):
+        self.lose_separators, self.inputs = lose_separators, []
+
+    def translate(self, texts: list[str]) -> list[str]:
+        self.inputs += texts
+        return [t.upper().replace(" | ", " ") if self.lose_separators else t.upper() for t in texts]
+
+    def keeps(self, separator: str) -> bool:
+        return separator != "\n"  # as SentencePiece models: a newline becomes a space
+
+
+@pytest.mark.parametrize("lose_separators", [False, True])
+def test_translate_by_mt_is_one_separated_input_per_pair_or_a_counted_fallback(lose_separators):
+    from babelforge.augment.prefer import TARGET, PreferStep
+    from babelforge.augment.prefer_translate import TranslatedPairs
+
+    step = PreferStep("translate", {"model": "some/mt-model", "targets": ["deu_Latn"]})
+    maker = TranslatedPairs(step, "some/mt-model", ["deu_Latn"])
+    mt = maker._translators["eng_Latn", "deu_Latn"] = Upper(lose_separators)
+    docs = [
+        Document(q, f"p{i}", metadata={"language": "eng_Latn", TARGET: "deu_Latn", "chosen": a,
+                                       "prompt": [{"role": "user", "content": q}], "rejected": ENGLISH[(i + 1) % 3][1]})
+        for i, (q, a) in enumerate(ENGLISH)
+    ]  # fmt: skip
+    made = maker.make(docs)
+    assert all(isinstance(doc, Document) for doc in made)
+    assert made[0].metadata["chosen"] == ENGLISH[0][1].upper()
+    assert made[0].metadata["prompt"] == [{"role": "user", "content": ENGLISH[0][0].upper()}]
+    assert made[0].metadata["rejected"] == ENGLISH[1][1].upper()
+    stats = step.stats.stats
+    if lose_separators:
+        assert stats["joint_fallback:separator_lost"].total == 3
+        assert len(mt.inputs) == 3 + 3 * 3  # three joint inputs, then every field alone
+    else:
+        assert stats["joint_records"].total == 3
+        assert mt.inputs[0] == " | ".join([ENGLISH[0][0], ENGLISH[0][1], ENGLISH[1][1]])
+        assert len(mt.inputs) == 3
+
+
+def test_translate_by_a_real_mt_model_pairs_or_counts_every_record(tmp_path, write_manifest, tiny_marian):
+    import re
+
     from babelforge.errors import OutputError
 
-    with pytest.raises(OutputError) as raised:
-        run_manifest(load_manifest(write_manifest(spec(tmp_path, source, steps))))
-    assert "prefer: sides_merged 1" in str(raised.value)
-    assert "prefer: llm_invalid_output 1" in str(raised.value)
+    path = tmp_path / "pairs.jsonl"
+    pairs = [{"id": i, "prompt": q, "chosen": a, "rejected": ENGLISH[(i + 1) % 3][1]}
+             for i, (q, a) in enumerate(ENGLISH)]  # fmt: skip
+    path.write_text("\n".join(json.dumps(p) for p in pairs))
+    source = {"kind": "jsonl", "path": str(path), "language": "en",
+              "fields": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}  # fmt: skip
+    steps = [{"prefer": {"mode": "translate", "model": str(tiny_marian["hf"]), "targets": ["deu_Latn"]}}]
+    try:
+        result = run_manifest(load_manifest(write_manifest(spec(tmp_path, source, steps))))
+        made = len(datasets.load_dataset(str(tmp_path / "out"), split="train"))
+        dropped = sum(result.summary["drops"].values())
+    except OutputError as error:  # a random model's outputs are all alike: every pair's sides merge, each counted
+        made, dropped = 0, sum(int(n) for n in re.findall(r"prefer: \w+ (\d+)", str(error)))
+    assert made + dropped == 3
 
 
 GOOD = "Mji mkuu wa Nigeria ni Abuja, mji uliopangwa vizuri."
@@ -302,7 +382,8 @@ def test_mixing_alternates_sentences_or_halves_the_answer():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"mode": "translate", "model": "gpt"}, "prefer.model: expected openai:MODEL@BASE_URL"),
+        ({"mode": "language_confusion", "model": "gpt"}, "prefer.model: expected openai:MODEL@BASE_URL"),
+        ({"mode": "translate", "model": "no/such-mt-model", "targets": ["yo"]}, "no/such-mt-model"),
         ({"mode": "translate", "model": "openai:m@http://x"}, "needs targets"),
         ({"mode": "judge", "model": "openai:m@http://x", "rubric": "{tone}"}, "only {language} may stand"),
         ({"mode": "judge", "model": "openai:m@http://x", "targets": ["yo"]}, "mode judge does not read targets"),
