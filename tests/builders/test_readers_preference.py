@@ -129,3 +129,32 @@ def test_only_a_source_with_both_sides_feeds_a_preference_output(tmp_path, write
     }  # fmt: skip
     with pytest.raises(ManifestError, match=r"cannot feed output\.kind 'preference'"):
         load_manifest(write_manifest(manifest))
+
+
+@pytest.mark.parametrize("kind", ["parquet", "hf"])
+def test_parquet_and_hub_preference_sets_write_a_preference_output(tmp_path, write_manifest, kind):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": ["k", "n"], "question": ["Capital of Kenya?", "Capital of Nigeria?"],
+        "good": ["Nairobi.", "Abuja."], "bad": ["Mombasa.", "Lagos."], "lang": ["sw", "yo"],
+    })  # fmt: skip
+    folder = tmp_path / "hub" / "data"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "train-0.parquet")
+    path = str(folder / "train-0.parquet") if kind == "parquet" else str(tmp_path / "hub")
+    fields = {"prompt": "question", "chosen": "good", "rejected": "bad", "language": "lang"}
+    manifest = {
+        "name": "pairs",
+        "sources": [{"kind": kind, "path": path, "fields": fields}],
+        "output": {"path": str(tmp_path / "out"), "kind": "preference"},
+    }
+    result = run_manifest(load_manifest(write_manifest(manifest)))
+    assert result.summary["drops"] == {}
+    rows = {r["id"].rsplit("/", 1)[-1]: r for r in datasets.load_dataset(str(tmp_path / "out"), split="train")}
+    assert rows["n"]["prompt"] == [{"role": "user", "content": "Capital of Nigeria?"}]
+    assert rows["n"]["chosen"] == [{"role": "assistant", "content": "Abuja."}]
+    assert (rows["n"]["rejected_text"], rows["n"]["language"], rows["k"]["chosen_lang"]) == (
+        "Lagos.", "yor_Latn", "swh_Latn")  # fmt: skip
+    assert (rows["k"]["chosen_method"], rows["k"]["rejected_method"]) == ("source", "source")
