@@ -6,6 +6,14 @@ record's translation: needs ``target_text``, from a ``translate`` step or a para
 with it), ``mix_tokens``, ``mix_langs`` (one label per token: language codes, or ``other``),
 ``mix_metrics`` and ``source_text``. A record whose mixing misses the requested CMI, or that the LLM
 or judge fails, is dropped under that reason, never written unmixed.
+
+Function words are found per language in the text being mixed (:mod:`~babelforge.augment.function_words`):
+each task derives them from its first batch (up to :attr:`CodeMixStep.batch_size` records) for the
+matrix language, and from their translations or the lexicon for the embedded one; every method then
+switches content words and whole phrases first (:mod:`~babelforge.augment.codemix_choice`). Each
+record's ``mix_metrics`` and the step's counts report what was switched
+(:mod:`~babelforge.augment.codemix_report`): ``switched_tokens``, ``switched_function_words``,
+``switched_runs`` and, where an alignment is known, ``duplicated_meaning``.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 from datatrove.data import Document
 
 from babelforge import langs
+from babelforge.augment.codemix_report import REPORT_COUNTS
 from babelforge.augment.lexicon import Lexicon
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
 from babelforge.records import LANGUAGE, SPANS, TARGET_TEXT, TOKEN_OFFSETS
@@ -34,7 +43,7 @@ class CodeMixStep(RecordStep):
     name = "codemix"
     reads = (LANGUAGE, SPANS, TARGET_TEXT)
     writes = (MIX_TOKENS, MIX_LANGS, MIX_METRICS, "source_text")
-    batch_size = 64
+    batch_size = 256  # the first batch of a task is also where its function words are found
 
     def __init__(self, method: str, embedded: str, matrix: str | None, cmi: float, tolerance: float, seed: int,
                  lexicon: str | None = None, aligner: str | None = None, model: str | None = None,
@@ -57,26 +66,29 @@ class CodeMixStep(RecordStep):
             self._lexicon = Lexicon.read(self.lexicon_path)
         return LexiconMixer(self._lexicon, matrix, self.embedded, self.cmi, self.tolerance, self.seed)
 
-    def _mixer(self, matrix: str):
+    def _mixer(self, matrix: str, group: list[Document]):
         if matrix not in self._mixers:
-            if self.method == "lexicon":
-                self._mixers[matrix] = self._lexicon_mixer(matrix)
-            elif self.method == "alignment":
-                from babelforge.augment.mix_alignment import AlignmentMixer
-                from babelforge.projection.align import aligner
-
-                word_aligner = aligner(self.aligner_spec)
-                self._mixers[matrix] = AlignmentMixer(
-                    word_aligner, matrix, self.embedded, self.cmi, self.tolerance, self.seed
-                )
-            else:
-                from babelforge.augment.mix_llm import LLMMixer
-
-                client = self.llm.client(self.model)
-                names = (langs.resolve(matrix).name, langs.resolve(self.embedded).name)
-                self._mixers[matrix] = LLMMixer(self._lexicon_mixer(matrix), client, *names, judge=self.judge)
-                self._mixers[matrix].accounting_step = self
+            self._mixers[matrix] = self._new_mixer(matrix)
+            translations = [d.metadata[TARGET_TEXT] for d in group if d.metadata.get(TARGET_TEXT)]
+            self._mixers[matrix].prepare([d.text for d in group], translations)
         return self._mixers[matrix]
+
+    def _new_mixer(self, matrix: str):
+        if self.method == "lexicon":
+            return self._lexicon_mixer(matrix)
+        if self.method == "alignment":
+            from babelforge.augment.mix_alignment import AlignmentMixer
+            from babelforge.projection.align import aligner
+
+            word_aligner = aligner(self.aligner_spec)
+            return AlignmentMixer(word_aligner, matrix, self.embedded, self.cmi, self.tolerance, self.seed)
+        from babelforge.augment.mix_llm import LLMMixer
+
+        client = self.llm.client(self.model)
+        names = (langs.resolve(matrix).name, langs.resolve(self.embedded).name)
+        mixer = LLMMixer(self._lexicon_mixer(matrix), client, *names, judge=self.judge)
+        mixer.accounting_step = self
+        return mixer
 
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         by_matrix: dict[str, list[int]] = {}
@@ -84,23 +96,28 @@ class CodeMixStep(RecordStep):
             by_matrix.setdefault(self.matrix or doc.metadata.get(LANGUAGE) or "matrix", []).append(i)
         results: list[Document | Drop] = list(docs)
         for matrix, indices in by_matrix.items():
-            mixer = self._mixer(matrix)
             group = [docs[i] for i in indices]
+            mixer = self._mixer(matrix, group)
             spans = [[Span(*s) for s in d.metadata.get(SPANS, ())] for d in group]
             if self.method == "llm":
                 mixed = mixer.mix_many([(d.text, s, str(d.id)) for d, s in zip(group, spans, strict=True)])
             elif self.method == "alignment":
-                mixed = [
-                    mixer.mix(d.text, d.metadata[TARGET_TEXT], s, str(d.id))
-                    if d.metadata.get(TARGET_TEXT)
-                    else Rejected("no_translation")
-                    for d, s in zip(group, spans, strict=True)
-                ]
+                mixed = self._align_mix(mixer, group, spans)
             else:
                 mixed = [mixer.mix(d.text, s, str(d.id)) for d, s in zip(group, spans, strict=True)]
             for i, result in zip(indices, mixed, strict=True):
                 results[i] = self._apply(docs[i], result)
         return results
+
+    @staticmethod
+    def _align_mix(mixer, group: list[Document], spans: list[list[Span]]) -> list[Mixed | Rejected]:
+        """Records with a translation are mixed in one batch (aligned together); the others are rejected."""
+        mixed: list[Mixed | Rejected] = [Rejected("no_translation")] * len(group)
+        ready = [i for i, d in enumerate(group) if d.metadata.get(TARGET_TEXT)]
+        items = [(group[i].text, group[i].metadata[TARGET_TEXT], spans[i], str(group[i].id)) for i in ready]
+        for i, result in zip(ready, mixer.mix_many(items), strict=True):
+            mixed[i] = result
+        return mixed
 
     def _apply(self, doc: Document, result: Mixed | Rejected) -> Document | Drop:
         if isinstance(result, Rejected):
@@ -111,7 +128,12 @@ class CodeMixStep(RecordStep):
             md[SPANS] = result.spans
         md[TOKEN_OFFSETS] = result.offsets
         md[MIX_TOKENS], md[MIX_LANGS] = result.tokens, result.langs
-        md[MIX_METRICS] = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.metrics.as_dict().items()}
+        metrics = {**result.metrics.as_dict(), **result.report.as_dict()}
+        md[MIX_METRICS] = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+        for name in REPORT_COUNTS:
+            value = getattr(result.report, name)
+            if value is not None:
+                self.stat_update(name, value=value)
         md.pop(TARGET_TEXT, None)
         self.note(doc, method=self.method, cmi=round(result.metrics.cmi, 2), embedded=self.embedded)
         return doc

@@ -3,8 +3,15 @@
 The sentence (matrix language) and its translation (embedded language) are word-aligned; phrase
 pairs consistent with the alignment (no word inside either side aligned outside the other, at most
 ``max_words`` source words) are candidates, as in phrase-based MT's phrase extraction: no parser is
-needed. Phrases are swapped in, at random (seeded per record) and without overlapping each other or
-any labelled span, until the requested CMI is reached; the sample is kept only within the tolerance.
+needed. A function word next to a phrase whose links all fall inside or right beside the phrase's
+translation moved with it (``to`` <-> ``an`` before ``the Commission`` <-> ``die Kommission``): the
+phrase is switched with it (``an die Kommission``) or not at all, so that no function word of one
+language is left governing a phrase of the other. Phrases carrying a content word are swapped in,
+the longest first, in a seeded random order among equals, without overlapping each other or any
+labelled span, with at most 30% function words (:mod:`~babelforge.augment.codemix_choice`), until
+the requested CMI is reached; the sample is kept only within the tolerance. Function words come from
+:meth:`AlignmentMixer.prepare` (found in the texts and their translations); before it, every word
+counts as a content word.
 """
 
 from __future__ import annotations
@@ -12,6 +19,9 @@ from __future__ import annotations
 import random
 
 from babelforge.augment.cmi import measure
+from babelforge.augment.codemix_choice import MAX_FUNCTION_SHARE, Unit, choose, function_budget
+from babelforge.augment.codemix_report import duplicated_neighbours, switch_report
+from babelforge.augment.function_words import FunctionWords
 from babelforge.augment.mix_lexicon import Mixed, Rejected, moved_span
 from babelforge.spans import Span
 from babelforge.words import word_spans
@@ -19,57 +29,111 @@ from babelforge.words import word_spans
 
 def consistent_phrases(links: set[tuple[int, int]], source_len: int, max_words: int) -> list[tuple[int, int, int, int]]:
     """``(i1, i2, j1, j2)`` inclusive source and target word ranges of every consistent phrase pair."""
-    by_source: dict[int, list[int]] = {}
-    for i, j in links:
-        by_source.setdefault(i, []).append(j)
+    by_source = _by_source(links)
     phrases = []
     for i1 in range(source_len):
         for i2 in range(i1, min(source_len, i1 + max_words)):
-            targets = [j for i in range(i1, i2 + 1) for j in by_source.get(i, ())]
-            if not targets:
-                continue
-            j1, j2 = min(targets), max(targets)
-            if all(i1 <= i <= i2 for i, j in links if j1 <= j <= j2):
-                phrases.append((i1, i2, j1, j2))
+            target = _consistent_target(i1, i2, links, by_source)
+            if target is not None:
+                phrases.append((i1, i2, *target))
     return phrases
+
+
+def governed_phrases(phrases: list[tuple[int, int, int, int]], links: set[tuple[int, int]],
+                     function: list[bool]) -> list[tuple[int, int, int, int]]:  # fmt: skip
+    """The phrases with every function word that moved with them taken in; a phrase that cannot take one in goes.
+
+    A function word next to a phrase moved with it when it is aligned and all its links fall inside
+    or right beside the phrase's target range (``to`` <-> ``an`` before ``the Commission`` <->
+    ``die Kommission``); taken in, the phrase may bring the next one along (``to the Commission``).
+    """
+    by_source = _by_source(links)
+    kept = set()
+    for phrase in phrases:
+        while phrase is not None:
+            i1, i2, j1, j2 = phrase
+            heads = [n for n in (i1 - 1, i2 + 1) if 0 <= n < len(function) and function[n] and by_source.get(n)
+                     and all(j1 - 1 <= j <= j2 + 1 for j in by_source[n])]  # fmt: skip
+            if not heads:
+                kept.add(phrase)
+                break
+            first, last = min(i1, *heads), max(i2, *heads)
+            target = _consistent_target(first, last, links, by_source)
+            phrase = None if target is None else (first, last, *target)
+    return sorted(kept)
+
+
+def _by_source(links: set[tuple[int, int]]) -> dict[int, list[int]]:
+    by_source: dict[int, list[int]] = {}
+    for i, j in links:
+        by_source.setdefault(i, []).append(j)
+    return by_source
+
+
+def _consistent_target(i1: int, i2: int, links, by_source) -> tuple[int, int] | None:
+    """The target range of source words ``i1..i2`` when no word of either range is aligned outside the other."""
+    targets = [j for i in range(i1, i2 + 1) for j in by_source.get(i, ())]
+    if not targets:
+        return None
+    j1, j2 = min(targets), max(targets)
+    if all(i1 <= i <= i2 for i, j in links if j1 <= j <= j2):
+        return j1, j2
+    return None
 
 
 class AlignmentMixer:
     """Swap aligned phrases in from the translation to a requested CMI."""
 
     def __init__(self, word_aligner, matrix: str, embedded: str, cmi: float, tolerance: float = 5.0,
-                 seed: int = 13, max_words: int = 3):  # fmt: skip
+                 seed: int = 13, max_words: int = 3, function_share: float = MAX_FUNCTION_SHARE):  # fmt: skip
         self.aligner, self.matrix, self.embedded = word_aligner, matrix, embedded
+        self.function_share = function_share
         self.cmi, self.tolerance, self.seed, self.max_words = cmi, tolerance, seed, max_words
+        self.function_words = self.embedded_function_words = FunctionWords(frozenset())
+
+    def prepare(self, texts: list[str], translations: list[str] | None = None) -> None:
+        """Find the function words of both languages: in ``texts`` and in their ``translations``."""
+        self.function_words = FunctionWords.derive(texts)
+        self.embedded_function_words = FunctionWords.derive(translations or [])
 
     def mix(self, text: str, translation: str, spans: list[Span], key: str) -> Mixed | Rejected:
-        source = word_spans(text)
-        target = word_spans(translation)
-        if not source or not target:
-            return Rejected("empty_text")
-        words = [text[a:b] for a, b in source]
-        links = set(self.aligner.align(words, [translation[a:b] for a, b in target]))
+        """Mix one sentence with its translation; ``key`` (the record id) seeds the choice of phrases."""
+        return self.mix_many([(text, translation, spans, key)])[0]
+
+    def mix_many(self, items: list[tuple[str, str, list[Span], str]]) -> list[Mixed | Rejected]:
+        """Mix many ``(text, translation, spans, key)`` at once, aligned in one batch (eflomal needs it)."""
+        from babelforge.projection.align import align_pairs
+
+        cut = [(word_spans(text), word_spans(translation)) for text, translation, _, _ in items]
+        ready = [i for i, (source, target) in enumerate(cut) if source and target]
+        pairs = [([items[i][0][a:b] for a, b in cut[i][0]], [items[i][1][a:b] for a, b in cut[i][1]]) for i in ready]
+        results: list[Mixed | Rejected] = [Rejected("empty_text")] * len(items)
+        for i, pair, links in zip(ready, pairs, align_pairs(self.aligner, pairs), strict=True):
+            results[i] = self._mix(items[i], cut[i], pair, set(map(tuple, links)))
+        return results
+
+    def _mix(self, item, cut, pair, links: set[tuple[int, int]]) -> Mixed | Rejected:
+        (text, translation, spans, key), (source, target), (words, target_words) = item, cut, pair
         protected = {i for i, (a, b) in enumerate(source) if any(s.start < b and a < s.end for s in spans)}
         language = [i for i, w in enumerate(words) if w[0].isalpha() and i not in protected]
         wanted = round(self.cmi * len(language) / 100)
-        phrases = [p for p in consistent_phrases(links, len(source), self.max_words)
-                   if not protected & set(range(p[0], p[1] + 1))]  # fmt: skip
+        function = [w in self.function_words for w in words]
+        phrases = governed_phrases(consistent_phrases(links, len(source), self.max_words), links, function)
+        phrases = [p for p in phrases if not protected & set(range(p[0], p[1] + 1))]
+        units = {self._unit(p, target_words): p for p in phrases}
         rng = random.Random(f"{self.seed}:{key}")
-        rng.shuffle(phrases)
-        chosen, taken, swapped = [], set(), 0
-        for i1, i2, j1, j2 in phrases:
-            span = set(range(i1, i2 + 1))
-            if swapped >= wanted or span & taken:
-                continue
-            embedded_words = sum(translation[a][0:1].isalpha() for a, _ in target[j1 : j2 + 1])
-            if swapped + embedded_words > wanted + 1:
-                continue
-            chosen.append((i1, i2, j1, j2))
-            taken |= span
-            swapped += embedded_words
-        return self._build(text, translation, source, target, sorted(chosen), spans, words)
+        chosen = [units[u] for u in choose(list(units), wanted, function_budget(wanted, self.function_share), rng)]
+        switched = {i for i1, i2, _, _ in chosen for i in range(i1, i2 + 1)}
+        duplicated = duplicated_neighbours([(i1, i2) for i1, i2, _, _ in chosen], links, switched)
+        return self._build(text, translation, source, target, chosen, spans, words, duplicated)
 
-    def _build(self, text, translation, source, target, chosen, spans, words) -> Mixed | Rejected:
+    def _unit(self, phrase: tuple[int, int, int, int], target_words: list[str]) -> Unit:
+        i1, i2, j1, j2 = phrase
+        embedded = [w for w in target_words[j1 : j2 + 1] if w[0].isalpha()]
+        function = sum(w in self.embedded_function_words for w in embedded)
+        return Unit(i1, i2, len(embedded), function, function < len(embedded))
+
+    def _build(self, text, translation, source, target, chosen, spans, words, duplicated) -> Mixed | Rejected:
         """Rewrite the text: each chosen source phrase becomes its stretch of the translation."""
         pieces, tokens, offsets, langs, changes = [], [], [], [], []
         replaced = {i1: (i2, j1, j2) for i1, i2, j1, j2 in chosen}
@@ -105,4 +169,6 @@ class AlignmentMixer:
         metrics = measure(langs)
         if abs(metrics.cmi - self.cmi) > self.tolerance:
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
-        return Mixed("".join(pieces), tokens, offsets, langs, [moved_span(s, changes) for s in spans], metrics)
+        function = [token in self.embedded_function_words for token in tokens]
+        report = switch_report(langs, self.embedded, function, duplicated)
+        return Mixed("".join(pieces), tokens, offsets, langs, [moved_span(s, changes) for s in spans], metrics, report)

@@ -2,18 +2,31 @@
 
 For an utterance of ``n`` language tokens in the matrix language, replacing ``s`` of them with
 translations in the embedded language gives CMI ``100 * min(s, n - s) / n``; the mixer picks ``s``
-for the requested CMI, chooses which substitutable tokens to replace at random (seeded per record),
-re-measures, and keeps the sample only when the CMI lies within the tolerance. Numbers, punctuation
-and the words of labelled spans (named entities) stay as they are and are labelled ``other``; spans
-move with the text (their offsets are recomputed). Every token gets a language label.
+for the requested CMI, chooses which substitutable tokens to replace, re-measures, and keeps the
+sample only when the CMI lies within the tolerance. Numbers, punctuation and the words of labelled
+spans (named entities) stay as they are and are labelled ``other``; spans move with the text (their
+offsets are recomputed). Every token gets a language label.
+
+Which tokens (:mod:`~babelforge.augment.codemix_choice`): content words, runs of adjacent content
+words as one phrase before single words, in a random order among equals, seeded per record; function
+words not at all by default (``function_share``): a word-by-word lexicon cannot make an article or a
+preposition agree with the words around it ("von die Bericht"), while an inserted noun reads as
+people mix ("the Sitzung"). With ``function_share`` above 0 a function word is switched only together
+with the content word it governs, up to that share of the switched tokens. Function words come
+from :meth:`LexiconMixer.prepare` (found in the texts to mix, :mod:`~babelforge.augment.function_words`);
+before it is called every word counts as a content word.
+A sample whose content words cannot reach the CMI is rejected as ``cmi_unreachable``.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babelforge.augment.cmi import CodeMixing, measure
+from babelforge.augment.codemix_choice import choose, function_budget, word_units
+from babelforge.augment.codemix_report import SwitchReport, switch_report
+from babelforge.augment.function_words import FunctionWords
 from babelforge.augment.lexicon import Lexicon
 from babelforge.spans import Span
 from babelforge.words import word_spans
@@ -29,6 +42,7 @@ class Mixed:
     langs: list[str]
     spans: list[Span]
     metrics: CodeMixing
+    report: SwitchReport = field(default_factory=SwitchReport)
 
 
 @dataclass
@@ -45,7 +59,8 @@ class LexiconMixer:
         matrix, embedded: the labels written for the two languages (e.g. ``eng_Latn``, ``hin_Deva``).
         cmi: the requested Code-Mixing Index (0 to 50 with two languages).
         tolerance: how far from ``cmi`` a kept sample may be.
-        seed: the base seed; each record's choice depends on it and the record's id only.
+        seed: the base seed; each record's choice depends on it, the record's id and the function words.
+        function_share: the most function words a sample may switch, as a share of its switched tokens.
 
     Example:
         >>> mixer = LexiconMixer(Lexicon({"water": ["ruwa"], "cold": ["sanyi"]}), "en", "ha", cmi=40, tolerance=10)
@@ -53,13 +68,23 @@ class LexiconMixer:
         'The ruwa is cold'
     """
 
-    def __init__(
-        self, lexicon: Lexicon, matrix: str, embedded: str, cmi: float, tolerance: float = 5.0, seed: int = 13
-    ):
+    def __init__(self, lexicon: Lexicon, matrix: str, embedded: str, cmi: float, tolerance: float = 5.0,
+                 seed: int = 13, function_share: float = 0.0):  # fmt: skip
         if not 0 <= cmi <= 50:
             raise ValueError(f"cmi {cmi}: with two languages the CMI lies between 0 and 50")
         self.lexicon, self.matrix, self.embedded = lexicon, matrix, embedded
-        self.cmi, self.tolerance, self.seed = cmi, tolerance, seed
+        self.cmi, self.tolerance, self.seed, self.function_share = cmi, tolerance, seed, function_share
+        self.function_words = self.embedded_function_words = FunctionWords(frozenset())
+
+    def prepare(self, texts: list[str], translations: list[str] | None = None) -> None:
+        """Find the matrix language's function words in ``texts`` (the embedded side's through the lexicon).
+
+        Args:
+            texts: matrix-language texts, in their order: those to mix, or a sample of them.
+            translations: unused (the alignment mixer's signature).
+        """
+        self.function_words = FunctionWords.derive(texts)
+        self.embedded_function_words = FunctionWords.translated(self.function_words, self.lexicon)
 
     def _mixable(self, word: str) -> bool:
         """In the lexicon, with a translation that differs from the word (``in`` -> ``in`` mixes nothing)."""
@@ -78,8 +103,11 @@ class LexiconMixer:
         wanted = round(self.cmi * len(language) / 100)
         if wanted > len(candidates):
             return Rejected("cmi_unreachable", f"{len(candidates)} of {len(language)} words in the lexicon")
+        function = {i: words[i] in self.function_words for i in candidates}
+        units = word_units(candidates, function, self.function_words.governs_right)
         rng = random.Random(f"{self.seed}:{key}")
-        chosen = set(rng.sample(candidates, wanted))
+        picked = choose(units, wanted, function_budget(wanted, self.function_share), rng)
+        chosen = {i for unit in picked for i in range(unit.first, unit.last + 1)}
         pieces, tokens, new_offsets, langs, changes = [], [], [], [], []
         cursor = position = 0
         for i, ((a, b), word) in enumerate(zip(offsets, words, strict=True)):
@@ -96,9 +124,13 @@ class LexiconMixer:
         pieces.append(text[cursor:])
         metrics = measure(langs)
         if abs(metrics.cmi - self.cmi) > self.tolerance:
+            if len(chosen) < wanted:
+                content = sum(not f for f in function.values())
+                return Rejected("cmi_unreachable", f"{content} content words of {len(language)} in the lexicon")
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
         moved = [moved_span(s, changes) for s in spans]
-        return Mixed("".join(pieces), tokens, new_offsets, langs, moved, metrics)
+        report = switch_report(langs, self.embedded, [i in chosen and function[i] for i in range(len(words))])
+        return Mixed("".join(pieces), tokens, new_offsets, langs, moved, metrics, report)
 
 
 def _same(a: str, b: str) -> bool:

@@ -5,12 +5,15 @@ bilingual speaker would write it, keeping the embedded-language words and the na
 tokens are labelled again (a word is embedded-language when the draft or the lexicon's translations
 have it, neutral when it is no word or part of a name, matrix otherwise) and its CMI measured: a
 rewrite outside the tolerance, one that lost a name, or one the judge rejects is dropped under that
-reason. The judge (optional) answers JSON ``{"natural": 1-5, "same_meaning": true|false}``.
+reason. The judge (optional) answers JSON ``{"natural": 1-5, "same_meaning": true|false}``. The
+rewrite's switched tokens are reported as the draft's are (:mod:`~babelforge.augment.codemix_report`),
+a token counting as a function word when it translates one of the matrix language's.
 """
 
 from __future__ import annotations
 
 from babelforge.augment.cmi import measure
+from babelforge.augment.codemix_report import switch_report
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
 from babelforge.llm.accounting import llm_usage
 from babelforge.spans import Span
@@ -43,6 +46,10 @@ class LLMMixer:
         self.draft, self.client, self.judge, self.min_natural = draft, client, judge, min_natural
         self.names = {"matrix": matrix_name, "embedded": embedded_name}
         self.embedded_words = {t.casefold() for ts in draft.lexicon.entries.values() for t in ts}
+
+    def prepare(self, texts: list[str], translations: list[str] | None = None) -> None:
+        """Find the function words the draft avoids (see :meth:`LexiconMixer.prepare`)."""
+        self.draft.prepare(texts, translations)
 
     def mix_many(self, items: list[tuple[str, list[Span], str]]) -> list[Mixed | Rejected]:
         from babelforge.llm.client import Failure, Request
@@ -111,4 +118,5 @@ class LLMMixer:
         metrics = measure(langs)
         if abs(metrics.cmi - self.draft.cmi) > self.draft.tolerance:
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} after smoothing")
-        return Mixed(text, tokens, offsets, langs, moved, metrics)
+        function = [token in self.draft.embedded_function_words for token in tokens]
+        return Mixed(text, tokens, offsets, langs, moved, metrics, switch_report(langs, self.draft.embedded, function))

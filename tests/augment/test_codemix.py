@@ -133,8 +133,9 @@ def test_code_mixed_ner_data_keeps_its_tags(tmp_path, write_manifest, data_dir):
     run_manifest(load_manifest(write_manifest(manifest)))
     rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
     names = rows.features["ner_tags"].feature.names
-    row = next(r for r in rows if "Parliament" in r["tokens"] and "die" in r["tokens"])
+    german = {t for ts in Lexicon.read(lexicon).entries.values() for t in ts} - {"in", "so"}
+    row = next(r for r in rows if "Parliament" in r["tokens"] and german & set(r["tokens"]))
     tags = [names[t] for t in row["ner_tags"]]
     assert tags[row["tokens"].index("European")] == "B-ORG"
     assert tags[row["tokens"].index("Parliament")] == "I-ORG"
-    assert tags[row["tokens"].index("die")] == "O"
+    assert tags[row["tokens"].index(sorted(german & set(row["tokens"]))[0])] == "O"

