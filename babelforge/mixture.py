@@ -259,6 +259,29 @@ def load_mixture(path: str | os.PathLike, output: str | None = None) -> Mixture:
     return mixture
 
 
+def is_mixture_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` reads as a mixture (``components``, no ``sources``) rather than a run's manifest."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "components" in data and "sources" not in data
+
+
+def check_mixture(path: str | os.PathLike) -> tuple[Mixture | None, list[Problem]]:
+    """``(mixture, [])`` when ``path`` is a valid mixture whose components all open, else ``(None, problems)``."""
+    from babelforge.mixture_components import open_components
+
+    try:
+        mixture = load_mixture(path)
+        open_components(mixture)
+    except ManifestError as error:
+        return None, list(error.problems)
+    except BabelforgeError as error:
+        return None, [Problem("", str(error))]
+    return mixture, []
+
+
 def _read(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -54,3 +54,19 @@ def test_inspect_shows_shares_against_targets(written):
     assert "target" in shown.stdout
     for language in LANGUAGES:
         assert language in shown.stdout
+
+
+def test_validate_knows_a_mixture_from_a_manifest(tmp_path):
+    checked = babelforge("validate", RECIPE, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "valid mixture (2 component(s); sampling by family, temperature 0.5" in checked.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncomponents: [{path: out/nowhere}]\nsampling: {by: famly}\noutput: {path: out/x}\n")
+    checked = babelforge("validate", bad, cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "sampling.by: bad value 'famly'" in checked.stderr
+    bad.write_text("name: x\ncomponents: [{path: out/nowhere}]\noutput: {path: out/x}\n")
+    checked = babelforge("validate", bad, cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "components[0].path: no output folder at 'out/nowhere'" in checked.stderr
+    assert "Traceback" not in checked.stderr

@@ -18,8 +18,12 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
     from rich.markup import escape
 
     from babelforge.manifest import check_manifest
+    from babelforge.mixture import is_mixture_file
     from babelforge.sources import file_warnings
 
+    if is_mixture_file(manifest):
+        _validate_mixture(manifest)
+        return
     result, problems = check_manifest(manifest)
     if problems:
         for problem in problems:
@@ -31,5 +35,26 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
     steps = ", ".join(s.kind for s in result.step_settings) or "none"
     out.print(
         f"{manifest}: valid ({len(result.sources)} source(s); steps: {steps}; output: {result.output.kind})",
+        highlight=False,
+    )
+
+
+def _validate_mixture(path: Path) -> None:
+    """A mixture (``babelforge mix``): its settings, and that every component opens."""
+    from rich.markup import escape
+
+    from babelforge.mixture import check_mixture
+
+    mixture, problems = check_mixture(path)
+    if problems:
+        for problem in problems:
+            where = f"[red]{escape(problem.path)}[/]: " if problem.path else ""
+            err.print(f"{where}{escape(problem.message)}", highlight=False, soft_wrap=True)
+        err.print(f"{path}: {len(problems)} problem(s)", highlight=False)
+        raise typer.Exit(2)
+    sampling = mixture.sampling
+    out.print(
+        f"{path}: valid mixture ({len(mixture.components)} component(s); sampling by {sampling.by}, temperature "
+        f"{sampling.power:g}; run it with `babelforge mix {path}`)",
         highlight=False,
     )
