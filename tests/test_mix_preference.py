@@ -129,3 +129,17 @@ def test_export_trainer_writes_dpo_configs_for_a_preference_mixture(outputs, tmp
     registration = json.loads(info.read_text())[yaml.safe_load(factory.read_text())["dataset"]]
     assert yaml.safe_load(factory.read_text())["stage"] == "dpo"
     assert registration["ranking"] is True
+
+
+def test_train_dpo_reads_a_preference_mixture(outputs, tmp_path):
+    from babelforge.finetune.dpo import train_dpo
+    from babelforge.finetune.dpo_tiny import build_tiny_chat_model, corpus
+    from babelforge.finetune.options import TrainOptions
+
+    output = mixed(outputs, tmp_path, budget={"rows": 100})
+    model = build_tiny_chat_model(tmp_path / "tiny", corpus(str(output)))
+    options = TrainOptions(dataset=str(output), model=str(model), output=str(tmp_path / "run"), max_steps=2,
+                           batch_size=8, save_steps=100, max_length=128)  # fmt: skip
+    metrics = train_dpo(options)
+    assert metrics["pair_audit"]["prompt_share"] == 0.0
+    assert set(metrics["validation"]["per_language"]) == {"swh_Latn", "yor_Latn"}
