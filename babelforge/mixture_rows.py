@@ -53,6 +53,11 @@ def conform(table, component: OpenComponent, features, names: list[str] | None, 
     n = table.num_rows
     if "language" not in table.column_names:
         table = table.append_column("language", pa.array([language] * n, pa.string()))
+    if "chosen" in features and "chosen" in table.column_names:
+        from babelforge.mixture_pairs import as_babelforge_pairs, needs_conversion
+
+        if needs_conversion(table):  # a Hub preference set in one of TRL's layouts
+            table = as_babelforge_pairs(table, component.name)
     table = _canonical_languages(table, component)
     if names is not None and component.class_names and component.class_names != names:
         table = _renumbered(table, component.class_names, names)

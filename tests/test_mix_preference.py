@@ -143,3 +143,45 @@ def test_train_dpo_reads_a_preference_mixture(outputs, tmp_path):
     metrics = train_dpo(options)
     assert metrics["pair_audit"]["prompt_share"] == 0.0
     assert set(metrics["validation"]["per_language"]) == {"swh_Latn", "yor_Latn"}
+
+
+def test_a_hub_preference_set_in_trls_layouts_mixes_with_outputs(outputs, tmp_path):
+    folder = tmp_path / "hub"
+    folder.mkdir()
+    rows = [
+        {"prompt": f"Swali {i}?", "chosen": f"Jibu zuri {i}.", "rejected": f"Bad answer {i}.", "language": "sw"}
+        for i in range(6)
+    ] + [
+        {"prompt": [{"role": "user", "content": "Swali la mwisho?"}],
+         "chosen": [{"role": "assistant", "content": "Jibu."}],
+         "rejected": [{"role": "assistant", "content": "Answer."}], "language": "sw"},
+    ]  # fmt: skip
+    strings, talks = rows[:6], rows[6:]
+    (folder / "strings").mkdir()
+    (folder / "strings" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in strings))
+    (folder / "talks").mkdir()
+    (folder / "talks" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in talks))
+    components = [{"path": str(outputs / "pairs-yo")}, {"hf": str(folder / "strings"), "license": "cc0-1.0"},
+                  {"hf": str(folder / "talks"), "license": "cc0-1.0"}]  # fmt: skip
+    output = mixed(outputs, tmp_path, components=components, budget={"rows": 20}, sampling={"by": "language"})
+    train = datasets.load_dataset(str(output), split="train")
+    hub = [r for r in train if r["component"] == "strings"]
+    assert hub
+    assert hub[0]["prompt"] == [{"role": "user", "content": hub[0]["prompt_text"]}]
+    assert hub[0]["chosen"] == [{"role": "assistant", "content": hub[0]["chosen_text"]}]
+    assert hub[0]["chosen_text"].startswith("Jibu zuri")
+    assert hub[0]["language"] == "swh_Latn"
+    assert any(r["component"] == "talks" and r["rejected_text"] == "Answer." for r in train)
+
+
+def test_a_hub_row_that_is_no_pair_names_its_component_and_row(outputs, tmp_path):
+    from babelforge.manifest import ManifestError
+
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    answer, user = {"role": "assistant", "content": "A."}, {"role": "user", "content": "More?"}
+    lines = [{"prompt": "Q?", "chosen": [answer], "rejected": [answer], "language": "sw"},
+             {"prompt": "Q?", "chosen": [answer], "rejected": [user], "language": "sw"}]  # fmt: skip
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    with pytest.raises(ManifestError, match=r"components\[1\].*broken: row 2 is no preference pair"):
+        mixed(outputs, tmp_path, components=[{"path": str(outputs / "pairs-yo")}, {"hf": str(folder)}])
