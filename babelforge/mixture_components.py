@@ -60,7 +60,10 @@ class OpenComponent:
         import pyarrow.parquet as pq
 
         if self.dataset is not None:
-            return self.dataset.flatten_indices().data.table if split == "train" else None
+            if split != "train":
+                return None
+            indexed = self.dataset._indices is not None  # a selection of rows: written out once
+            return (self.dataset.flatten_indices() if indexed else self.dataset).data.table
         try:
             return pq.read_table(self.files[split])
         except Exception:
@@ -150,6 +153,9 @@ def _local_or_hub(written: str, folder: Path) -> str:
 def _open_hub(index: int, spec, folder: Path) -> OpenComponent:
     import datasets
 
+    quiet = not datasets.utils.are_progress_bars_disabled()
+    if quiet:  # the mixture's own plan is what `mix` prints
+        datasets.utils.disable_progress_bars()
     try:
         where = _local_or_hub(spec.hf, folder)
         dataset = datasets.load_dataset(where, spec.config, split=spec.split, revision=spec.revision)
@@ -159,6 +165,9 @@ def _open_hub(index: int, spec, folder: Path) -> OpenComponent:
             f"{spec.revision or 'main'}): {brief(str(error), 200)}. Offline? Download it first "
             "(huggingface-cli download --repo-type dataset ID) and give 'hf' the folder"
         ) from None
+    finally:
+        if quiet:
+            datasets.utils.enable_progress_bars()
     if "language" not in dataset.column_names and spec.language is None:
         raise BabelforgeError(f"hf: {spec.hf!r} has no 'language' column: give 'language' (e.g. hau_Latn)")
     feature = dataset.features.get("ner_tags")
