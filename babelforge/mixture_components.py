@@ -179,6 +179,9 @@ def _open_hub(index: int, spec, folder: Path) -> OpenComponent:
         "revision": spec.revision or "main",
         "fingerprint": dataset._fingerprint,
     }
+    if Path(where).is_dir():  # a local folder: no Hub revision, its files' hash instead
+        origin["revision"] = "local folder"
+        origin["sha256"] = _files_digest(Path(where))
     license = str(dataset.info.license or "")
     return OpenComponent(
         index, spec.display_name, _kind_of_columns(set(dataset.column_names)), license, origin, names, dataset=dataset
@@ -227,6 +230,16 @@ def _folder_digest(path: Path, files: dict[str, list[Path]]) -> str:
     digest = hashlib.sha256()
     for file in sorted(f for shards in files.values() for f in shards):
         digest.update(f"{file.relative_to(path).as_posix()}\t{file_sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def _files_digest(folder: Path) -> str:
+    """One SHA-256 over the files of a local dataset folder (each by its path in the folder and its own hash)."""
+    from babelforge.inputs import file_sha256
+
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(f"{file.relative_to(folder).as_posix()}\t{file_sha256(file)}\n".encode())
     return digest.hexdigest()
 
 

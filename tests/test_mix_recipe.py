@@ -35,7 +35,10 @@ def test_the_recipe_writes_a_mixture_whose_card_lists_each_languages_share(writt
     assert all(r["prompt"] and r["completion"] for r in rows)  # filled from the messages of the sample's rows
     assert max(rows["repeat"]) <= 2  # max_epochs 3
     card = (written / "README.md").read_text()
-    plan = json.loads((written / "provenance.json").read_text())["mixture"]
+    assert "| tatoeba-africa | `data/instructions-sample/africa` @ local folder | cc-by-2.0 |" in card
+    provenance = json.loads((written / "provenance.json").read_text())
+    assert all(len(digest) == 64 for digest in provenance["inputs"].values())  # the sample's files, hashed
+    plan = provenance["mixture"]
     for entry in plan["languages"]:
         assert entry["share"] == pytest.approx(entry["target_share"], abs=0.01)
         assert f"| {entry['language']} | {entry['family']} | {entry['rows']} |" in card
