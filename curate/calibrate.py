@@ -48,7 +48,8 @@ fewer than 20 such documents (news without its paragraph breaks) the reference s
 lines: the upper bounds stay datatrove's, and ``line_punct_thr`` is 0 (off), since a floor on
 punctuated lines that no reference supports would reject clean one-line documents.
 ``max_doc_words`` stays datatrove's (length is not a property of a language). C4's ``{`` and
-``lorem ipsum`` checks stay on when at most ``tail`` of the reference trips them.
+``lorem ipsum`` checks are yes/no statistics under the same rule: each stays on when fewer
+reference documents trip it than the edge's rank ``k`` (so that its edge is "no").
 
 Stop words: the ``stop_words`` words that occur in the most reference documents (words with a letter;
 ties by total count, then by the word), as FineWeb-2 takes them from the language's own frequent
@@ -210,7 +211,7 @@ def measure(documents: list[str], language: str, stop_words: int = STOP_WORDS) -
 
 
 def _language_shares(texts: list[str]) -> tuple[list[str], float, list[float]]:
-    """The frequent words, the segment floor and each text's language share (:mod:`~babelforge.curate.quality_language`)."""
+    """The frequent words, the segment floor and each text's language share (see quality_language)."""
     from babelforge.curate import quality_language as ql
 
     frequent = ql.frequent_words(texts)
@@ -304,9 +305,14 @@ def _c4(stats: dict, b: Bounds) -> qc.C4:
     sentences = int(b.lower(stats["sentences"]))
     return qc.C4(
         min_num_sentences=sentences if sentences >= 1 else -1,
-        filter_curly_bracket=float(np.mean(stats["curly_bracket"])) <= b.tail,
-        filter_lorem_ipsum=float(np.mean(stats["lorem_ipsum"])) <= b.tail,
+        filter_curly_bracket=_never_at_the_edge(stats["curly_bracket"], b),
+        filter_lorem_ipsum=_never_at_the_edge(stats["lorem_ipsum"], b),
     )
+
+
+def _never_at_the_edge(flags: list[float], b: Bounds) -> bool:
+    """A yes/no check stays on when fewer reference documents trip it than the edge's rank (its edge is 0)."""
+    return sum(flags) < b.rank(len(flags))
 
 
 def _share(stats: dict, b: Bounds) -> qc.StopWordShare | None:

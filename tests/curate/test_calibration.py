@@ -73,7 +73,9 @@ def test_language_share_counts_words_in_segments_of_the_language():
 def test_calibrated_config_drops_foreign_boilerplate_and_keeps_the_language(swahili):
     config = calibrate(swahili, "swh_Latn", "tatoeba")
     share = config.language_share
-    assert share is not None and 0 <= share.min_coverage < 1 and 0.3 <= share.min_share <= 0.5
+    assert share is not None
+    assert 0 <= share.min_coverage < 1
+    assert 0.3 <= share.min_share <= 0.5
     assert {"ni", "kwa"} <= set(share.frequent_words)
     assert config.derived_from.confidence == 0.9
     step = QualityStep(config)
@@ -84,3 +86,10 @@ def test_calibrated_config_drops_foreign_boilerplate_and_keeps_the_language(swah
     assert alone.filter(Document(swahili[3], "own")) is True
     kept = [d for i, d in enumerate(swahili) if not isinstance(step.process(Document(d, str(i))), Drop)]
     assert kept == swahili  # ten documents: every edge is the most extreme one, so all of the reference passes
+
+
+def test_yes_no_checks_follow_the_edge_rule(swahili):
+    config = calibrate(swahili, "swh_Latn", "tatoeba")
+    assert config.c4.filter_curly_bracket  # no reference document holds a brace: the check stays on
+    braced = calibrate([*swahili[:-1], swahili[-1] + " {x}"], "swh_Latn", "tatoeba")
+    assert not braced.c4.filter_curly_bracket  # one of ten does: the most extreme document is the edge

@@ -188,7 +188,8 @@ def test_cli_defaults_are_the_modules():
     from babelforge.cli import curate_cmd
     from babelforge.curate import calibrate as module
 
-    assert (curate_cmd.TAIL, curate_cmd.FENCE, curate_cmd.STOP_WORDS) == (module.TAIL, module.FENCE, module.STOP_WORDS)
+    cli = (curate_cmd.TAIL, curate_cmd.FENCE, curate_cmd.STOP_WORDS, curate_cmd.CONFIDENCE)
+    assert cli == (module.TAIL, module.FENCE, module.STOP_WORDS, module.CONFIDENCE)
 
 
 def test_run_counts_removals_per_filter_and_inspect_shows_them(tmp_path, swahili, write_manifest):
