@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Curate corpora: quality thresholds per language, language-ID supplements.", no_args_is_help=True
 )
 
-TAIL, FENCE, STOP_WORDS = 0.01, 1.0, 24  # babelforge.curate.calibrate's defaults (checked by a test)
+TAIL, FENCE, STOP_WORDS, CONFIDENCE = 0.01, 1.0, 24, 0.9  # babelforge.curate.calibrate's defaults (checked by a test)
 
 
 @app.command("calibrate")
@@ -27,6 +27,9 @@ def calibrate(
     per: str = typer.Option("line", "--per", help="Plain text files: a document per 'line' or per 'file'."),
     tail: float = typer.Option(TAIL, "--tail", help="Share of the reference each threshold may cut off."),
     fence: float = typer.Option(FENCE, "--fence", help="Margin beyond that edge, in edge-to-median distances."),
+    confidence: float = typer.Option(
+        CONFIDENCE, "--confidence", help="How sure each edge is to lie beyond the tail of the language's clean text."
+    ),
     stop_words: int = typer.Option(STOP_WORDS, "--stop-words", help="How many frequent words make the stop list."),
     identifier: str | None = typer.Option(
         None, "--identifier", help="Language identifier for the language-score floor: lid176, fasttext:PATH, glotlid..."
@@ -42,12 +45,14 @@ def calibrate(
     from babelforge.errors import BabelforgeError
 
     _check(per, tail, fence, stop_words, output, overwrite)
+    if not 0 < confidence < 1:
+        raise BabelforgeError(f"--confidence {confidence}: a probability between 0 and 1 (e.g. 0.9)")
     if identifier:
         from babelforge.curate.identifiers import load_identifier
 
         load_identifier(identifier)  # a bad spec fails before the reference is read (the model loads later)
     corpus = read_reference(reference, field, per)
-    bounds = calibration.Bounds(tail, fence)
+    bounds = calibration.Bounds(tail, fence, confidence)
     config = calibration.calibrate(corpus.documents, language, str(reference), bounds, stop_words, identifier)
     lost = calibration.removals(config, corpus.documents)
     kept = 1 - sum(lost.values()) / len(corpus.documents)
@@ -94,10 +99,11 @@ def _summary(config, corpus, lost, kept: float, output: Path) -> None:
     table = Table(title=f"thresholds for {config.language} (datatrove's English default beside)", title_justify="left")
     for column in ("filter", "setting", "derived", "English"):
         table.add_column(column)
-    for section in ("gopher_quality", "gopher_repetition", "fineweb_quality", "c4", "script", "language_score"):
+    sections = ("gopher_quality", "gopher_repetition", "fineweb_quality", "c4", "stop_word_share", "language_share")
+    for section in (*sections, "script", "language_score"):
         ours, theirs = getattr(config, section), getattr(english, section)
         for key, value in (ours.model_dump() if ours else {}).items():
-            if key != "stop_words":
+            if key not in ("stop_words", "frequent_words"):
                 default = getattr(theirs, key, None) if theirs else None
                 table.add_row(section, key, _shown(value), _shown(default))
     out.print(table)
