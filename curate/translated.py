@@ -81,6 +81,9 @@ class Thresholds:
         paraphrase: the margin a candidate in the item's own language needs (with nothing contradicting it).
             Sentences of one language are closer to each other than to any translation, so their margins
             run higher; copies in the same language are mostly the n-gram test's to find.
+        coverage: the word-alignment coverage (:mod:`~babelforge.curate.translation_verify`) that confirms a
+            candidate in another language, where the detector verifies candidates.
+        verify_margin: the lowest margin of a candidate the word aligner looks at.
     """
 
     margin: float = 1.04
@@ -88,6 +91,8 @@ class Thresholds:
     max_length_ratio: float = 2.5
     several: float = 1.02
     paraphrase: float = 1.12
+    coverage: float = 0.6
+    verify_margin: float = 0.98
 
 
 class Anchors(NamedTuple):
@@ -120,11 +125,16 @@ class Candidate(NamedTuple):
     numbers: int  # 1: a rare number on both sides; -1: numbers on one side only, or none shared; else 0
     names: int  # rare names found on both sides
     ratio: float  # the longer side's length over the shorter's
+    coverage: float = -1.0  # word-alignment coverage; -1: not verified
 
 
 def confirm(candidate: Candidate, thresholds: Thresholds) -> bool:
     """Whether ``candidate`` alone is a translated leak (see the module docstring)."""
-    if candidate.margin < thresholds.margin or not plausible(candidate, thresholds):
+    if not plausible(candidate, thresholds):
+        return False
+    if candidate.coverage >= thresholds.coverage and candidate.margin >= thresholds.verify_margin:
+        return True
+    if candidate.margin < thresholds.margin:
         return False
     return candidate.margin >= thresholds.strong or candidate.numbers > 0 or candidate.names > 0
 
