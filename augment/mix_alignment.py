@@ -39,21 +39,31 @@ def consistent_phrases(links: set[tuple[int, int]], source_len: int, max_words: 
     return phrases
 
 
-def governed_phrases(phrases: list[tuple[int, int, int, int]], links: set[tuple[int, int]],
-                     function: list[bool]) -> list[tuple[int, int, int, int]]:  # fmt: skip
+Phrase = tuple[int, int, int, int]
+
+
+def governed_phrases(phrases: list[Phrase], links: set[tuple[int, int]], function: list[bool],
+                     content: list[bool] | None = None) -> list[Phrase]:  # fmt: skip
     """The phrases with every function word that moved with them taken in; a phrase that cannot take one in goes.
 
     A function word next to a phrase moved with it when it is aligned and all its links fall inside
     or right beside the phrase's target range (``to`` <-> ``an`` before ``the Commission`` <->
     ``die Kommission``); taken in, the phrase may bring the next one along (``to the Commission``).
+    A content word next to a phrase that the aligner left unaligned is taken in too (``content``: which
+    words may be): its meaning is most likely inside the phrase's translation (``bomb explosions`` <->
+    ``Bombenexplosionen`` with ``bomb`` unaligned), and left outside it would be said twice.
     """
     by_source = _by_source(links)
+    content = content or [False] * len(function)
     kept = set()
     for phrase in phrases:
         while phrase is not None:
             i1, i2, j1, j2 = phrase
-            heads = [n for n in (i1 - 1, i2 + 1) if 0 <= n < len(function) and function[n] and by_source.get(n)
-                     and all(j1 - 1 <= j <= j2 + 1 for j in by_source[n])]  # fmt: skip
+            heads = [
+                n
+                for n in (i1 - 1, i2 + 1)
+                if 0 <= n < len(function) and _moved(n, j1, j2, by_source, function, content)
+            ]
             if not heads:
                 kept.add(phrase)
                 break
@@ -61,6 +71,13 @@ def governed_phrases(phrases: list[tuple[int, int, int, int]], links: set[tuple[
             target = _consistent_target(first, last, links, by_source)
             phrase = None if target is None else (first, last, *target)
     return sorted(kept)
+
+
+def _moved(n: int, j1: int, j2: int, by_source, function: list[bool], content: list[bool]) -> bool:
+    """Whether source word ``n`` goes with a phrase translated by target words ``j1..j2`` (see above)."""
+    if not by_source.get(n):
+        return content[n]
+    return function[n] and all(j1 - 1 <= j <= j2 + 1 for j in by_source[n])
 
 
 def _by_source(links: set[tuple[int, int]]) -> dict[int, list[int]]:
@@ -118,7 +135,12 @@ class AlignmentMixer:
         language = [i for i, w in enumerate(words) if w[0].isalpha() and i not in protected]
         wanted = round(self.cmi * len(language) / 100)
         function = [w in self.function_words for w in words]
-        phrases = governed_phrases(consistent_phrases(links, len(source), self.max_words), links, function)
+        content = [
+            w[0].isalpha() and not f and i not in protected
+            for i, (w, f) in enumerate(zip(words, function, strict=True))
+        ]
+        phrases = consistent_phrases(links, len(source), self.max_words)
+        phrases = governed_phrases(phrases, links, function, content)
         phrases = [p for p in phrases if not protected & set(range(p[0], p[1] + 1))]
         units = {self._unit(p, target_words): p for p in phrases}
         rng = random.Random(f"{self.seed}:{key}")

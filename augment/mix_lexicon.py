@@ -14,7 +14,9 @@ preposition agree with the words around it ("von die Bericht"), while an inserte
 people mix ("the Sitzung"). With ``function_share`` above 0 a function word is switched only together
 with the content word it governs, up to that share of the switched tokens. Function words come
 from :meth:`LexiconMixer.prepare` (found in the texts to mix, :mod:`~babelforge.augment.function_words`);
-before it is called every word counts as a content word.
+before it is called every word counts as a content word. A translation that is itself a word of the
+matrix texts is never substituted (``what`` -> ``was``, ``into`` -> ``in`` in English): it would read as
+the matrix word, a wrong one.
 A sample whose content words cannot reach the CMI is rejected as ``cmi_unreachable``.
 """
 
@@ -30,6 +32,7 @@ from babelforge.augment.function_words import FunctionWords
 from babelforge.augment.lexicon import Lexicon
 from babelforge.spans import Span
 from babelforge.words import word_spans
+from babelforge.words import words as text_words
 
 
 @dataclass
@@ -75,6 +78,7 @@ class LexiconMixer:
         self.lexicon, self.matrix, self.embedded = lexicon, matrix, embedded
         self.cmi, self.tolerance, self.seed, self.function_share = cmi, tolerance, seed, function_share
         self.function_words = self.embedded_function_words = FunctionWords(frozenset())
+        self.matrix_words: frozenset[str] = frozenset()
 
     def prepare(self, texts: list[str], translations: list[str] | None = None) -> None:
         """Find the matrix language's function words in ``texts`` (the embedded side's through the lexicon).
@@ -85,10 +89,15 @@ class LexiconMixer:
         """
         self.function_words = FunctionWords.derive(texts)
         self.embedded_function_words = FunctionWords.translated(self.function_words, self.lexicon)
+        self.matrix_words = frozenset(w.lower() for text in texts for w in text_words(text))
 
     def _mixable(self, word: str) -> bool:
-        """In the lexicon, with a translation that differs from the word (``in`` -> ``in`` mixes nothing)."""
-        return word in self.lexicon and not _same(self.lexicon[word][0], word)
+        """In the lexicon, with a translation that differs from the word (``in`` -> ``in`` mixes nothing) and is
+        no matrix word (``what`` -> ``was`` would read as English ``was``)."""
+        if word not in self.lexicon:
+            return False
+        translation = self.lexicon[word][0]
+        return not _same(translation, word) and translation.lower() not in self.matrix_words
 
     def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
         """Mix one utterance; ``key`` (the record id) seeds the choice of words."""

@@ -7,7 +7,10 @@ those labels alone. Identifiers: ``wordfreq`` (the language in which the word is
 wordfreq's Zipf frequencies, lingua for words neither list knows; ``pip install wordfreq``) and
 ``lingua`` alone (English vs German, word by word: weak on short words). Prints, per requested CMI,
 the share of accepted samples whose independently measured CMI lies within +/- 5 (target >= 90%),
-and the same by the generator's own labels.
+and the same by the generator's own labels. The mixer finds its function words in the sample first,
+as the ``codemix`` step does in each task. Beside the control (issue 14): the share of switched
+tokens that are function words (judged by wordfreq: among the ``--judge-top`` most frequent German
+words; target <= 30%) and the mean length of the switched runs.
 
     python benchmarks/codemix_control.py --conll ../shared/data/europarl-ner/en-europarl.test.conll02
 """
@@ -27,6 +30,7 @@ def main() -> None:
     parser.add_argument("--targets", default="10,20,30,40")
     parser.add_argument("--tolerance", type=float, default=5.0)
     parser.add_argument("--identifier", choices=("wordfreq", "lingua"), default="wordfreq")
+    parser.add_argument("--judge-top", type=int, default=100)
     args = parser.parse_args()
     from lingua import Language, LanguageDetectorBuilder
 
@@ -54,11 +58,16 @@ def main() -> None:
     lexicon = Lexicon.read(args.lexicon)
     print(f"{len(sample)} sentences from {args.conll}; lexicon {len(lexicon)} words; tolerance +/- {args.tolerance}")
     print(f"independent identifier: {args.identifier}")
+    from wordfreq import top_n_list
+
+    judge = set(top_n_list("de", args.judge_top))
     header = f"{'CMI asked':>10} {'accepted':>9} {'within (independent)':>21} {'within (own labels)':>20}"
-    print(f"{header} {'mean |error|':>13}")
+    print(f"{header} {'mean |error|':>13} {'function share':>15} {'mean run':>9}")
     for target in (float(t) for t in args.targets.split(",")):
         mixer = LexiconMixer(lexicon, "en", "de", target, args.tolerance)
-        accepted = within = own = 0
+        if hasattr(mixer, "prepare"):
+            mixer.prepare([text for text, _ in sample])
+        accepted = within = own = switched = function = runs = 0
         error = 0.0
         for i, (text, spans) in enumerate(sample):
             result = mixer.mix(text, spans, str(i))
@@ -73,10 +82,16 @@ def main() -> None:
             error += abs(measured - target)
             within += abs(measured - target) <= args.tolerance
             own += abs(result.metrics.cmi - target) <= args.tolerance
+            mixed = [token for token, label in zip(result.tokens, result.langs, strict=True) if label == "de"]
+            switched += len(mixed)
+            function += sum(token.lower() in judge for token in mixed)
+            runs += sum(
+                1 for k, label in enumerate(result.langs) if label == "de" and (k == 0 or result.langs[k - 1] != "de")
+            )
         share = within / accepted if accepted else 0.0
         print(
             f"{target:>10.0f} {accepted:>9} {share:>20.1%} {own / max(accepted, 1):>19.1%} "
-            f"{error / max(accepted, 1):>13.2f}"
+            f"{error / max(accepted, 1):>13.2f} {function / max(switched, 1):>14.1%} {switched / max(runs, 1):>9.2f}"
         )
 
 

