@@ -91,7 +91,8 @@ class ManifestError(BabelforgeError):
     def __init__(self, source: str, problems: list[Problem]):
         self.problems = problems
         if len(problems) == 1:  # one problem, one line
-            super().__init__(f"{source}: {problems[0]}")
+            problem = str(problems[0])
+            super().__init__(problem if problem.startswith(f"{source}:") else f"{source}: {problem}")
             return
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
@@ -290,6 +291,8 @@ def check_manifest(
         return None, [Problem(where, f"not valid YAML: {getattr(error, 'problem', error)}")]
     if not isinstance(data, dict):
         return None, [Problem(str(path), f"a manifest is a mapping of keys, got {type(data).__name__}")]
+    if "components" in data and "sources" not in data:
+        return None, [Problem(str(path), f"is a mixture (it has components, no sources): run `babelforge mix {path}`")]
     problems: list[Problem] = []
     references: dict[tuple, EnvReference] = {}
     written = copy.deepcopy(data)

@@ -162,3 +162,11 @@ def test_an_unset_variable_names_the_ways_out(write_manifest, data_dir, monkeypa
     assert "${BF_UNSET} is not set" in problem.message
     assert "${BF_UNSET:-default}" in problem.message
     assert "$${BF_UNSET}" in problem.message
+
+
+def test_a_mixture_given_to_run_is_pointed_at_mix(tmp_path):
+    mixture = tmp_path / "mix.yaml"
+    mixture.write_text("name: m\ncomponents:\n  - {path: out/a}\noutput: {path: out/mix}\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(mixture)
+    assert str(caught.value) == f"{mixture}: is a mixture (it has components, no sources): run `babelforge mix {mixture}`"
