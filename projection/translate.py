@@ -110,7 +110,13 @@ class TranslateStep(RecordStep):
     def _missing(missing: list[str]) -> Drop:
         if TEXT in missing:
             return Drop("empty_text")
-        return Drop(f"missing_field:{missing[0]}", f"the record has no text in {', '.join(map(repr, missing))}")
+        named = ", ".join(map(repr, missing))
+        keep = ", ".join(missing)
+        return Drop(
+            f"missing_field:{missing[0]}",
+            f"the record has no text in {named} (a jsonl, parquet or hf source carries a column along with "
+            f"`fields: {{keep: [{keep}]}}`)",
+        )
 
     def _translate_fields(self, translator, records: list[dict[str, str]]) -> tuple[list[dict], list]:
         """Each record's ``{field: translation or Failure}``, jointly where asked and possible, else field by
