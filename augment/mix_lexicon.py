@@ -79,6 +79,7 @@ class LexiconMixer:
         self.cmi, self.tolerance, self.seed, self.function_share = cmi, tolerance, seed, function_share
         self.function_words = self.embedded_function_words = FunctionWords(frozenset())
         self.matrix_words: frozenset[str] = frozenset()
+        self._known: dict[str, bool] = {}  # word -> mixable (a sentence's words repeat across a corpus)
 
     def prepare(self, texts: list[str], translations: list[str] | None = None) -> None:
         """Find the matrix language's function words in ``texts`` (the embedded side's through the lexicon).
@@ -90,14 +91,17 @@ class LexiconMixer:
         self.function_words = FunctionWords.derive(texts)
         self.embedded_function_words = FunctionWords.translated(self.function_words, self.lexicon)
         self.matrix_words = frozenset(w.lower() for text in texts for w in text_words(text))
+        self._known = {}
 
     def _mixable(self, word: str) -> bool:
         """In the lexicon, with a translation that differs from the word (``in`` -> ``in`` mixes nothing) and is
         no matrix word (``what`` -> ``was`` would read as English ``was``)."""
-        if word not in self.lexicon:
-            return False
-        translation = self.lexicon[word][0]
-        return not _same(translation, word) and translation.lower() not in self.matrix_words
+        known = self._known.get(word)
+        if known is None:
+            translation = self.lexicon[word][0] if word in self.lexicon else None
+            known = translation is not None and not _same(translation, word)
+            self._known[word] = known = known and translation.lower() not in self.matrix_words
+        return known
 
     def mix(self, text: str, spans: list[Span], key: str) -> Mixed | Rejected:
         """Mix one utterance; ``key`` (the record id) seeds the choice of words."""
@@ -113,9 +117,13 @@ class LexiconMixer:
         if wanted > len(candidates):
             return Rejected("cmi_unreachable", f"{len(candidates)} of {len(language)} words in the lexicon")
         function = {i: words[i] in self.function_words for i in candidates}
-        units = word_units(candidates, function, self.function_words.governs_right)
+        budget = function_budget(wanted, self.function_share)
+        usable = [i for i in candidates if budget or not function[i]]
+        if 100 * (len(usable) + 0.5) / len(language) < self.cmi - self.tolerance:  # even all of them fall short
+            return Rejected("cmi_unreachable", f"{len(usable)} content words of {len(language)} in the lexicon")
+        units = word_units(usable, function, self.function_words.governs_right)
         rng = random.Random(f"{self.seed}:{key}")
-        picked = choose(units, wanted, function_budget(wanted, self.function_share), rng)
+        picked = choose(units, wanted, budget, rng)
         chosen = {i for unit in picked for i in range(unit.first, unit.last + 1)}
         pieces, tokens, new_offsets, langs, changes = [], [], [], [], []
         cursor = position = 0
@@ -134,8 +142,7 @@ class LexiconMixer:
         metrics = measure(langs)
         if abs(metrics.cmi - self.cmi) > self.tolerance:
             if len(chosen) < wanted:
-                content = sum(not f for f in function.values())
-                return Rejected("cmi_unreachable", f"{content} content words of {len(language)} in the lexicon")
+                return Rejected("cmi_unreachable", f"{len(usable)} content words of {len(language)} in the lexicon")
             return Rejected("cmi_out_of_tolerance", f"{metrics.cmi:.1f} for {self.cmi} +/- {self.tolerance}")
         moved = [moved_span(s, changes) for s in spans]
         report = switch_report(langs, self.embedded, [i in chosen and function[i] for i in range(len(words))])
