@@ -71,7 +71,7 @@ def emit(
     kind = manifest.output.kind
     labels = manifest.output.labels or (_labels_in(files) if kind == "ner" else _span_labels(files))
     names = tag_names(labels, manifest.output.tag_scheme) if kind == "ner" else None
-    features = features_for(kind, names)
+    features = features_for(kind, names, manifest.output.columns)
     workspace = workspace or Workspace(manifest.output.path)
     staging = workspace.attempt_dir / "final"
     shutil.rmtree(staging, ignore_errors=True)

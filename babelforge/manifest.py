@@ -72,6 +72,8 @@ from babelforge.sources import SPLIT_NAME, Source
 EXECUTORS = ("local", "ray", "slurm")
 #: A config name may also hold dashes (``wikitext-103-v1``), never a path separator or ``..``.
 CONFIG_NAME = r"^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$"
+#: An extra output column's name (``output.columns``).
+COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: More tasks than this is a typo, not a plan (each task has its own files and process start).
 MAX_TASKS = 100_000
 #: ``${VAR}``, ``${VAR:-default}``; with a second ``$`` in front, the same text taken literally.
@@ -123,6 +125,29 @@ class OutputSettings(_Strict):
     tag_scheme: Literal["BIO", "IOB1", "BIOES"] = "BIO"
     labels: list[str] | None = Field(None, description="the entity labels, in order; default: those seen")
     write_rejects: bool = Field(False, description="also write every dropped record under rejects/")
+    columns: list[str] = Field(
+        default_factory=list,
+        description="more string columns, read from each record's fields of those names (a source's kept "
+        "columns, a translated field's target_<name>), e.g. [hypothesis, target_hypothesis]",
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _extra_columns(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        from babelforge.shards import shard_schema
+
+        bad = [name for name in value if not COLUMN_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"column names are letters, digits and '_' (e.g. target_hypothesis), got {bad}")
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"columns names {', '.join(map(repr, twice))} more than once")
+        kind = info.data.get("kind")
+        own = set(shard_schema(kind).names) if kind else set()
+        taken = [name for name in value if name in own]
+        if taken:
+            raise ValueError(f"a {kind} output has its own {', '.join(map(repr, taken))} column(s): list other names")
+        return value
 
     @field_validator("config")
     @classmethod

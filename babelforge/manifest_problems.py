@@ -174,6 +174,29 @@ def cross_checks(manifest) -> list[Problem]:
     names = [s.display_name for s in manifest.sources]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(Problem("sources", f"two sources are named {name!r}: give each a distinct 'name'"))
+    return problems + _lost_translations(manifest)
+
+
+#: Fields whose translation every output kind that holds them writes in its own columns.
+_OWN_FIELDS = frozenset({"text", "context", "question", "title"})
+
+
+def _lost_translations(manifest) -> list[Problem]:
+    """A ``translate`` step's field whose translation no output column would hold: refused, not lost."""
+    problems = []
+    columns = set(manifest.output.columns)
+    for i, step in enumerate(manifest.step_settings):
+        fields = getattr(step, "fields", None) if step.kind == "translate" else None
+        lost = [f for f in fields or () if f not in _OWN_FIELDS and f"target_{f}" not in columns]
+        if lost:
+            wanted = ", ".join(x for f in lost for x in (f, f"target_{f}"))
+            problems.append(
+                Problem(
+                    f"steps[{i}].translate.fields",
+                    f"the translation of {', '.join(map(repr, lost))} would not be written: a {manifest.output.kind} "
+                    f"output has no column for it; add output: {{columns: [{wanted}]}}",
+                )
+            )
     return problems
 
 

@@ -156,7 +156,7 @@ def _close_pass(number: int, steps: list, ctx: BuildContext, tasks: int, interme
         steps.append(RecordJsonlWriter(str(folder), output_filename="${rank}.jsonl.gz"))
     else:
         out = ctx.manifest.output
-        steps.append(ShardWriter(str(folder), out.kind, out.tag_scheme, out.splits))
+        steps.append(ShardWriter(str(folder), out.kind, out.tag_scheme, out.splits, out.columns))
     return Pass(name, steps, tasks)
 
 

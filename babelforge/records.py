@@ -64,12 +64,15 @@ CHOSEN_LANG, REJECTED_LANG = "chosen_lang", "rejected_lang"
 CHOSEN_BY, REJECTED_BY = "chosen_by", "rejected_by"
 
 
-def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Features:
+def features_for(
+    kind: str, tag_names: list[str] | None = None, columns: tuple[str, ...] | list[str] = ()
+) -> datasets.Features:
     """The ``datasets.Features`` layout of an output of record ``kind``.
 
     Args:
         kind: one of :data:`RECORD_KINDS`.
         tag_names: the NER tag inventory (``ClassLabel`` names), required for ``ner``.
+        columns: more string columns (``output.columns``), before ``source`` and ``lineage``.
     """
     from datasets import ClassLabel, Features, List, Value
 
@@ -143,7 +146,8 @@ def features_for(kind: str, tag_names: list[str] | None = None) -> datasets.Feat
     }
     if kind not in layouts:
         raise ValueError(f"unknown record kind {kind!r}: valid: {', '.join(RECORD_KINDS)}")
-    return Features({**common, **layouts[kind](), **provenance})
+    extra = {name: Value("string") for name in columns}
+    return Features({**common, **layouts[kind](), **extra, **provenance})
 
 
 def with_languages(table):

@@ -53,13 +53,17 @@ PREFERENCE_STRINGS = (
 NER_TAGS_KEY = b"babelforge.ner_tags"
 
 
-def shard_schema(kind: str):
-    """The Arrow schema of a shard of record ``kind`` (before class ids and Features)."""
+def shard_schema(kind: str, columns: tuple[str, ...] | list[str] = ()):
+    """The Arrow schema of a shard of record ``kind`` (before class ids and Features).
+
+    Args:
+        columns: more string columns (``output.columns``), before ``source`` and ``lineage``.
+    """
     import pyarrow as pa
 
     span = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())])
     message = pa.struct([("role", pa.string()), ("content", pa.string())])
-    columns = {
+    layout = {
         "ner": [("tokens", pa.list_(pa.string())), ("ner_tags", pa.list_(pa.string()))],
         "spans": [("text", pa.string()), ("spans", pa.list_(span))],
         "qa": [
@@ -114,7 +118,8 @@ def shard_schema(kind: str):
         ],
     }[kind]
     common = [("id", pa.string()), ("language", pa.string())]
-    return pa.schema(common + columns + [("source", pa.string()), ("lineage", pa.string())])
+    extra = [(name, pa.string()) for name in columns]
+    return pa.schema(common + layout + extra + [("source", pa.string()), ("lineage", pa.string())])
 
 
 class ShardWriter(PipelineStep):
@@ -126,15 +131,24 @@ class ShardWriter(PipelineStep):
         tag_scheme: the NER tag scheme.
         splits: optional ``{split: fraction}``; records are then assigned to splits by a stable hash of
             their id (or of their ``split_group``), whatever split their source gave them.
+        columns: more string columns, each read from the record's metadata key of that name (a value
+            that is not a string is written as JSON; a missing one is null).
     """
 
     type = "💽 - WRITER"
     name = "shards"
 
-    def __init__(self, folder: str, kind: str, tag_scheme: str = "BIO", splits: dict[str, float] | None = None):
+    def __init__(
+        self,
+        folder: str,
+        kind: str,
+        tag_scheme: str = "BIO",
+        splits: dict[str, float] | None = None,
+        columns: tuple[str, ...] | list[str] = (),
+    ):
         super().__init__()
         self.folder, self.kind, self.tag_scheme = folder, kind, tag_scheme
-        self.splits = splits
+        self.splits, self.columns = splits, tuple(columns)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self._remove_stale(rank)
@@ -192,7 +206,7 @@ class ShardWriter(PipelineStep):
 
         if not columns[split]["id"]:
             return
-        schema = shard_schema(self.kind)
+        schema = shard_schema(self.kind, self.columns)
         rows = len(columns[split]["id"])
         self.stat_update("written", f"split:{split}", value=rows)
         arrays = {name: columns[split][name] for name in schema.names}
@@ -212,6 +226,9 @@ class ShardWriter(PipelineStep):
         row["language"].append(md.get(LANGUAGE))
         row["source"].append(md.get(SOURCE))
         self._add_kind(row, doc)
+        for name in self.columns:
+            value = md.get(name)
+            row[name].append(value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False))
         row["lineage"].append(lineage_json(md))
 
     def _add_ner(self, row: dict[str, list], doc: Document) -> None:

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from babelforge.manifest import ManifestError, check_manifest, load_manifest
 
@@ -170,3 +171,21 @@ def test_a_mixture_given_to_run_is_pointed_at_mix(tmp_path):
     with pytest.raises(ManifestError) as caught:
         load_manifest(mixture)
     assert str(caught.value) == f"{mixture}: is a mixture (it has components, no sources): run `babelforge mix {mixture}`"
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["text"], "a bitext output has its own 'text' column(s)"),
+        (["a b"], "column names are letters, digits and '_'"),
+        (["x", "x"], "columns names 'x' more than once"),
+    ],
+)
+def test_output_columns_are_checked(tmp_path, columns, message):
+    (tmp_path / "in.jsonl").write_text('{"text": "a"}\n')
+    manifest = tmp_path / "m.yaml"
+    output = {"path": str(tmp_path / "out"), "kind": "bitext", "columns": columns}
+    sources = [{"kind": "jsonl", "path": str(tmp_path / "in.jsonl"), "language": "en"}]
+    manifest.write_text(yaml.safe_dump({"name": "m", "sources": sources, "output": output}))
+    _, problems = check_manifest(manifest)
+    assert any(message in str(p) for p in problems), problems

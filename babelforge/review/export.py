@@ -69,7 +69,7 @@ def _export(store: ReviewStore, output: str | Path, workspace, version: Reviewed
         if outcome.decision == "accept":
             splits[items[n]["split"]].append(reviewed_row(items[n], outcome, kind, manifest.output.tag_scheme))
     plan = Plan(manifest, workspace.work_dir, [Pass("review", [], 1)], input_size=len(results))
-    schema = shard_schema(kind)
+    schema = shard_schema(kind, manifest.output.columns)
     for split, rows in splits.items():
         (plan.shards_dir / split).mkdir(parents=True, exist_ok=True)
         table = pa.table({name: [row[name] for row in rows] for name in schema.names}, schema=schema)

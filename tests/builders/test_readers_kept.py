@@ -130,11 +130,22 @@ def test_a_run_translates_the_text_and_a_kept_field_together(tmp_path, llm_serve
         "output": {"path": str(tmp_path / "out"), "kind": "bitext"},
     }  # fmt: skip
     (tmp_path / "m.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ManifestError, match=r"translation of 'hypothesis' would not be written.*columns: \[hyp"):
+        load_manifest(tmp_path / "m.yaml")  # refused, not lost
+    manifest["output"]["columns"] = ["hypothesis", "target_hypothesis", "label"]
+    manifest["sources"][0]["fields"]["keep"] = ["hypothesis", "label"]
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(manifest))
     result = run_manifest(load_manifest(tmp_path / "m.yaml"))
     assert result.summary["drops"] == {}
     translate = next(s for s in result.summary["steps"] if s["name"] == "translate")
     assert translate["counts"]["joint_records"] == len(NLI)
     rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
     assert sorted(rows["target_text"]) == sorted(f"HA {r['premise']}" for r in NLI)
+    by_premise = {r["premise"]: r for r in NLI}
+    for row in rows:  # the kept and the translated field are columns of the output, row by row
+        nli = by_premise[row["text"]]
+        assert (row["hypothesis"], row["target_hypothesis"]) == (nli["hypothesis"], f"HA {nli['hypothesis']}")
+        assert row["label"] == json.dumps(nli["label"])  # a value that is no string is written as JSON
+    assert rows.features["target_hypothesis"] == datasets.Value("string")
     lineage = json.loads(rows[0]["lineage"])
     assert next(e for e in lineage if e["step"] == "translate")["fields"] == ["text", "hypothesis"]
