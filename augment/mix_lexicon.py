@@ -119,7 +119,7 @@ class LexiconMixer:
         function = {i: words[i] in self.function_words for i in candidates}
         budget = function_budget(wanted, self.function_share)
         usable = [i for i in candidates if budget or not function[i]]
-        if language and 100 * (len(usable) + 0.5) / len(language) < self.cmi - self.tolerance:  # even all of them fall short
+        if language and 100 * (len(usable) + 0.5) / len(language) < self.cmi - self.tolerance:  # all fall short
             return Rejected("cmi_unreachable", f"{len(usable)} content words of {len(language)} in the lexicon")
         units = word_units(usable, function, self.function_words.governs_right)
         rng = random.Random(f"{self.seed}:{key}")
