@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Curate corpora: quality thresholds per language, language-ID supplements.", no_args_is_help=True
 )
 
-TAIL, FENCE, STOP_WORDS, CONFIDENCE = 0.01, 1.0, 24, 0.9  # babelforge.curate.calibrate's defaults (checked by a test)
+TAIL, FENCE, STOP_WORDS, CONFIDENCE = 0.02, 1.5, 24, 0.9  # babelforge.curate.calibrate's defaults (checked by a test)
 
 
 @app.command("calibrate")
