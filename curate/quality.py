@@ -1,8 +1,8 @@
 """The ``quality`` step: a language's quality filters, with thresholds derived for that language.
 
 The filters are datatrove's own (Gopher quality, Gopher repetition, FineWeb quality, C4's document
-checks) plus babelforge's script share and language-score floor, built from a config file
-(:mod:`~babelforge.curate.quality_config`) that ``babelforge curate calibrate`` derives from a
+checks) plus babelforge's stop-word share, language share, script share and language-score floor,
+built from a config file (:mod:`~babelforge.curate.quality_config`) that ``babelforge curate calibrate`` derives from a
 trusted reference corpus of the language (:mod:`~babelforge.curate.calibrate`), or from a config
 shipped with babelforge (``language: hau_Latn``; ``eng_Latn`` is datatrove's defaults).
 

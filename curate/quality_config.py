@@ -14,7 +14,7 @@ language's reference corpus puts it::
     fineweb_quality: {line_punct_thr: 0.0, new_line_ratio: 0.3, ...}
     c4: {min_num_sentences: 1, filter_curly_bracket: true, filter_lorem_ipsum: true}
     stop_word_share: {min_share: 0.12}
-    language_share: {min_share: 0.61, min_coverage: 0.2, frequent_words: [da, a, ya, ...]}
+    language_share: {min_share: 0.5, min_coverage: 0.307, frequent_words: [da, a, ya, ...]}
     script: {script: Latn, max_foreign_share: 0.02}
     language_score: {identifier: lid176, min_score: 0.62}
 

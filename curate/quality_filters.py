@@ -114,7 +114,7 @@ class LanguageShareFilter(BaseFilter):
 
     Example:
         >>> own = LanguageShareFilter(["ni", "ti", "awon"], 0.3, 0.5)
-        >>> own.filter(Document("Awọn ti ni o.\nPrivacy Policy · Terms of Use\nRead more", "1"))
+        >>> own.filter(Document("Awọn ti ni o.\\nPrivacy Policy · Terms of Use\\nRead more", "1"))
         (False, 'low_language_share')
     """
 
