@@ -139,6 +139,7 @@ class BreakerState:
     doublings: int = 0  # failed probes in a row: each doubles the cooldown
     last_reason: str = ""
     trips: int = 0
+    answered: bool = False  # the endpoint answered once in this process: a refused connection is then an outage
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
@@ -195,9 +196,14 @@ class CircuitBreaker:
             return 0.0
         return max(0.0, self.cooldown - (time.monotonic() - opened_at))
 
+    @property
+    def answered(self) -> bool:
+        return self.state.answered
+
     def success(self) -> None:
         with self.state.lock:
             self.state.failures, self.state.opened_at, self.state.probing, self.state.doublings = 0, None, False, 0
+            self.state.answered = True
 
     def failure(self, reason: str, probe: bool = False) -> None:
         """One more consecutive failure; ``probe``: it was the answer to this breaker's probe."""

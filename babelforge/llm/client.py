@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from babelforge.errors import MissingDependencyError
+from babelforge.errors import BabelforgeError, MissingDependencyError
 from babelforge.llm.answers import JSONError, is_unicode, parse_json
 from babelforge.llm.backoff import PROBE, AdaptiveLimit, CircuitBreaker, endpoint_health, retry_delay
 from babelforge.llm.cache import RequestCache, normalise_url, request_key
@@ -42,6 +42,11 @@ BUDGET_MAX_TOKENS = 1024
 UNWELL = frozenset({"server_error", "timeout", "connection", "malformed_response", "empty_response", "too_large"})
 #: Seconds after its creation a batch is given up (OpenAI's completion window).
 BATCH_MAX_WAIT = 24 * 3600.0
+
+
+class EndpointUnreachableError(BabelforgeError):
+    """No server took a connection at an endpoint that never answered in this process (a wrong URL, a
+    server not started): every record would fail the same way, so the run stops instead of dropping them."""
 
 
 @dataclass
@@ -211,10 +216,16 @@ class LLMClient:
 
     async def _send(self, http, messages: list[dict], params: dict):
         """The endpoint's whole answer (text and checked usage), or a :class:`Failure`."""
-        reason, detail = "", ""
+        reason, detail, refused, why = "", "", 0, ""
         worst = self.worst_case(messages, params)
         for attempt in range(self.max_retries + 1):
             outcome, probe = await self._attempt(http, messages, params, worst)
+            if outcome is None:  # the breaker is open: refused too, when what opened it was refused connections
+                refused += self.breaker.last_reason == "connection"
+            elif outcome.reason == "connection" and outcome.charge == "none":
+                refused, why = refused + 1, outcome.detail
+            if refused and self.breaker.is_open and self.breaker.last_reason == "connection":
+                self._unreachable(refused, why)  # the breaker opened on refused connections
             if outcome is None:
                 reason = self.breaker.last_reason
                 detail = f"circuit breaker open after {self.breaker.failures} consecutive failures; not sent"
@@ -235,8 +246,20 @@ class LLMClient:
             if attempt < self.max_retries and not await self._pause(attempt, retry_after):
                 reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached after {detail}"
                 break
+        if refused == self.max_retries + 1:
+            self._unreachable(refused, why)
         self.ledger.fail(reason)
         return Failure(reason, detail)
+
+    def _unreachable(self, tries: int, why: str) -> None:
+        """Stop the run when no server ever took a connection here (a refused connection after an answer
+        is an outage: counted per record, and the breaker waits for the server to come back)."""
+        if not self.breaker.answered:
+            raise EndpointUnreachableError(
+                f"no server took a connection at {self.base_url} ({self.breaker.failures} refused, {why}): start "
+                "the server, or correct the endpoint's URL (model: openai:MODEL@URL); nothing was sent, and a "
+                "rerun resumes"
+            )
 
     async def _attempt(self, http, messages: list[dict], params: dict, worst) -> tuple[Outcome | None, bool]:
         """One try and whether it was the breaker's probe; ``None``: the breaker is open, nothing was sent."""
