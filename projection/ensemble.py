@@ -29,6 +29,11 @@ class EnsembleProjector(Projector):
             raise ValueError("an ensemble needs one or more members that project onto a given target text")
         self.members = members
 
+    @property
+    def batch_size(self) -> int:
+        """The largest batch a member asks for (eflomal learns from its batch)."""
+        return max(int(getattr(m, "batch_size", 64)) for m in self.members)
+
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
         proposals = [member.project(inputs) for member in self.members]
         return [self._vote(item, [p[i] for p in proposals]) for i, item in enumerate(inputs)]

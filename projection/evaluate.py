@@ -8,6 +8,9 @@ Where each language was annotated on its own (UniversalNER's PUD files), the two
 no projection can score 1. The **ceiling** says how high it can go: per sentence and label, at most
 ``min(source spans, target spans)`` projected spans can match, so the best F1 is
 ``2 * sum(min) / (sum(source) + sum(target))``; ``f1_of_ceiling`` is the F1 as a share of it.
+
+``thresholds`` says, for each score a ``project`` step's ``min_score`` could take, the precision of the
+spans kept and how much is kept (:func:`~babelforge.projection.confidence.confidence_table`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from babelforge.errors import BabelforgeError
+from babelforge.projection.align import align_pairs
+from babelforge.projection.confidence import confidence_table
 from babelforge.projection.projector import ProjectionInput, Projector
 
 BATCH = 64
@@ -94,13 +99,20 @@ def evaluate_projection(
         ProjectionInput(s_text, s_spans, t_text) for (s_text, s_spans), (t_text, _) in zip(source, target, strict=True)
     ]
     started = time.perf_counter()
-    results = [r for i in range(0, len(inputs), BATCH) for r in projector.project(inputs[i : i + BATCH])]
+    size = batch_size(projector)
+    results = [r for i in range(0, len(inputs), size) for r in projector.project(inputs[i : i + size])]
     seconds = time.perf_counter() - started
     gold = [{tuple(s) for s in spans} for _, spans in target]
     predicted = [{tuple(s) for s in r.projected} for r in results]
     statuses = Counter(r.status for r in results)
     scores = span_scores(gold, predicted)
     best = ceiling([spans for _, spans in source], [spans for _, spans in target])
+    confidence = confidence_table(
+        [
+            (len(item.source_spans), [(_score(r, i), tuple(s) in g) for i, s in enumerate(r.spans) if s is not None])
+            for item, r, g in zip(inputs, results, gold, strict=True)
+        ]
+    )
     return {
         "method": projector.name,
         "sentences": len(inputs),
@@ -110,7 +122,18 @@ def evaluate_projection(
         "yield": round(statuses["complete"] / max(len(results), 1), 4),
         "status": dict(statuses),
         "sentences_per_second": round(len(inputs) / max(seconds, 1e-9), 2),
+        "thresholds": confidence,
     }
+
+
+def batch_size(projector: Projector) -> int:
+    """Inputs to hand ``projector`` at once: its own ``batch_size`` where it has one (eflomal learns from
+    its batch), else :data:`BATCH`."""
+    return int(getattr(projector, "batch_size", BATCH))
+
+
+def _score(result, i: int) -> float:
+    return float(result.scores[i]) if i < len(result.scores) else 0.0
 
 
 def read_pharaoh_gold(path: str | Path) -> list[tuple[set, set]]:
@@ -146,7 +169,7 @@ def evaluate_alignment(pairs_file: str, gold_file: str, word_aligner) -> dict:
     if len(gold) != len(pairs):
         raise BabelforgeError(f"{pairs_file} has {len(pairs)} pairs but {gold_file} has {len(gold)} lines")
     started = time.perf_counter()
-    predicted = [set(word_aligner.align(s, t)) for s, t in pairs]
+    predicted = [set(links) for links in align_pairs(word_aligner, pairs)]  # eflomal: the file as one corpus
     seconds = time.perf_counter() - started
     a = sum(len(p) for p in predicted)
     s = sum(len(sure) for sure, _ in gold)

@@ -6,7 +6,8 @@ answers, as SQuAD scores a prediction: ``exact_match`` and token ``f1``, the bes
 answers, after SQuAD's answer normalisation (case folded, punctuation and the English articles
 removed, whitespace collapsed). Tokens come from :mod:`babelforge.words`, so that text written without
 spaces (Chinese, Thai) is compared per character or word, as MLQA does, instead of as one token.
-``placed`` is the share of answers the method placed at all.
+``placed`` is the share of answers the method placed at all; ``thresholds`` the precision (exact
+match among the answers kept) and yield at each score a ``project`` step's ``min_score`` could take.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 from babelforge.errors import BabelforgeError
+from babelforge.projection.confidence import confidence_table
+from babelforge.projection.evaluate import batch_size
 from babelforge.projection.projector import ProjectionInput, Projector
 from babelforge.words import words
 
-BATCH = 64
 _ARTICLES = frozenset({"a", "an", "the"})
 
 
@@ -75,7 +77,7 @@ def evaluate_squad_projection(
         limit: score the first ``limit`` questions of the source file only.
 
     Returns:
-        ``{"method", "questions", "exact_match", "f1", "placed", "questions_per_second"}``.
+        ``{"method", "questions", "exact_match", "f1", "placed", "questions_per_second", "thresholds"}``.
     """
     if projector.translates:
         raise BabelforgeError(f"method {projector.name!r} writes its own translation: it cannot be scored on XQuAD")
@@ -86,17 +88,22 @@ def evaluate_squad_projection(
     shared = shared[:limit] if limit else shared
     inputs = [ProjectionInput(source[q][0], source[q][1][:1], target[q][0]) for q in shared]
     started = time.perf_counter()
-    results = [r for i in range(0, len(inputs), BATCH) for r in projector.project(inputs[i : i + BATCH])]
+    size = batch_size(projector)
+    results = [r for i in range(0, len(inputs), size) for r in projector.project(inputs[i : i + size])]
     seconds = time.perf_counter() - started
     em = f1 = placed = 0.0
+    kept = []
     for qid, result in zip(shared, results, strict=True):
         paragraph, gold = target[qid]
         span = result.spans[0] if result.spans else None
         predicted = paragraph[span.start : span.end] if span is not None else ""
         placed += span is not None
         answers = [paragraph[g.start : g.end] for g in gold]
-        em += max(exact_match(predicted, a) for a in answers)
+        right = max(exact_match(predicted, a) for a in answers)
+        em += right
         f1 += max(token_f1(predicted, a) for a in answers)
+        score = float(result.scores[0]) if span is not None and result.scores else 0.0
+        kept.append((1, [(score, bool(right))] if span is not None else []))
     n = len(shared)
     return {
         "method": projector.name,
@@ -105,4 +112,5 @@ def evaluate_squad_projection(
         "f1": round(f1 / n, 4),
         "placed": round(placed / n, 4),
         "questions_per_second": round(n / max(seconds, 1e-9), 2),
+        "thresholds": confidence_table(kept),
     }

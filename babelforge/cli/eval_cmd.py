@@ -69,6 +69,7 @@ def projection(
             f"{report['placed']:.3f} over {report['questions']} questions ({report['questions_per_second']:.1f}/s)",
             highlight=False,
         )
+        _print_thresholds(report)
         return
     columns = {"token_column": token_column, "tag_column": tag_column}
     report = evaluate_projection(str(source_file), str(target_file), fmt.value, projector, limit, **columns)
@@ -83,6 +84,16 @@ def projection(
     )
     for label, f1 in report["per_label"].items():
         out.print(f"  {label}: F1 {f1:.3f}", highlight=False)
+    _print_thresholds(report)
+
+
+def _print_thresholds(report: dict) -> None:
+    """Precision and yield at each ``min_score`` a ``project`` step could take."""
+    from babelforge.projection.confidence import describe
+
+    out.print("precision and yield by min_score (the span's probability of being right):", highlight=False)
+    for line in describe(report["thresholds"]):
+        out.print(line, highlight=False)
 
 
 @app.command("alignment")

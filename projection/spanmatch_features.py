@@ -1,0 +1,381 @@
+"""What ``spanmatch`` knows about a candidate: target spans on word boundaries, and a feature row each.
+
+A candidate is a run of target tokens that begins and ends on a word (:mod:`babelforge.words`), no
+longer than the longest source span times the pair's tokens per source token, plus a few. Each
+(source span, candidate) pair gets the features of :data:`CHEAP` (no span embedding needed: they
+choose the shortlist) and, for the shortlist, ``similarity`` (the two spans' embeddings). The
+weights that turn them into a probability are fitted (:mod:`.spanmatch_model`), not set by hand.
+
+Lexical units are the target's words, except in text written without spaces between words where
+tokens are single characters (Han, kana): there ICU's dictionary words are the units that are
+embedded, and whether a candidate starts and ends on a unit's edge is a feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import regex
+
+from babelforge.projection.spanmatch_strings import (
+    WordFrequencies,
+    has_case,
+    numbers,
+    skeleton,
+    skeleton_dice,
+    trigram_dice,
+)
+from babelforge.spans import Span
+from babelforge.words import is_alphabetic, is_word, word_spans
+
+#: Features computed for every candidate (the shortlist is chosen on these).
+CHEAP = (
+    "recall", "precision", "soft_f1", "best_word", "align_recall", "align_precision", "context", "outside_edge",
+    "inside_neighbour", "trigram",
+    "skeleton", "length", "length_signed", "words_log", "words_abs", "function_first", "function_last",
+    "foreign_edges", "capital_agree", "capital_clash", "capital_share", "position", "number_match",
+    "number_extra", "punctuation", "unit_start", "unit_end", "apostrophe_cut", "span_names", "span_words",
+    "span_numeric",
+)  # fmt: skip
+#: What kind of span the source span is (the same for all its candidates, so they rank nothing): the
+#: calibration reads them, since names are placed more surely than phrases and QA answers. (Ranker terms
+#: that multiply other features by them were tried and did not help: ``benchmarks/README.md``.)
+SPAN_KIND = ("span_names", "span_words", "span_numeric")
+#: Features of a shortlisted candidate: the cheap ones and the span embeddings' similarity.
+FULL = (*CHEAP, "similarity")
+#: Source words either side of a span whose translations are looked for beside a candidate.
+CONTEXT_WORDS = 3
+_CHARACTER_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_APOSTROPHE = regex.compile(r"(?<=\w)['’](?=\w)")
+#: Candidates run up to this many times the longest source span's tokens (times the pair's spread).
+WIDEN = 1.5
+
+
+@dataclass
+class Target:
+    """A target text cut into tokens, with the lexical unit each word token belongs to."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    wordy: np.ndarray  # bool per token: holds a letter or digit
+    units: list[str]  # lexical units, embedded alone
+    unit_of: np.ndarray  # per token: index into units, -1 for punctuation
+    edges: frozenset[int] | None  # unit edges where tokens are finer than units; None: every token edge
+
+
+@dataclass
+class Candidates:
+    """Every candidate span of one target: token index of its first and last token, character offsets."""
+
+    first: np.ndarray
+    last: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def subset(self, keep) -> Candidates:
+        return Candidates(self.first[keep], self.last[keep], self.start[keep], self.end[keep])
+
+
+def prepare_target(text: str) -> Target:
+    """Tokens, word flags and lexical units of a target text."""
+    spans = word_spans(text)
+    wordy = np.array([is_word(text[a:b]) for a, b in spans], dtype=bool)
+    if _CHARACTER_SCRIPTS.search(text) is None:
+        units = [text[a:b] for (a, b), w in zip(spans, wordy, strict=True) if w]
+        unit_of = np.where(wordy, np.cumsum(wordy) - 1, -1)
+        return Target(text, spans, wordy, units, unit_of, None)
+    segments = _icu_segments(text)
+    starts = [a for a, _ in segments]
+    unit_of, units, index = np.full(len(spans), -1), [], {}
+    for t, (a, _) in enumerate(spans):
+        if wordy[t]:
+            s = max(0, int(np.searchsorted(starts, a, side="right")) - 1)
+            unit_of[t] = index.setdefault(s, len(index))
+            if len(units) < len(index):
+                units.append(text[segments[s][0] : segments[s][1]].strip() or text[a : spans[t][1]])
+    edges = frozenset(x for segment in segments for x in segment)
+    return Target(text, spans, wordy, units, unit_of, edges)
+
+
+def _icu_segments(text: str) -> list[tuple[int, int]]:
+    """ICU's word segments of ``text`` (code-point offsets), or one segment per token without ICU."""
+    try:
+        from icu4py.breakers import WordBreaker
+    except ImportError:
+        return word_spans(text)
+    points, index = {0: 0}, 0
+    for i, character in enumerate(text, 1):  # ICU counts UTF-16 code units
+        index += 2 if character > "\uffff" else 1
+        points[index] = i
+    return [(points.get(a, 0), points.get(b, len(text))) for a, b in WordBreaker(text, "").segments()]
+
+
+def candidates(target: Target, longest: int, spread: float, extra_words: int) -> Candidates:
+    """Every run of target tokens that begins and ends on a word, up to ``WIDEN * longest * spread +
+    extra_words`` tokens (names written in another script, or answers, often take more words).
+
+    A word with an inner apostrophe also gives an edge at it: Turkish writes case endings after one
+    (``Steelers'ı``), French and Italian elide before one (``l'Europe``).
+    """
+    n, width = len(target.spans), round(WIDEN * longest * spread) + extra_words
+    firsts, lasts = [], []
+    for i in np.flatnonzero(target.wordy):
+        for j in range(i, min(n, i + width)):
+            if target.wordy[j]:
+                firsts.append(i)
+                lasts.append(j)
+    first, last = np.array(firsts, dtype=int), np.array(lasts, dtype=int)
+    offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
+    start, end = (offsets[first, 0], offsets[last, 1]) if n else (first, last)
+    return _apostrophe_cuts(target, Candidates(first, last, start, end))
+
+
+def _apostrophe_cuts(target: Target, cands: Candidates) -> Candidates:
+    """Add, for candidates edged by a word with an inner apostrophe, the variants cut at it."""
+    ends, starts = {}, {}
+    for t, (a, b) in enumerate(target.spans):
+        found = _APOSTROPHE.search(target.text, a, b)
+        if found and target.wordy[t]:
+            if b - found.end() <= 5:  # a case ending: 'ı, 'da, 'nın
+                ends[t] = found.start()
+            if found.start() - a <= 4:  # an elided article or preposition: l', dell', d'
+                starts[t] = found.end()
+    if not ends and not starts:
+        return cands
+    cut_end = np.array([t in ends for t in cands.last.tolist()], dtype=bool)
+    cut_start = np.array([t in starts for t in cands.first.tolist()], dtype=bool)
+    extra_end = cands.subset(cut_end)
+    extra_end.end = np.array([ends[t] for t in extra_end.last.tolist()], dtype=int)
+    extra_start = cands.subset(cut_start)
+    extra_start.start = np.array([starts[t] for t in extra_start.first.tolist()], dtype=int)
+    extra_start = extra_start.subset(extra_start.start < extra_start.end)
+    parts = (cands, extra_end, extra_start)
+    return Candidates(*(np.concatenate([getattr(c, f) for c in parts]) for f in ("first", "last", "start", "end")))
+
+
+def spread_of(source_text: str, target: Target) -> float:
+    """Target tokens per source token, at least 1 (a token per character where no spaces are written)."""
+    return max(1.0, len(target.spans) / max(len(word_spans(source_text)), 1))
+
+
+def source_words(text: str, span: Span) -> tuple[list[str], list[str]]:
+    """The span's words, and up to :data:`CONTEXT_WORDS` words either side of it."""
+    inside = [w for w in _tokens(text[span.start : span.end]) if is_word(w)]
+    left = [text[a:b] for a, b in word_spans(text[: span.start]) if is_word(text[a:b])][-CONTEXT_WORDS:]
+    right = [text[span.end + a : span.end + b] for a, b in word_spans(text[span.end :])]
+    right = [w for w in right if is_word(w)][:CONTEXT_WORDS]
+    return inside, left + right
+
+
+@dataclass
+class Pair:
+    """One source span against one target: the word similarities (rescaled to [0, 1]) per token."""
+
+    source_text: str
+    span: Span
+    target: Target
+    spread: float
+    entity: np.ndarray  # (entity words, tokens)
+    context: np.ndarray  # (context words, tokens)
+
+
+def cheap_features(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> np.ndarray:
+    """The :data:`CHEAP` features of every candidate for one source span: ``(len(cands), len(CHEAP))``."""
+    columns = {
+        **_lexical(pair, cands),
+        **_strings(pair, cands),
+        **_shape(pair, cands, frequencies),
+        **_kind(pair.source_text[pair.span.start : pair.span.end], len(cands)),
+    }
+    return np.stack([np.asarray(columns[name], dtype=np.float64) for name in CHEAP], axis=1)
+
+
+def _lexical(pair: Pair, cands: Candidates) -> dict:
+    """Soft recall and precision of the span's words against each candidate's, and its context's."""
+    rows, wordy = pair.entity, pair.target.wordy
+    recall = _running_max_mean(rows, cands) if len(rows) else np.zeros(len(cands))
+    column_best = rows.max(axis=0) if len(rows) else np.zeros(len(wordy))
+    summed = np.concatenate([[0.0], np.cumsum(np.where(wordy, column_best, 0.0))])
+    counted = np.concatenate([[0], np.cumsum(wordy)])
+    precision = (summed[cands.last + 1] - summed[cands.first]) / np.maximum(
+        counted[cands.last + 1] - counted[cands.first], 1
+    )
+    best = _running_max_mean(column_best[None, :], cands)
+    f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-9), 0.0)
+    return {
+        "recall": recall,
+        "precision": precision,
+        "soft_f1": f1,
+        "best_word": best,
+        "context": _context(pair, cands),
+        **_edges(pair, cands, column_best),
+        **_alignment(pair, cands),
+    }
+
+
+def _alignment(pair: Pair, cands: Candidates) -> dict:
+    """Argmax alignment, as SimAlign's: the share of the span's words whose most similar target token
+    lies in the candidate, and of the candidate's words most similar to a word of the span rather than
+    to a word around it (similarities low in absolute terms still point the right way)."""
+    rows, wordy = pair.entity, pair.target.wordy
+    zero = np.zeros(len(cands))
+    if not len(rows) or not wordy.any():
+        return {"align_recall": zero, "align_precision": zero}
+    hits = np.bincount(np.argmax(np.where(wordy, rows, -1.0), axis=1), minlength=len(wordy))
+    inside = np.concatenate([[0], np.cumsum(hits)])
+    recall = (inside[cands.last + 1] - inside[cands.first]) / len(rows)
+    around = pair.context.max(axis=0) if len(pair.context) else np.zeros(len(wordy))
+    mine = (rows.max(axis=0) > np.maximum(around, 0.0)) & wordy
+    counted, words = np.concatenate([[0], np.cumsum(mine)]), np.concatenate([[0], np.cumsum(wordy)])
+    precision = (counted[cands.last + 1] - counted[cands.first]) / np.maximum(
+        words[cands.last + 1] - words[cands.first], 1
+    )
+    return {"align_recall": recall, "align_precision": precision}
+
+
+def _edges(pair: Pair, cands: Candidates, inside: np.ndarray) -> dict:
+    """Whether a candidate's edge words translate the words around the span rather than the span (too
+    long: ``Denver , Colorado`` for ``Colorado``), or its neighbours translate the span (too short:
+    ``Republican`` for ``Republican Party``)."""
+    n = len(inside)
+    if not len(pair.context) or not n:
+        return {"outside_edge": np.zeros(len(cands)), "inside_neighbour": np.zeros(len(cands))}
+    lean = pair.context.max(axis=0) - inside  # > 0: the token is more like the context than the span
+    lean = np.where(pair.target.wordy, lean, 0.0)
+    padded = np.concatenate([[0.0], -lean, [0.0]])  # the neighbours of the first and last token
+    return {
+        "outside_edge": np.maximum(np.maximum(lean[cands.first], lean[cands.last]), 0.0),
+        "inside_neighbour": np.maximum(np.maximum(padded[cands.first], padded[cands.last + 2]), 0.0),
+    }
+
+
+def _running_max_mean(rows: np.ndarray, cands: Candidates) -> np.ndarray:
+    """Per candidate, the mean over rows of each row's best token inside the candidate."""
+    out, running, lengths = np.zeros(len(cands)), rows.copy(), cands.last - cands.first
+    n = rows.shape[1]
+    for d in range(int(lengths.max(initial=-1)) + 1):
+        if d:
+            running[:, : n - d] = np.maximum(running[:, : n - d], rows[:, d:])
+        chosen = lengths == d
+        out[chosen] = running[:, cands.first[chosen]].mean(axis=0)
+    return out
+
+
+def _context(pair: Pair, cands: Candidates) -> np.ndarray:
+    """Mean over the source's context words of their best match among the tokens either side of a candidate."""
+    rows = pair.context
+    if not len(rows) or not len(cands):
+        return np.zeros(len(cands))
+    width, n = max(CONTEXT_WORDS, round(CONTEXT_WORDS * pair.spread)) + 1, rows.shape[1]
+    padded = np.pad(rows, ((0, 0), (width, width)))
+    before = np.zeros_like(rows)  # best of the `width` tokens before each token
+    after = np.zeros_like(rows)  # and after it
+    for k in range(1, width + 1):
+        before = np.maximum(before, padded[:, width - k : width - k + n])
+        after = np.maximum(after, padded[:, width + k : width + k + n])
+    return np.maximum(before[:, cands.first], after[:, cands.last]).mean(axis=0)
+
+
+def _strings(pair: Pair, cands: Candidates) -> dict:
+    """Character trigrams, consonant skeletons and numbers of the span against each candidate."""
+    text, entity = pair.target.text, pair.source_text[pair.span.start : pair.span.end]
+    texts = [text[a:b] for a, b in zip(cands.start.tolist(), cands.end.tolist(), strict=True)]
+    shape = skeleton(entity)
+    wanted = numbers(entity)
+    found = [numbers(t) if wanted or any(c.isdigit() for c in t) else frozenset() for t in texts]
+    return {
+        "trigram": [trigram_dice(entity, t) for t in texts],
+        "skeleton": [skeleton_dice(shape, skeleton(t)) for t in texts] if shape else np.zeros(len(texts)),
+        "number_match": [len(wanted & f) / len(wanted) if wanted else 0.0 for f in found],
+        "number_extra": [float(bool(f - wanted)) for f in found],
+    }
+
+
+def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
+    """Length, edges, capitalisation, position and unit edges of each candidate against the span."""
+    target, span, source = pair.target, pair.span, pair.source_text
+    entity = source[span.start : span.end]
+    ratio = max(len(target.text), 1) / max(len(source), 1)
+    length = np.log(np.maximum(cands.end - cands.start, 1) / max(len(entity), 1) / ratio)
+    counted = np.concatenate([[0], np.cumsum(target.wordy)])
+    word_count = counted[cands.last + 1] - counted[cands.first]
+    entity_words = sum(is_word(w) for w in _tokens(entity))
+    words_log = np.log(word_count / max(entity_words * pair.spread, 1.0))
+    punctuation = (cands.last - cands.first + 1) - word_count
+    entity_punctuation = len(_tokens(entity)) - entity_words
+    tokens = [target.text[a:b] for a, b in target.spans]
+    offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
+    function = np.array([frequencies.is_function_word(t) for t in tokens], dtype=float)
+    edges = target.edges
+    return {
+        "length": np.abs(length),
+        "length_signed": np.clip(length, -3, 3),
+        "words_log": np.clip(words_log, -3, 3),
+        "words_abs": np.abs(np.clip(words_log, -3, 3)),
+        "function_first": function[cands.first],
+        "function_last": function[cands.last] * (word_count > 1),
+        "foreign_edges": _foreign_edges(entity, tokens, cands, word_count),
+        **_capitals(entity, target, tokens, cands, word_count),
+        "position": np.abs(span.start / max(len(source), 1) - cands.start / max(len(target.text), 1)),
+        "punctuation": np.maximum(punctuation - entity_punctuation, 0),
+        "apostrophe_cut": (cands.start != offsets[cands.first, 0]).astype(float)
+        + (cands.end != offsets[cands.last, 1]).astype(float),
+        "unit_start": np.ones(len(cands)) if edges is None else np.isin(cands.start, list(edges)),
+        "unit_end": np.ones(len(cands)) if edges is None else np.isin(cands.end, list(edges)),
+    }
+
+
+def _kind(entity: str, n: int) -> dict:
+    """The share of the span's words written as names (capitalised), its length in words, digits in it."""
+    found = [w for w in _tokens(entity) if is_word(w)]
+    cased = [w for w in found if has_case(w)]
+    names = sum(w[:1].isupper() for w in cased) / len(cased) if cased else 0.0
+    numeric = float(any(c.isdigit() for c in entity))
+    return {"span_names": np.full(n, names), "span_words": np.full(n, np.log1p(len(found))),
+            "span_numeric": np.full(n, numeric)}  # fmt: skip
+
+
+def _tokens(text: str) -> list[str]:
+    return [text[a:b] for a, b in word_spans(text)]
+
+
+def _foreign_edges(entity: str, tokens: list[str], cands: Candidates, word_count) -> np.ndarray:
+    """Lower-case edge words of a multi-word candidate that resemble no word of a capitalised span."""
+    entity_words = [w for w in _tokens(entity) if is_word(w)]
+    if not entity[:1].isupper() or not entity_words:
+        return np.zeros(len(cands))
+    needed = set(cands.first.tolist()) | set(cands.last.tolist())
+    foreign = np.zeros(len(tokens))
+    for t in needed:
+        w = tokens[t]
+        if w.islower() and is_alphabetic(w) and max(trigram_dice(w, e) for e in entity_words) < 0.3:
+            foreign[t] = 1.0
+    return (foreign[cands.first] + foreign[cands.last]) * (word_count > 1)
+
+
+def _capitals(entity: str, target: Target, tokens: list[str], cands: Candidates, word_count) -> dict:
+    """Capitalisation agreement, where both scripts have case and the span is capitalised."""
+    zero = np.zeros(len(cands))
+    if not has_case(entity) or not has_case(target.text):
+        return {"capital_agree": zero, "capital_clash": zero, "capital_share": zero}
+    upper = np.array([t[:1].isupper() for t in tokens], dtype=float)
+    lower = np.array([t[:1].islower() for t in tokens], dtype=float)
+    entity_words = [w for w in _tokens(entity) if is_word(w)]
+    entity_share = sum(w[:1].isupper() for w in entity_words) / max(len(entity_words), 1)
+    summed = np.concatenate([[0.0], np.cumsum(upper * target.wordy)])
+    share = (summed[cands.last + 1] - summed[cands.first]) / np.maximum(word_count, 1)
+    capitalised = float(entity[:1].isupper())
+    return {
+        "capital_agree": capitalised * upper[cands.first],
+        "capital_clash": capitalised * lower[cands.first],
+        "capital_share": np.abs(share - entity_share),
+    }
+
+
+def longest_words(text: str, spans: list[Span]) -> int:
+    """Tokens in the longest span (the candidates' length follows it)."""
+    return max((len(word_spans(text[s.start : s.end])) for s in spans), default=0)

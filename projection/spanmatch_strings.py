@@ -1,0 +1,128 @@
+"""String evidence for ``spanmatch``: how alike two strings look, in any pair of scripts.
+
+- :func:`trigram_dice`: character trigrams (names and cognates written in one script);
+- :func:`skeleton` and :func:`skeleton_dice`: a consonant skeleton read from each letter's Unicode name
+  (``Путин`` -> ``ptn``, ``भारत`` -> ``bhrt``, ``Ομπάμα`` -> ``mpm``), so that names written in another
+  script still meet (no transliteration table or package: Unicode names say enough for a skeleton);
+- :func:`numbers`: the numbers a string holds, in any digits (``१९४७`` and ``1947`` agree);
+- :class:`WordFrequencies`: function words found by document frequency, for any language.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import regex
+
+from babelforge.words import is_alphabetic, words
+
+#: Scripts whose letter names begin with the letter's sound (``GREEK SMALL LETTER ALPHA``): first letter.
+_FIRST_LETTER_SCRIPTS = ("GREEK", "ARABIC", "HEBREW", "SYRIAC", "ARMENIAN", "GEORGIAN", "THAANA")
+#: Words of a letter's name that say nothing of its sound.
+_QUALIFIERS = frozenset({"SMALL", "CAPITAL", "SHORT", "FINAL", "SARA", "LETTER", "CHARACTER", "SYLLABLE"})
+_VOWELS = str.maketrans("", "", "aeiouyw")
+_DIGITS = regex.compile(r"\p{Nd}+")
+
+
+def trigram_dice(a: str, b: str) -> float:
+    """Dice overlap of the two strings' character trigrams (case folded, padded with a space)."""
+    x, y = _trigrams(a.lower()), _trigrams(b.lower())
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else float(a.lower() == b.lower())
+
+
+@lru_cache(maxsize=200_000)
+def _trigrams(text: str) -> frozenset[str]:
+    padded = f" {text} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(text: str) -> str:
+    """The consonants of ``text`` in Latin letters, words joined by a space (``Москва`` -> ``mskv``)."""
+    return " ".join(s for s in ("".join(map(_roman, word)).translate(_VOWELS) for word in words(text)) if s)
+
+
+def skeleton_dice(a: str, b: str) -> float:
+    """Dice overlap of the character bigrams of two skeletons (0 where either has none)."""
+    x, y = _bigrams(a), _bigrams(b)
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+
+
+@lru_cache(maxsize=200_000)
+def _bigrams(text: str) -> frozenset[str]:
+    padded = f" {text} "
+    return frozenset(padded[i : i + 2] for i in range(len(padded) - 1)) if text else frozenset()
+
+
+@lru_cache(maxsize=65_536)
+def _roman(character: str) -> str:
+    """A Latin reading of one character: its base letter, or the sound its Unicode name starts with."""
+    if character.isascii():
+        return character.lower() if character.isalnum() else ""
+    base = "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
+    if base.isascii():
+        return base.lower()
+    if character.isdecimal():
+        return str(unicodedata.decimal(character))
+    name = unicodedata.name(character, "")
+    if "SIGN" in name.split() or not any(m in name for m in (" LETTER ", " CHARACTER ", " SYLLABLE ")):
+        return ""  # vowel signs, viramas, hard and soft signs, ideographs: no consonant to read
+    script, sound = name.split()[0], [w for w in name.split()[1:] if w not in _QUALIFIERS]
+    if not sound:
+        return ""
+    return sound[0][0].lower() if script in _FIRST_LETTER_SCRIPTS else sound[0].lower()
+
+
+@lru_cache(maxsize=200_000)
+def numbers(text: str) -> frozenset[str]:
+    """The digit runs of ``text`` as ASCII digits without leading zeros (any script's digits)."""
+    return frozenset(
+        "".join(str(unicodedata.decimal(c)) for c in m.group()).lstrip("0") or "0" for m in _DIGITS.finditer(text)
+    )
+
+
+def has_case(text: str) -> bool:
+    """Whether ``text`` holds a letter with an upper and a lower case (Latin, Cyrillic, Greek ...)."""
+    return any(c.isupper() or c.islower() for c in text)
+
+
+class WordFrequencies:
+    """Document frequencies of words over every target text seen: frequent words are function words.
+
+    Articles, prepositions and particles are the words most sentences share, in any language; finding
+    them by frequency needs no stop-word list. Where the script has case, a function word is also one
+    written in lower case most of the time (Europarl's ``Union`` is frequent, but a name). Until enough
+    sentences are seen, short lower-case words stand in.
+    """
+
+    share = 0.08
+    enough = 30
+
+    def __init__(self):
+        self.sentences = 0
+        self.counts: Counter[str] = Counter()
+        self.lower: Counter[str] = Counter()
+
+    def add(self, texts) -> None:
+        for text in texts:
+            self.sentences += 1
+            found = set(words(text))
+            self.counts.update({w.lower() for w in found})
+            self.lower.update({w.lower() for w in found if w.islower() or not has_case(w)})
+
+    def is_function_word(self, word: str) -> bool:
+        if not is_alphabetic(word):
+            return False
+        if self.sentences < self.enough:
+            return len(word) <= 3 and word.islower()
+        key = word.lower()
+        return self.counts[key] >= self.share * self.sentences and 2 * self.lower[key] >= self.counts[key]
+
+    def function_edges(self, text: str) -> int:
+        """How many of a multi-word text's two edge words are function words."""
+        found = words(text)
+        if len(found) < 2:
+            return 0
+        return sum(self.is_function_word(w) for w in (found[0], found[-1]))
