@@ -38,21 +38,25 @@ KINDS = ("verbatim", "edited", "translated")
 #: The search grid of the leave-one-language-out tuning.
 GRID = {
     "min_ngram": [3, 4, 5],
-    "ngram_threshold": [0.6, 0.7, 0.75, 0.8, 0.85, 0.9],
-    "margin": [1.00, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06],
-    "strong": [1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08],
-    "several": [1.00, 1.01, 1.02, 1.03, 1.04],
-    "paraphrase": [1.08, 1.10, 1.12, 1.15, 1.20, 1.25, 9.0],
+    "ngram_threshold": [0.7, 0.75, 0.8, 0.85],
+    "edit_words": [4, 5, 99],
+    "margin": [1.03, 1.04, 1.05, 1.06],
+    "strong": [1.04, 1.06, 1.08],
+    "several": [1.02, 1.04],
+    "paraphrase": [1.12, 1.20, 9.0],
+    "coverage": [0.5, 0.6, 0.7, 0.8, 0.9, 9.0],
+    "verify_margin": [0.96, 0.98, 1.0, 1.02],
 }
 
 
-def score_records(suite: Suite, embedder, batch: int = 64):
+def score_records(suite: Suite, embedder, verifier=None, batch: int = 64):
     """Run both detectors with permissive settings, so that any thresholds can be tried afterwards.
 
     Returns:
-        ``(ngram, candidates, timings)``: per ``min_ngram`` of the grid, each record's best n-gram overlap;
-        per record the translation candidates (:class:`babelforge.curate.translated.Candidate`); and the
-        time each part took (n-gram times for the default ``min_ngram``).
+        ``(ngram, edits, candidates, timings)``: per ``min_ngram`` of the grid, each record's best n-gram overlap;
+        per ``(min_ngram, edit_words)`` whether a one-edit match found the record; per record the translation
+        candidates (:class:`babelforge.curate.translated.Candidate`, their coverage filled in where the
+        ``verifier`` checked them); and the time each part took (n-gram times for the default ``min_ngram``).
     """
     import time
 
@@ -63,13 +67,16 @@ def score_records(suite: Suite, embedder, batch: int = 64):
 
     items = [text for _, found in suite.benchmarks.values() for _, text in found]
     texts = [r.text for r in suite.records]
-    ngram, times = {}, {}
+    ngram, edits, times = {}, {}, {}
     for min_ngram in GRID["min_ngram"]:
         started = time.perf_counter()
-        ngrams = NgramIndex(items, min_ngram=min_ngram, threshold=min(GRID["ngram_threshold"]))
+        ngrams = NgramIndex(items, min_ngram=min_ngram, threshold=min(GRID["ngram_threshold"]), edit_words=0)
         built_ngrams = time.perf_counter()
         ngram[min_ngram] = np.array([max((score for _, score in ngrams.find(text)), default=0.0) for text in texts])
         times[min_ngram] = (built_ngrams - started, time.perf_counter() - built_ngrams)
+        for edit_words in GRID["edit_words"]:  # one-edit matches alone (any threshold)
+            index = NgramIndex(items, min_ngram=min_ngram, threshold=2.0, edit_words=edit_words)
+            edits[min_ngram, edit_words] = np.array([bool(index.find(text)) for text in texts])
     built = time.perf_counter()
     translations = TranslationIndex(items, embedder)
     searched = time.perf_counter()
@@ -79,12 +86,51 @@ def score_records(suite: Suite, embedder, batch: int = 64):
     done = time.perf_counter()
     timings = {"ngram index": times[MIN_NGRAM][0], "ngram search": times[MIN_NGRAM][1],
                "embedding index": searched - built, "embedding search": done - searched}  # fmt: skip
-    return ngram, candidates, timings
+    if verifier is not None:
+        candidates, timings["word alignment"], timings["chunks aligned"] = verify(suite, translations, candidates,
+                                                                                  verifier)  # fmt: skip
+    return ngram, edits, candidates, timings
+
+
+def verify(suite: Suite, translations, candidates: list, verifier) -> tuple[list, float, int]:
+    """Each candidate in another language than its record's, at the lowest ``verify_margin`` of the grid or more
+    and plausible, with its word-alignment coverage (as the detector fills it in)."""
+    import time
+
+    from babelforge.curate.translated import Thresholds, plausible
+
+    languages = [language for language, found in suite.benchmarks.values() for _ in found]
+    floor, strict = min(GRID["verify_margin"]), Thresholds()
+    todo = [(row, k) for row, (record, found) in enumerate(zip(suite.records, candidates, strict=True))
+            for k, c in enumerate(found)
+            if c.margin >= floor and plausible(c, strict) and languages[c.item] != record.language]  # fmt: skip
+    pairs = [(candidates[r][k].chunk, translations.texts[candidates[r][k].target]) for r, k in todo]
+    started = time.perf_counter()
+    fresh = len({t for pair in pairs for t in pair} - verifier.known())
+    for (row, k), coverage in zip(todo, verifier.coverage(pairs), strict=True):
+        candidates[row][k] = candidates[row][k]._replace(coverage=coverage)
+    return candidates, time.perf_counter() - started, fresh
+
+
+def retrieval_recall(suite: Suite, candidates: list) -> dict[str, list[int]]:
+    """``{language: [found, total]}``: translated leaks whose item is among their candidates at all (the top
+    ``TranslationIndex.top`` of each chunk): the most any verification of the candidates can find."""
+    numbers = {(name, rid): n for n, (name, rid) in enumerate(
+        (name, rid) for name, (_, found) in suite.benchmarks.items() for rid, _ in found)}  # fmt: skip
+    counts: dict[str, list[int]] = {}
+    for record, found in zip(suite.records, candidates, strict=True):
+        if record.kind == "translated":
+            true = numbers[record.benchmark, record.item]
+            count = counts.setdefault(record.language, [0, 0])
+            count[0] += any(c.item == true for c in found)
+            count[1] += 1
+    return counts
 
 
 def translated_flags(suite: Suite, candidates: list, settings: list[tuple[float, float, float]]) -> dict:
-    """``{(margin, strong, several, paraphrase): records flagged}`` for each setting of the embedding test
-    (``settings`` lists the first three; every paraphrase threshold of the grid is tried with each)."""
+    """``{(margin, strong, several, paraphrase): records flagged}`` for each setting of the embedding test without
+    the word aligner (``settings`` lists the first three; every paraphrase threshold of the grid is tried with
+    each)."""
     import numpy as np
 
     from babelforge.curate.translated import Thresholds, confirmed_items, plausible
@@ -97,7 +143,7 @@ def translated_flags(suite: Suite, candidates: list, settings: list[tuple[float,
         same[row] = max(mine, default=0.0)
     flags = {}
     for margin, strong, several in settings:
-        thresholds = Thresholds(margin, strong, several=several, paraphrase=np.inf)
+        thresholds = Thresholds(margin, strong, several=several, paraphrase=np.inf, coverage=np.inf)
         cross = np.array([
             bool(confirmed_items(found, thresholds, lambda item, lang=record.language: languages[item] == lang))
             for record, found in zip(suite.records, candidates, strict=True)
@@ -107,40 +153,72 @@ def translated_flags(suite: Suite, candidates: list, settings: list[tuple[float,
     return flags
 
 
+def verified_flags(suite: Suite, candidates: list) -> dict:
+    """``{(coverage, verify_margin): records flagged}``: a candidate in another language, plausible, at
+    ``verify_margin`` or more with ``coverage`` or more. (A record the detector flags is flagged by
+    :func:`translated_flags` or here: a candidate the aligner confirms finds its item whatever else holds.)"""
+    import numpy as np
+
+    from babelforge.curate.translated import Thresholds, plausible
+
+    languages = [language for language, found in suite.benchmarks.values() for _ in found]
+    strict, flags = Thresholds(), {}
+    for verify_margin in GRID["verify_margin"]:
+        best = np.array([
+            max((c.coverage for c in found if c.margin >= verify_margin and plausible(c, strict)
+                 and languages[c.item] != record.language), default=-1.0)
+            for record, found in zip(suite.records, candidates, strict=True)
+        ])  # fmt: skip
+        for coverage in GRID["coverage"]:
+            flags[coverage, verify_margin] = best >= coverage
+    return flags
+
+
 def evaluate(kinds, hit) -> dict[str, list[int]]:
     """``{kind or 'clean': [flagged, total]}``; ``kinds`` is each record's leak kind ('' for clean)."""
     return {kind: [int(hit[kinds == key].sum()), int((kinds == key).sum())]
             for kind, key in (*((k, k) for k in KINDS), ("clean", ""))}  # fmt: skip
 
 
-def tune(kinds, ngram, flags: dict, max_clean: float) -> dict:
+def tune(kinds, ngram, edits, flags: dict, verified: dict, max_clean: float) -> dict:
     """The setting with the highest mean recall over the leak kinds whose clean removal is at most ``max_clean``."""
+    import numpy as np
+
+    masks = {kind: kinds == key for kind, key in (*((k, k) for k in KINDS), ("clean", ""))}
+    sizes = {kind: max(int(mask.sum()), 1) for kind, mask in masks.items()}
     best, best_key = None, None
-    for (min_ngram, ngram_threshold), by_ngram in _ngram_hits(ngram).items():
-        for (margin, strong, several, paraphrase), translated in flags.items():
-            counts = evaluate(kinds, by_ngram | translated)
-            clean = counts["clean"][0] / max(counts["clean"][1], 1)
-            if clean > max_clean:
-                continue
-            recalls = [counts[k][0] / counts[k][1] for k in KINDS if counts[k][1]]
-            setting = (min_ngram, ngram_threshold, margin, strong, several, paraphrase)
-            key = (sum(recalls) / max(len(recalls), 1), -clean, *setting)
-            if best_key is None or key > best_key:  # ties: the stricter setting
-                best_key, best = key, dict(zip(SETTING, setting, strict=True))
+    for ngram_key, by_ngram in _ngram_hits(ngram, edits).items():
+        for flag_key, translated in flags.items():
+            first = by_ngram | translated
+            for verify_key, confirmed in verified.items():
+                hit = first | confirmed
+                clean = np.count_nonzero(hit & masks["clean"]) / sizes["clean"]
+                if clean > max_clean:
+                    continue
+                recall = sum(np.count_nonzero(hit & masks[k]) / sizes[k] for k in KINDS) / len(KINDS)
+                setting = (*ngram_key, *flag_key, *verify_key)
+                rank = (recall, -clean, *setting)
+                if best_key is None or rank > best_key:  # ties: the stricter setting
+                    best_key, best = rank, dict(zip(SETTING, setting, strict=True))
     return best or dict.fromkeys(SETTING, 9)
 
 
-SETTING = ("min_ngram", "ngram_threshold", "margin", "strong", "several", "paraphrase")
+SETTING = ("min_ngram", "ngram_threshold", "edit_words", "margin", "strong", "several", "paraphrase", "coverage",
+           "verify_margin")  # fmt: skip
 
 
-def _ngram_hits(ngram: dict) -> dict:
-    return {(n, t): scores >= t for n, scores in ngram.items() for t in GRID["ngram_threshold"]}
+def _ngram_hits(ngram: dict, edits: dict) -> dict:
+    return {(n, t, e): (scores >= t) | edits[n, e] for n, scores in ngram.items() for t in GRID["ngram_threshold"]
+            for e in GRID["edit_words"]}  # fmt: skip
 
 
-def hits_for(ngram: dict, flags: dict, setting: dict):
-    scores = ngram.get(setting["min_ngram"], next(iter(ngram.values())))
-    key = tuple(setting[k] for k in SETTING[2:])
-    return (scores >= setting["ngram_threshold"]) | flags.get(key, scores < 0)
+def hits_for(ngram: dict, edits: dict, flags: dict, verified: dict, setting: dict):
+    n = setting["min_ngram"] if setting["min_ngram"] in ngram else next(iter(ngram))
+    scores = ngram[n]
+    none = scores < 0
+    found = (scores >= setting["ngram_threshold"]) | edits.get((n, setting["edit_words"]), none)
+    found = found | flags.get(tuple(setting[k] for k in SETTING[3:7]), none)
+    return found | verified.get((setting["coverage"], setting["verify_margin"]), none)
 
 
 class CachedEmbedder:
@@ -171,29 +249,41 @@ def rate(found: int, total: int) -> str:
     return f"{found / total:.3f} ({found}/{total})" if total else "-"
 
 
-def report(records: list[Record], ngram, flags: dict, shipped: dict, max_clean: float) -> None:
+def report(records: list[Record], ngram, edits, flags: dict, verified: dict, shipped: dict, max_clean: float) -> None:
     """Per language: recall per leak kind and clean removal, with thresholds tuned without that language."""
     import numpy as np
 
     kinds = np.array([r.kind or "" for r in records])
     languages = np.array([r.language for r in records])
     columns = (*KINDS, "clean")
-    print(f"{'language':<10} {'setting (LOLO)':<33} " + " ".join(f"{k:<18}" for k in (*KINDS, "clean removed")))
+    print(f"{'language':<10} {'setting (LOLO)':<52} " + " ".join(f"{k:<18}" for k in (*KINDS, "clean removed")))
     totals = {k: [0, 0] for k in columns}
     for language in sorted(set(languages)):
         dev, held = languages != language, languages == language
         subset = {n: scores[dev] for n, scores in ngram.items()}
-        setting = tune(kinds[dev], subset, {k: v[dev] for k, v in flags.items()}, max_clean)
-        counts = evaluate(kinds[held], hits_for(ngram, flags, setting)[held])
+        setting = tune(kinds[dev], subset, _rows(edits, dev), _rows(flags, dev), _rows(verified, dev), max_clean)
+        counts = evaluate(kinds[held], hits_for(ngram, edits, flags, verified, setting)[held])
         for k in totals:
             totals[k] = [a + b for a, b in zip(totals[k], counts[k], strict=True)]
         shown = "/".join(str(setting[k]) for k in SETTING)
-        print(f"{language:<10} {shown:<33} " + " ".join(f"{rate(*counts[k]):<18}" for k in columns))
-    print(f"{'all (LOLO)':<44} " + " ".join(f"{rate(*totals[k]):<18}" for k in columns))
-    counts = evaluate(kinds, hits_for(ngram, flags, shipped))
+        print(f"{language:<10} {shown:<52} " + " ".join(f"{rate(*counts[k]):<18}" for k in columns))
+    print(f"{'all (LOLO)':<63} " + " ".join(f"{rate(*totals[k]):<18}" for k in columns))
+    hit = hits_for(ngram, edits, flags, verified, shipped)
+    counts = evaluate(kinds, hit)
     shown = "/".join(str(shipped[k]) for k in SETTING)
-    print(f"{'shipped':<10} {shown:<33} " + " ".join(f"{rate(*counts[k]):<18}" for k in columns))
-    print(f"tuned on all languages: {tune(kinds, ngram, flags, max_clean)}")
+    print(f"{'shipped':<10} {shown:<52} " + " ".join(f"{rate(*counts[k]):<18}" for k in columns))
+    by_language = {}
+    for language in sorted(set(languages)):
+        held = languages == language
+        by_language[language] = evaluate(kinds[held], hit[held])
+    print("shipped, by language: " + "; ".join(
+        f"{lang} " + " ".join(f"{k[:5]} {c[k][0]}/{c[k][1]}" for k in columns if c[k][1])
+        for lang, c in by_language.items()))  # fmt: skip
+    print(f"tuned on all languages: {tune(kinds, ngram, edits, flags, verified, max_clean)}")
+
+
+def _rows(arrays: dict, rows) -> dict:
+    return {k: v[rows] for k, v in arrays.items()}
 
 
 def main() -> None:
@@ -207,10 +297,13 @@ def main() -> None:
     parser.add_argument("--max-clean", type=float, default=0.001, help="the clean removal the tuning may spend")
     parser.add_argument("--cache", help="a file keeping the embeddings between runs of this script")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-verify", action="store_true", help="leave out the word-alignment check")
+    parser.add_argument("--states-cache", help="a file keeping the word vectors of chunks between runs")
     args = parser.parse_args()
     from collections import Counter
 
-    from babelforge.curate.overlap import MIN_NGRAM, THRESHOLD
+    from babelforge.curate.contamination import DetectorSettings
+    from babelforge.curate.overlap import EDIT_WORDS, MIN_NGRAM, THRESHOLD
     from babelforge.curate.translated import Thresholds
     from babelforge.embedders import embedder
 
@@ -221,20 +314,50 @@ def main() -> None:
     counts = Counter(r.kind or "clean" for r in suite.records)
     print(f"records: {len(suite.records):,} ({', '.join(f'{k} {v:,}' for k, v in sorted(counts.items()))})")
     model = CachedEmbedder(embedder(args.embedder), args.cache)
-    ngram, candidates, timings = score_records(suite, model)
+    verifier = None if args.no_verify else cached_verifier(args.states_cache)
+    ngram, edits, candidates, timings = score_records(suite, model, verifier)
     model.save()
+    if verifier is not None and args.states_cache:
+        Path(args.states_cache).write_bytes(__import__("pickle").dumps(verifier.vectors(list(verifier.known()))))
     speed = len(suite.records) / max(timings["embedding search"], 1e-9)
-    print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + f" ({speed:.1f} records/s embedded)")
+    print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "chunks aligned")
+          + f" ({speed:.1f} records/s embedded)")  # fmt: skip
+    if verifier is not None:
+        fresh = timings["chunks aligned"]
+        print(f"word alignment: {fresh} chunks encoded ({fresh / max(timings['word alignment'], 1e-9):.1f}/s)")
+    reach = retrieval_recall(suite, candidates)
+    found, total = (sum(v[i] for v in reach.values()) for i in (0, 1))
+    print(f"translated leaks whose item is a candidate (recall@4 per chunk): {rate(found, total)}; "
+          + ", ".join(f"{lang} {rate(*v)}" for lang, v in sorted(reach.items())))  # fmt: skip
     default = Thresholds()
-    values = (MIN_NGRAM, THRESHOLD, default.margin, default.strong, default.several, default.paraphrase)
+    values = (MIN_NGRAM, THRESHOLD, EDIT_WORDS, default.margin, default.strong, default.several, default.paraphrase,
+              default.coverage, default.verify_margin)  # fmt: skip
     shipped = dict(zip(SETTING, values, strict=True))
+    for key in SETTING:
+        if shipped[key] not in GRID[key]:
+            GRID[key].append(shipped[key])
+    if verifier is None:
+        GRID["coverage"], GRID["verify_margin"] = [9.0], [9.0]
+    if verifier is None or not DetectorSettings().verify:  # the shipped defaults leave the word aligner out
+        shipped["coverage"] = shipped["verify_margin"] = 9.0
+        GRID["coverage"].append(9.0)
+        GRID["verify_margin"].append(9.0)
     settings = [(m, s, v) for m in GRID["margin"] for s in GRID["strong"] for v in GRID["several"] if s >= m]
-    settings.append((shipped["margin"], shipped["strong"], shipped["several"]))
-    if shipped["paraphrase"] not in GRID["paraphrase"]:
-        GRID["paraphrase"].append(shipped["paraphrase"])
     flags = translated_flags(suite, candidates, sorted(set(settings)))
-    report(suite.records, ngram, flags, shipped, args.max_clean)
+    report(suite.records, ngram, edits, flags, verified_flags(suite, candidates), shipped, args.max_clean)
     print(f"total {time.perf_counter() - started:.1f} s")
+
+
+def cached_verifier(path: str | None):
+    """An :class:`~babelforge.curate.translation_verify.AlignmentVerifier` holding the vectors of an earlier run."""
+    import pickle
+
+    from babelforge.curate.translation_verify import AlignmentVerifier
+
+    verifier = AlignmentVerifier(cache=10**7)
+    if path and Path(path).is_file():
+        verifier.remember(pickle.loads(Path(path).read_bytes()))
+    return verifier
 
 
 if __name__ == "__main__":

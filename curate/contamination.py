@@ -6,7 +6,8 @@ text its :class:`Hit` s. A hit's kind is
 
 - ``ngram``: the text repeats the item's words (verbatim, or lightly edited);
 - ``translated``: a chunk of the text is a translation of (a chunk of) the item, by embedding and
-  anchors, and the text's language is not the item's;
+  anchors, or by embedding and word alignment (:mod:`~babelforge.curate.translation_verify`), and the
+  text's language is not the item's;
 - ``paraphrase``: the same test, where the languages are the same or not known (a reworded copy).
 
 An item found both ways is reported once, as ``ngram``.
@@ -47,7 +48,7 @@ class DetectorSettings:
     min_words: int = 2
     max_words: int = 48
     edit_words: int = EDIT_WORDS
-    verify: bool = True
+    verify: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)

