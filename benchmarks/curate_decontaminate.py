@@ -19,6 +19,11 @@ Leaks are planted as records of their own, or inside a clean host document of th
 (the host then no longer counts as clean): verbatim, lightly edited (1 to 4 words replaced, dropped
 or repeated, casing and punctuation changed) and translated (the other side of a parallel pair).
 
+The translation candidates can be checked by word alignment (``curate/translation_verify.py``; word vectors
+of chunks kept in ``--states-cache``); the search tries it with every other setting (``coverage`` and
+``verify_margin``; 9.0 means off). The script also prints how often the true item of a translated leak is
+among its candidates at all: what no check of the candidates can exceed.
+
 Every threshold the detector uses was set by this script's leave-one-language-out search (``GRID``):
 for each language, the thresholds with the highest mean recall over the three leak kinds whose clean
 removal stays within ``--max-clean`` are chosen on all the other languages and measured on the held-out
@@ -26,6 +31,7 @@ one. The defaults in ``babelforge.curate`` are what the search picks on all lang
 last line); the ``shipped`` line measures them. Raw counts are printed beside every rate.
 
     python benchmarks/curate_decontaminate.py --data ../shared/data [--per-language 60] [--cache emb.pkl]
+        [--states-cache states.pkl] [--no-verify] [--max-clean 0.001]
 """
 
 from __future__ import annotations

