@@ -24,7 +24,7 @@ Words are case-folded (``str.lower``) tokens of :mod:`babelforge.words`, letters
 
 Example:
     >>> nouns, verbs = "cat dog bird fish cow goat hen pig fox owl ant bee".split(), "saw met fed hid led bit".split()
-    >>> texts = [f"The {a} {v} a {b}." for a, v, b in zip(nouns, verbs * 2, nouns[1:] + nouns[:1])]
+    >>> texts = [f"The {nouns[i // 6]} {verbs[i // 11]} a {nouns[i // 6 + 1]}." for i in range(66)]  # topics in bursts
     >>> found = FunctionWords.derive(texts)
     >>> sorted(found.words), found.governs_right
     (['a', 'the'], True)
@@ -54,6 +54,9 @@ STRETCHES = 10
 MIN_SPREAD = 0.6
 #: A word seen fewer times than this is never called a function word (no evidence either way).
 MIN_COUNT = 3
+#: Fewer running words than this show no function words (a few near-identical sentences would make
+#: their every word frequent and evenly spread): none is found, and every word counts as content.
+MIN_WORDS = 300
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class FunctionWords:
             The function words; empty for text too short to show any.
         """
         stats = _WordStats.of(list(texts))
+        if sum(stats.counts.values()) < MIN_WORDS:
+            return cls(frozenset(), True)
         core = {w for w in stats.head(coverage) if stats.closed_class(w)}
         if core:
             short = sum(map(_clusters, core)) / len(core) + SHORTER

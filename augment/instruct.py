@@ -215,6 +215,8 @@ class InstructStep(RecordStep):
                 self._mixer = LexiconMixer(
                     lexicon, language, self.response_language, self.cmi, tolerance=50, seed=self.seed
                 )
+                same = [k for k in usable if (docs[k].metadata.get(LANGUAGE) or "matrix") == language]
+                self._mixer.prepare([part for k in same for part in pairs[k]])  # the language's function words
             start = int(self._draw(str(doc.id)) * len(others))
             chosen = [others[(start + k) % len(others)] for k in range(self.shots)]
             blocks = []
