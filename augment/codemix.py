@@ -47,8 +47,9 @@ class CodeMixStep(RecordStep):
 
     def __init__(self, method: str, embedded: str, matrix: str | None, cmi: float, tolerance: float, seed: int,
                  lexicon: str | None = None, aligner: str | None = None, model: str | None = None,
-                 judge: bool = False, llm=None):  # fmt: skip
+                 judge: bool = False, llm=None, function_share: float | None = None):  # fmt: skip
         super().__init__()
+        self.function_share = function_share  # None: each mixer's own default
         self.method, self.embedded, self.matrix = method, embedded, matrix
         self.cmi, self.tolerance, self.seed = cmi, tolerance, seed
         self.lexicon_path, self.aligner_spec, self.model, self.judge = lexicon, aligner, model, judge
@@ -64,7 +65,8 @@ class CodeMixStep(RecordStep):
     def _lexicon_mixer(self, matrix: str) -> LexiconMixer:
         if self._lexicon is None:
             self._lexicon = Lexicon.read(self.lexicon_path)
-        return LexiconMixer(self._lexicon, matrix, self.embedded, self.cmi, self.tolerance, self.seed)
+        share = {} if self.function_share is None else {"function_share": self.function_share}
+        return LexiconMixer(self._lexicon, matrix, self.embedded, self.cmi, self.tolerance, self.seed, **share)
 
     def _mixer(self, matrix: str, group: list[Document]):
         if matrix not in self._mixers:
@@ -81,7 +83,8 @@ class CodeMixStep(RecordStep):
             from babelforge.projection.align import aligner
 
             word_aligner = aligner(self.aligner_spec)
-            return AlignmentMixer(word_aligner, matrix, self.embedded, self.cmi, self.tolerance, self.seed)
+            share = {} if self.function_share is None else {"function_share": self.function_share}
+            return AlignmentMixer(word_aligner, matrix, self.embedded, self.cmi, self.tolerance, self.seed, **share)
         from babelforge.augment.mix_llm import LLMMixer
 
         client = self.llm.client(self.model)

