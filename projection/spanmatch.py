@@ -140,12 +140,10 @@ class SpanMatchProjector(Projector):
             embed: embed this many (at least the shortlist), for fitting.
             force: per input, per source span, ``(start, end)`` of a candidate to keep and embed (gold).
         """
-        model = self.model
         self.words.add(item.target_text for item in inputs)
         targets = [prepare_target(item.target_text) for item in inputs]
         sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
         self._embed([u for t in targets for u in t.units] + [w for side in sides for i, c in side for w in i + c])
-        keep, embed = max(keep, model.shortlist), max(embed, model.shortlist)
         pools = [
             self._pools(item, target, side, force[n] if force else [None] * len(item.source_spans), keep, embed)
             for n, (item, target, side) in enumerate(zip(inputs, targets, sides, strict=True))
@@ -164,11 +162,12 @@ class SpanMatchProjector(Projector):
             features = cheap_features(pair, cands, self.words) if len(cands) else np.zeros((0, len(CHEAP)))
             logits = model.cheap(features) if len(cands) else np.zeros(0)
             order, size = np.argsort(-logits, kind="stable"), model.shortlist_size(logits)
-            pick, gold = order[:keep].tolist(), _index_of(cands, wanted[a])
+            # a projection embeds only the shortlist (embedding is the cost); fitting asks for more
+            pick, gold = order[: max(keep, size)].tolist(), _index_of(cands, wanted[a])
             if gold is not None and gold not in pick:
                 pick.append(gold)
             rank = {c: r for r, c in enumerate(order.tolist())}
-            embedded = np.array([rank[c] < embed or c == gold for c in pick], dtype=bool)
+            embedded = np.array([rank[c] < max(embed, size) or c == gold for c in pick], dtype=bool)
             short = np.array([i for i, c in enumerate(pick) if rank[c] < size], dtype=int)
             spans = np.stack([cands.start[pick], cands.end[pick]], axis=1) if pick else np.zeros((0, 2), dtype=int)
             pools.append(_Pool(item, span, spans, features[pick], embedded, short))

