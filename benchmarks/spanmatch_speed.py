@@ -43,6 +43,7 @@ def hand_set_class(commit: str):
     path.write_text(code)
     spec = importlib.util.spec_from_file_location("spanmatch_hand", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module.SpanMatchProjector
 
