@@ -10,7 +10,8 @@ becomes a preference record (see :mod:`babelforge.records`). The layouts read:
   the turns they share are the prompt, as TRL's ``extract_prompt`` takes them;
 - mixed, as UltraFeedback has it: a string ``prompt`` and whole conversations that repeat it.
 
-Each side must come down to one assistant answer after the prompt; the prompt must hold a user turn.
+Each side must come down to one assistant answer with text after the prompt, the two answers must differ
+(an equal pair teaches nothing), and the prompt's last user turn must hold text.
 A row that does not is a :class:`~babelforge.builders.readers.fields.FieldError`, which the source's
 ``on_error`` stops on or counts (``malformed_input``). Both sides are taken to be in the row's language
 and made by the data set's own method (``chosen_by``/``rejected_by``: ``{"method": "source"}``).
@@ -47,10 +48,18 @@ def preference_metadata(row: dict, fields) -> dict[str, Any]:
         where = f"'{fields.prompt}' or in " if fields.prompt else ""
         sides = f"the turns '{fields.chosen}' and '{fields.rejected}' share"
         raise FieldError(f"a user turn in {where}{sides} (the prompt of the pair)")
+    if not last_user_turn(prompt).strip():
+        raise FieldError(f"a user turn with text in '{fields.prompt or fields.chosen}' (the prompt is empty)")
+    answers = _answer(chosen[len(shared) :], fields.chosen), _answer(rejected[len(shared) :], fields.rejected)
+    if answers[0] == answers[1]:
+        raise FieldError(
+            f"two different answers in '{fields.chosen}' and '{fields.rejected}', got the same one twice "
+            f"({answers[0][:60]!r}): a pair of equal answers teaches nothing"
+        )
     return {
         PROMPT: prompt,
-        CHOSEN: _answer(chosen[len(shared) :], fields.chosen),
-        REJECTED: _answer(rejected[len(shared) :], fields.rejected),
+        CHOSEN: answers[0],
+        REJECTED: answers[1],
         CHOSEN_BY: dict(READ_AS_IS),
         REJECTED_BY: dict(READ_AS_IS),
     }
@@ -99,4 +108,6 @@ def _answer(rest: list[dict[str, str]], field: str) -> str:
             f"one assistant answer in '{field}' after the prompt (a string, a {{role, content}} message, or "
             f"turns that end in it), got these turns after the shared ones: {roles}"
         )
+    if not rest[0]["content"].strip():
+        raise FieldError(f"an answer with text in '{field}', got {rest[0]['content']!r}")
     return rest[0]["content"]
