@@ -164,10 +164,6 @@ def validate(sentences: list, args) -> dict:
         group = [s for s in sentences if (s.corpus, s.language) == (corpus, language)]
         row = {"in_language": figures(group, [inside[id(s)] for s in group]),
                "lolo": figures(group, [lolo[id(s)] for s in group])}  # fmt: skip
-        if corpus == "squad":
-            first = group[:300]
-            row["first_300"] = {"in_language": figures(first, [inside[id(s)] for s in first]),
-                                "lolo": figures(first, [lolo[id(s)] for s in first])}  # fmt: skip
         report[f"{corpus}-{language}"] = row
     everything = [inside[id(s)] for s in sentences]
     report["reliability_in_language"] = reliability([(p, r) for found in everything for _, p, r in found])
