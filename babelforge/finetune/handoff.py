@@ -93,6 +93,8 @@ def export_trainer(
     config_dir = next((p for p in sorted((output / "data").iterdir()) if p.is_dir()), None)
     if config_dir is None or "train" not in splits:
         raise OutputError(f"{output} is damaged: data/ holds no train-*.parquet shards; run its manifest again")
+    if tool == "llamafactory" and kind == "preference":
+        _single_turn_prompts(output, config_dir)
     folder = _destination(output, tool, dest, overwrite)
     name = output.name.replace("-", "_")
     writer = {"axolotl": _axolotl, "llamafactory": _llamafactory, "trl": _trl}[tool]
@@ -164,6 +166,30 @@ def _linked(config_dir: Path, split: str, folder: Path) -> str:
     for shard in sorted(config_dir.glob(f"{split}-*.parquet")):
         (target / shard.name).symlink_to(shard)
     return f"data/{split}"
+
+
+def _earlier_turns(config_dir: Path) -> tuple[int, int]:
+    """``(pairs whose prompt holds earlier turns, pairs)`` over every split: turns before the last user turn
+    (system turns aside), which LLaMA-Factory's alpaca ranking columns cannot carry."""
+    import pyarrow.parquet as pq
+
+    earlier = total = 0
+    for shard in sorted(config_dir.glob("*.parquet")):
+        for prompt in pq.read_table(shard, columns=["prompt"]).column("prompt").to_pylist():
+            total += 1
+            earlier += sum(1 for m in prompt or () if m["role"] != "system") > 1
+    return earlier, total
+
+
+def _single_turn_prompts(output: Path, config_dir: Path) -> None:
+    """Refuse pairs whose earlier turns LLaMA-Factory's ranking set would drop (before anything is written)."""
+    earlier, total = _earlier_turns(config_dir)
+    if earlier:
+        raise BabelforgeError(
+            f"{earlier:,} of {total:,} pairs in {output} have a prompt of several turns, and LLaMA-Factory's "
+            "ranking set holds only the last user turn (the earlier ones would be lost): export them "
+            "--to trl or --to axolotl, which keep every turn"
+        )
 
 
 def _llamafactory(output, config_dir, kind, name, model, splits, folder) -> list[Path]:
