@@ -50,7 +50,11 @@ from babelforge.records import (
     TARGET_TEXT,
     TOKEN_OFFSETS,
 )
+from babelforge.errors import BabelforgeError
 from babelforge.steps import Drop, RecordStep
+
+#: Drop reasons of an endpoint that was down rather than of an answer: a batch of only these stops the run.
+OUTAGE = frozenset({"llm_server_error", "llm_rate_limited", "llm_timeout", "llm_connection"})
 
 #: Metadata key a record carries between the fan-out and the mode: the language its pair is made in.
 TARGET = "_prefer_target"
@@ -86,11 +90,37 @@ def ask_of(doc: Document) -> Ask | None:
     return Ask([{"role": "user", "content": doc.text}], language, None, None)
 
 
+def stop_on_outage(results: list, step: str, endpoint: str | None) -> None:
+    """Stop the task when every record of a batch failed because the endpoint was down (5xx, 429, timeouts,
+    refused connections, the breaker open after them).
+
+    Dropping them would finish the task with nothing in it, and a rerun resumes finished tasks: the
+    records would stay lost once the server is back. Stopped, the task runs again on the rerun, and the
+    requests that were answered come from the cache.
+
+    Raises:
+        LLMOutageError: naming the endpoint, the first failure and the fix.
+    """
+    drops = [r for r in results if isinstance(r, Drop)]
+    if not results or len(drops) != len(results) or any(d.reason not in OUTAGE for d in drops):
+        return
+    where = f" at {endpoint.split('@', 1)[1]}" if endpoint and "@" in endpoint else ""
+    raise LLMOutageError(
+        f"{step}: the LLM endpoint{where} answered none of {len(drops)} request(s) "
+        f"({drops[0].reason}: {drops[0].detail[:160]}): check or restart the server, then run the same "
+        "command again: finished tasks are kept and answered requests come from the cache"
+    )
+
+
 def model_name(spec: str | None) -> str | None:
     """The model of an ``openai:MODEL@BASE_URL`` spec, as provenance records it (never the address)."""
     from babelforge.llm.options import parse_spec
 
     return parse_spec(spec)[0] if spec else None
+
+
+class LLMOutageError(BabelforgeError):
+    """Every record of a batch failed because the endpoint was down: the run stops so that a rerun retries them."""
 
 
 class PreferStep(RecordStep):
@@ -138,7 +168,9 @@ class PreferStep(RecordStep):
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         if self._maker is None:
             self._maker = self._make_maker()
-        return self._maker.make(docs)
+        results = self._maker.make(docs)
+        stop_on_outage(results, self.name, self.settings.get("model") or self.settings.get("judge"))
+        return results
 
     def _make_maker(self):
         from babelforge.augment.judge import JudgedPairs

@@ -1,0 +1,55 @@
+"""Issue 16 faults: a prefer step whose endpoint was down stops the run, and the rerun makes the pairs."""
+
+import json
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+
+from babelforge.errors import BabelforgeError
+from babelforge.manifest import load_manifest
+from babelforge.runner import run_manifest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "augment"))
+from test_prefer import SWAHILI, asked, chat_source, spec  # noqa: E402
+
+#: Fail fast: one retry, no waiting, the breaker closes again at once.
+FAST = {"max_retries": 1, "backoff": 0.01, "backoff_max": 0.01, "breaker_cooldown": 0.01}
+
+
+def reply(body):
+    _, sent = asked(body)
+    return json.dumps({"prompt": [SWAHILI[t] for t in sent["prompt"]], "answer": SWAHILI[sent["answer"]]})
+
+
+def _manifest(tmp_path, write_manifest, llm_server, name: str):
+    model = f"openai:{name}@{llm_server.base_url}"  # a name per test: the session shares one LLM cache
+    steps = [{"prefer": {"mode": "language_confusion", "model": model, "targets": ["swh_Latn"],
+                         "rejected": {"wrong_language": 1}, "llm": FAST}}]  # fmt: skip
+    return load_manifest(write_manifest(spec(tmp_path, chat_source(tmp_path), steps)))
+
+
+@pytest.mark.parametrize("fault", ["500", "429"])
+def test_an_endpoint_down_for_every_request_stops_the_run_and_the_rerun_makes_the_pairs(
+    tmp_path, write_manifest, llm_server, fault
+):
+    manifest = _manifest(tmp_path, write_manifest, llm_server, f"outage16-{fault}")
+    llm_server.mode = fault
+    with pytest.raises(BabelforgeError, match=r"prefer: the LLM endpoint at .* answered none of 3 request") as raised:
+        run_manifest(manifest)
+    assert "\n" not in str(raised.value) and "run the same command again" in str(raised.value)
+    assert not (tmp_path / "out").exists()
+    llm_server.reset()
+    llm_server.reply = reply
+    run_manifest(manifest)
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert len(rows) == 3  # before: the rerun resumed a task that had dropped every record, and wrote nothing
+    assert len(llm_server.chat_paths()) == 3
+
+
+def test_garbage_answers_are_still_counted_per_record(tmp_path, write_manifest, llm_server):
+    manifest = _manifest(tmp_path, write_manifest, llm_server, "garbage16")
+    llm_server.mode = "garbage"
+    with pytest.raises(BabelforgeError, match=r"no record reached the output .*llm_invalid_output 3"):
+        run_manifest(manifest)
