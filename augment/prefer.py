@@ -32,6 +32,7 @@ import hashlib
 
 from datatrove.data import Document
 
+from babelforge.errors import BabelforgeError
 from babelforge.records import (
     CHOSEN,
     CHOSEN_BY,
@@ -50,7 +51,6 @@ from babelforge.records import (
     TARGET_TEXT,
     TOKEN_OFFSETS,
 )
-from babelforge.errors import BabelforgeError
 from babelforge.steps import Drop, RecordStep
 
 #: Drop reasons of an endpoint that was down rather than of an answer: a batch of only these stops the run.
