@@ -54,7 +54,11 @@ from babelforge.records import (
 from babelforge.steps import Drop, RecordStep
 
 #: Drop reasons of an endpoint that was down rather than of an answer: a batch of only these stops the run.
-OUTAGE = frozenset({"llm_server_error", "llm_rate_limited", "llm_timeout", "llm_connection"})
+OUTAGE = frozenset(
+    f"{who}_{reason}"
+    for who in ("llm", "judge")
+    for reason in ("server_error", "rate_limited", "timeout", "connection")
+)
 
 #: Metadata key a record carries between the fan-out and the mode: the language its pair is made in.
 TARGET = "_prefer_target"
@@ -90,7 +94,7 @@ def ask_of(doc: Document) -> Ask | None:
     return Ask([{"role": "user", "content": doc.text}], language, None, None)
 
 
-def stop_on_outage(results: list, step: str, endpoint: str | None) -> None:
+def stop_on_outage(results: list, step: str, settings: dict) -> None:
     """Stop the task when every record of a batch failed because the endpoint was down (5xx, 429, timeouts,
     refused connections, the breaker open after them).
 
@@ -104,12 +108,22 @@ def stop_on_outage(results: list, step: str, endpoint: str | None) -> None:
     drops = [r for r in results if isinstance(r, Drop)]
     if not results or len(drops) != len(results) or any(d.reason not in OUTAGE for d in drops):
         return
-    where = f" at {endpoint.split('@', 1)[1]}" if endpoint and "@" in endpoint else ""
+    judged = drops[0].reason.startswith("judge_") and settings.get("judge")
+    endpoint = settings.get("judge") if judged else settings.get("model")
+    where = f" at {_address(endpoint.split('@', 1)[1])}" if isinstance(endpoint, str) and "@" in endpoint else ""
     raise LLMOutageError(
         f"{step}: the LLM endpoint{where} answered none of {len(drops)} request(s) "
         f"({drops[0].reason}: {drops[0].detail[:160]}): check or restart the server, then run the same "
         "command again: finished tasks are kept and answered requests come from the cache"
     )
+
+
+def _address(url: str) -> str:
+    """``url`` without a user name or password in it (an error message is no place for credentials)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if parts.netloc else url
 
 
 def model_name(spec: str | None) -> str | None:
@@ -169,7 +183,7 @@ class PreferStep(RecordStep):
         if self._maker is None:
             self._maker = self._make_maker()
         results = self._maker.make(docs)
-        stop_on_outage(results, self.name, self.settings.get("model") or self.settings.get("judge"))
+        stop_on_outage(results, self.name, self.settings)
         return results
 
     def _make_maker(self):

@@ -54,3 +54,17 @@ def test_garbage_answers_are_still_counted_per_record(tmp_path, write_manifest, 
     llm_server.mode = "garbage"
     with pytest.raises(BabelforgeError, match=r"no record reached the output .*llm_invalid_output 3"):
         run_manifest(manifest)
+
+
+def test_a_judge_endpoint_down_names_the_judge_and_hides_credentials(tmp_path, write_manifest, llm_server):
+    (tmp_path / "p.jsonl").write_text(json.dumps({"id": "a", "text": "Mji mkuu wa Nigeria ni upi?"}))
+    source = {"kind": "jsonl", "path": str(tmp_path / "p.jsonl"), "language": "swh_Latn"}
+    judge_url = llm_server.base_url.replace("://", "://user:s3cret@")
+    steps = [{"prefer": {"mode": "judge", "model": f"openai:answerer16@{llm_server.base_url}",
+                         "judge": f"openai:judge16@{judge_url}", "llm": FAST}}]  # fmt: skip
+    manifest = load_manifest(write_manifest(spec(tmp_path, source, steps)))
+    llm_server.reply = lambda body: f"Mji mkuu ni Abuja (jibu {body.get('seed')}, {body.get('temperature')})."
+    llm_server.script(*["ok"] * 2, *["500"] * 20)  # the two answers come, then the judge is down
+    with pytest.raises(BabelforgeError, match=r"answered none of 1 request\(s\) \(judge_server_error") as raised:
+        run_manifest(manifest)
+    assert "s3cret" not in str(raised.value)
