@@ -104,11 +104,12 @@ def locate(written: str, folder: Path) -> Path:
     path = Path(written).expanduser()
     if path.is_absolute():
         return path
-    for base in (Path.cwd(), folder):
+    bases = list(dict.fromkeys((Path.cwd().resolve(), Path(folder).resolve())))
+    for base in bases:
         if (base / path).exists():
             return (base / path).resolve()
     raise BabelforgeError(
-        f"path: no output folder at {written!r} (looked in {Path.cwd()} and {folder}): "
+        f"path: no output folder at {written!r} (looked in {' and '.join(map(str, bases))}): "
         "write it first with `babelforge run MANIFEST`, or give its path"
     )
 
