@@ -64,10 +64,30 @@ def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
     found, missing = kept_columns(row, fields.keep, mapped)
     if missing:
         raise FieldError(f"a field '{missing[0]}' to keep (the row has: {', '.join(map(str, row)) or 'no fields'})")
+    from babelforge.builders.readers.kept import is_plain
+
     for name, value in found.items():
-        if isinstance(value, str):
-            _unicode(value, name)
+        if not is_plain(value):
+            raise FieldError(
+                f"text, numbers, lists or mappings in '{name}' to keep (a kept column is written as JSON), got "
+                f"{type(value).__name__} {str(value)[:40]!r}: leave '{name}' out of keep, or convert it to text first"
+            )
+        _unicode_within(value, name)
     return found
+
+
+def _unicode_within(value: Any, field: str) -> None:
+    """:func:`_unicode` on every string in ``value``, inside lists and dicts too (keys included): a kept
+    column is written as JSON text, which cannot hold a lone surrogate either."""
+    if isinstance(value, str):
+        _unicode(value, field)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _unicode_within(item, field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unicode_within(key, field)
+            _unicode_within(item, field)
 
 
 def _unicode(value: str, field: str | None) -> str:

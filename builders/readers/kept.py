@@ -20,8 +20,6 @@ RESERVED = frozenset({
     r.CHOSEN_LANG, r.REJECTED_LANG, r.CHOSEN_BY, r.REJECTED_BY, "text", "id",
 })  # fmt: skip
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-#: Values ``keep: all`` carries (what JSON holds; a Parquet timestamp or bytes column is left behind).
-_PLAIN = (str, int, float, bool, list, dict)
 
 
 def check_kept(names: list[str]) -> list[str]:
@@ -51,7 +49,19 @@ def kept_columns(row: dict[str, Any], keep: list[str] | str, mapped: set[str]) -
             name: value
             for name, value in row.items()
             if isinstance(name, str) and name not in mapped and name not in RESERVED and _NAME.fullmatch(name)
-            and isinstance(value, _PLAIN)
+            and value is not None and is_plain(value)
         }  # fmt: skip
         return found, []
     return {n: row[n] for n in keep if n in row}, [n for n in keep if n not in row]
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` is what JSON holds (text, numbers, booleans, null, lists and string-keyed mappings of
+    them): a kept column is written as JSON text, and a Parquet timestamp or bytes value has no JSON form."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
+    return False

@@ -1,0 +1,43 @@
+"""Issue 16 faults: kept columns that JSON cannot hold are named with their line, not a traceback."""
+
+import datetime
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from babelforge.errors import InputFormatError
+from babelforge.manifest import load_manifest
+from babelforge.runner import run_manifest
+
+
+def _run(tmp_path, source: dict, columns: list[str]):
+    manifest = {"name": "k", "sources": [{**source, "language": "en"}],
+                "output": {"path": str(tmp_path / "out"), "kind": "text", "columns": columns}}  # fmt: skip
+    (tmp_path / "k.yaml").write_text(yaml.safe_dump(manifest))
+    return run_manifest(load_manifest(tmp_path / "k.yaml"))
+
+
+@pytest.mark.parametrize("keep", [["premise"], "all"])
+def test_a_lone_surrogate_inside_a_kept_list_names_the_line(tmp_path, keep):
+    lines = ['{"id": "a", "text": "hi", "premise": ["ok", {"k": "\\ud800"}]}', json.dumps({"id": "b", "text": "yo"})]
+    (tmp_path / "rows.jsonl").write_text("\n".join(lines))
+    source = {"kind": "jsonl", "path": str(tmp_path / "rows.jsonl"), "fields": {"keep": keep}}
+    with pytest.raises(InputFormatError, match=r"rows.jsonl:1: .*'premise'.* lone surrogate"):
+        _run(tmp_path, source, ["premise"])
+    assert not (tmp_path / "out" / "README.md").exists()
+
+
+def test_a_kept_timestamp_is_named_and_keep_all_leaves_it_behind(tmp_path):
+    table = pa.table({"id": ["a", "b"], "text": ["hi", "yo"], "when": [datetime.datetime(2020, 1, 1), None],
+                      "note": ["x", "y"]})  # fmt: skip
+    pq.write_table(table, tmp_path / "rows.parquet")
+    source = {"kind": "parquet", "path": str(tmp_path / "rows.parquet"), "fields": {"keep": ["when"]}}
+    with pytest.raises(InputFormatError, match=r"in 'when' to keep .*got datetime .*leave 'when' out of keep"):
+        _run(tmp_path, source, ["when"])
+    source["fields"] = {"keep": "all"}
+    _run(tmp_path, source, ["when", "note"])
+    rows = pq.read_table(next((tmp_path / "out" / "data").glob("*/train-*.parquet"))).to_pylist()
+    assert [(r["when"], r["note"]) for r in sorted(rows, key=lambda r: r["id"])] == [(None, "x"), (None, "y")]
