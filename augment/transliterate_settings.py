@@ -24,6 +24,11 @@ def script_code(value: str | None, field: str) -> str | None:
     code = value.strip().title()
     if len(code) != 4:
         raise ValueError(f"{field} takes a four-letter ISO 15924 code such as {SCRIPT_EXAMPLES}, got {value!r}")
+    if code.startswith("Z"):  # ISO 15924's special codes: unknown, common, inherited, symbols, unwritten ...
+        raise ValueError(
+            f"{value!r} in {field} names no script that text is written in (ISO 15924 keeps Z... codes for "
+            f"unknown, common and inherited characters, symbols and notation): use one such as {SCRIPT_EXAMPLES}"
+        )
     try:
         regex.compile(rf"\p{{sc={SCRIPT_ALIASES.get(code, code)}}}")
     except regex.error:
