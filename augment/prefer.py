@@ -94,6 +94,18 @@ def ask_of(doc: Document) -> Ask | None:
     return Ask([{"role": "user", "content": doc.text}], language, None, None)
 
 
+def _teaches(result: Document | Drop) -> Document | Drop:
+    """``result``, unless it is a pair that teaches nothing: an empty side, or the same answer twice."""
+    if isinstance(result, Drop):
+        return result
+    chosen, rejected = (str(result.metadata.get(key) or "").strip() for key in (CHOSEN, REJECTED))
+    if not chosen or not rejected:
+        return Drop("empty_answer", f"the {'chosen' if not chosen else 'rejected'} answer is empty")
+    if chosen == rejected:
+        return Drop("same_answers", f"chosen and rejected are the same text ({chosen[:60]!r})")
+    return result
+
+
 def stop_on_outage(results: list, step: str, settings: dict) -> None:
     """Stop the task when every record of a batch failed because the endpoint was down (5xx, 429, timeouts,
     refused connections, the breaker open after them).
@@ -182,7 +194,7 @@ class PreferStep(RecordStep):
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         if self._maker is None:
             self._maker = self._make_maker()
-        results = self._maker.make(docs)
+        results = [_teaches(result) for result in self._maker.make(docs)]
         stop_on_outage(results, self.name, self.settings)
         return results
 

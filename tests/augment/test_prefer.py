@@ -129,9 +129,10 @@ def test_language_confusion_answers_prompts_in_their_language(tmp_path, write_ma
 
 
 def test_the_gate_drops_pairs_whose_sides_are_in_the_wrong_language(tmp_path, write_manifest, llm_server):
-    def reply(body):  # the "Swahili" answer comes back in English: the chosen side is confused
+    def reply(body):  # the "Swahili" answer comes back in English (reworded: an equal pair drops before the gate)
         _, sent = asked(body)
-        return json.dumps({"prompt": [SWAHILI[t] for t in sent["prompt"]], "answer": sent["answer"]})
+        answer = f"In short, here it is. {sent['answer']}"
+        return json.dumps({"prompt": [SWAHILI[t] for t in sent["prompt"]], "answer": answer})
 
     llm_server.reply = reply
     steps = [

@@ -68,3 +68,20 @@ def test_a_judge_endpoint_down_names_the_judge_and_hides_credentials(tmp_path, w
     with pytest.raises(BabelforgeError, match=r"answered none of 1 request\(s\) \(judge_server_error") as raised:
         run_manifest(manifest)
     assert "s3cret" not in str(raised.value)
+
+
+def test_an_answer_left_untranslated_is_no_pair(tmp_path, write_manifest, llm_server):
+    def lazy(body):  # the first prompt's answer comes back in English: the same text as the rejected side
+        _, sent = asked(body)
+        answer = sent["answer"] if sent["prompt"][0].startswith("What") else SWAHILI[sent["answer"]]
+        return json.dumps({"prompt": [SWAHILI[t] for t in sent["prompt"]], "answer": answer})
+
+    llm_server.reply = lazy
+    model = f"openai:lazy16@{llm_server.base_url}"
+    steps = [{"prefer": {"mode": "language_confusion", "model": model, "targets": ["swh_Latn"],
+                         "rejected": {"wrong_language": 1}}}]  # fmt: skip
+    result = run_manifest(load_manifest(write_manifest(spec(tmp_path, chat_source(tmp_path), steps))))
+    rows = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    assert len(rows) == 2
+    assert all(r["chosen_text"] != r["rejected_text"] for r in rows)
+    assert result.summary["drops"] == {"prefer: same_answers": 1}
