@@ -48,7 +48,14 @@ def train_dpo(
     except ImportError:
         raise MissingDependencyError("babelforge train dpo", ["trl"], "train") from None
 
-    train, evaluate_on, held = _splits(load_output(options.dataset, "dpo"), options.seed)
+    data = load_output(options.dataset, "dpo")
+    train, evaluate_on, held = _splits(data, options.seed)
+    untaught = {name: n for name, n in left_out(data).items() if n}
+    if not len(train):
+        raise BabelforgeError(
+            f"dataset {options.dataset!r} has no pair to train on in 'train': every pair has the same answer "
+            "twice or an empty one; give pairs whose chosen and rejected answers differ"
+        )
     model, tokenizer = load_causal_lm(model_path(options.model), adapter, chat_template)
     if not tokenizer.chat_template:
         raise BabelforgeError(f"{options.model!r} has no chat template: pass --chat-template chatml")
@@ -66,6 +73,7 @@ def train_dpo(
         "train": throughput(trainer, outcome),
         "adapter": {"lora": adapter.lora, "qlora": adapter.qlora, "rank": adapter.rank},
         "beta": beta,
+        "pairs_left_out": {"same_or_empty_answers": untaught},
         "options": options.record(),
     }
     if held is not None:
@@ -131,9 +139,20 @@ def _conversational(split):
     if "language" not in split.column_names:
         split = split.add_column("language", ["und"] * len(split))
     split = split.select_columns([*COLUMNS, "language"])
-    if not len(split) or all(isinstance(split[0][c], list) for c in COLUMNS):
-        return split
-    return split.map(_as_turns)
+    if len(split) and not all(isinstance(split[0][c], list) for c in COLUMNS):
+        split = split.map(_as_turns)
+    return split.filter(_teaches) if len(split) else split
+
+
+def _teaches(row: dict) -> bool:
+    """A pair trains something only when its answers differ and neither is empty (a tie in a Hub set, say)."""
+    answers = [" ".join(str(m.get("content") or "") for m in row[c] or ()).strip() for c in ("chosen", "rejected")]
+    return all(answers) and answers[0] != answers[1]
+
+
+def left_out(data) -> dict[str, int]:
+    """Pairs per split that :func:`_teaches` leaves out."""
+    return {name: len(split) - len(_conversational(split)) for name, split in data.items()}
 
 
 def _as_turns(row: dict) -> dict:

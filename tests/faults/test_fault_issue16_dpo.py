@@ -52,3 +52,33 @@ def test_a_new_folder_is_marked_and_an_earlier_run_resumes_in_it(tmp_path):
     (legacy / "pair_audit.json").write_text("{}")
     claim_run_folder(str(legacy))
     assert (tmp_path / "run" / ".babelforge").is_file()
+
+
+def _hub_like(folder, pairs):
+    """A plain Parquet preference set (as a Hub set is): string prompt, chosen and rejected."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir()
+    rows = {c: [p[i] for p in pairs] for i, c in enumerate(("prompt", "chosen", "rejected"))}
+    pq.write_table(pa.table(rows), folder / "train.parquet")
+    return folder
+
+
+def test_ties_and_empty_answers_are_left_out_and_counted(tmp_path):
+    from babelforge.finetune.dpo import _splits, left_out
+    from babelforge.finetune.options import load_output
+
+    pairs = [(f"q{i}?", f"good {i}", f"bad {i}") for i in range(8)] + [("q?", "same", "same"), ("q?", " ", "x")]
+    data = load_output(str(_hub_like(tmp_path / "set", pairs)), "dpo")
+    train, _, held = _splits(data, seed=1)
+    assert len(train) + len(held) == 8  # before: 10, two of them pairs that teach nothing
+    assert left_out(data) == {"train": 2}
+
+
+def test_a_set_of_ties_only_is_refused_before_the_model_loads(tmp_path):
+    folder = _hub_like(tmp_path / "ties", [(f"q{i}?", "same", "same") for i in range(4)])
+    with pytest.raises(BabelforgeError, match=r"no pair to train on .*same answer twice or an empty one"):
+        train_dpo(
+            TrainOptions(dataset=str(folder), model=str(tmp_path / "none"), output=str(tmp_path / "run"), max_steps=2)
+        )
