@@ -180,7 +180,8 @@ def test_a_hub_row_that_is_no_pair_names_its_component_and_row(outputs, tmp_path
     folder = tmp_path / "broken"
     folder.mkdir()
     answer, user = {"role": "assistant", "content": "A."}, {"role": "user", "content": "More?"}
-    lines = [{"prompt": "Q?", "chosen": [answer], "rejected": [answer], "language": "sw"},
+    other = {"role": "assistant", "content": "B."}  # (equal answers are no pair either: the reader says so)
+    lines = [{"prompt": "Q?", "chosen": [answer], "rejected": [other], "language": "sw"},
              {"prompt": "Q?", "chosen": [answer], "rejected": [user], "language": "sw"}]  # fmt: skip
     (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     with pytest.raises(ManifestError, match=r"components\[1\].*broken: row 2 is no preference pair"):
