@@ -19,8 +19,9 @@ from babelforge.mixture_components import OpenComponent, non_commercial
 EXTRA_COLUMNS = ("component", "repeat", "license", "non_commercial")
 
 
-def mixture_features(kind: str, names: list[str] | None):
-    """The ``datasets.Features`` of a mixture of ``kind`` rows."""
+def mixture_features(kind: str, names: list[str] | None, columns: list[str] | tuple[str, ...] = ()):
+    """The ``datasets.Features`` of a mixture of ``kind`` rows; ``columns``: the components' own string
+    columns (their outputs' ``output.columns``), carried along, null in rows of components without them."""
     from datasets import Features, Value
 
     from babelforge.records import features_for
@@ -31,7 +32,26 @@ def mixture_features(kind: str, names: list[str] | None):
         "license": Value("string"),
         "non_commercial": Value("bool"),
     }
-    return Features({**features_for(kind, names), **extra})
+    return Features({**features_for(kind, names), **{c: Value("string") for c in columns}, **extra})
+
+
+def own_columns(components: list[OpenComponent], kind: str, names: list[str] | None) -> list[str]:
+    """The string columns babelforge output components hold beyond their kind's (``output.columns``), in order.
+
+    A mixture keeps them: dropped, an XNLI-like output would lose its hypothesis and its translation.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from babelforge.records import features_for
+
+    own = set(features_for(kind, names)) | set(EXTRA_COLUMNS)
+    found: dict[str, None] = {}
+    for component in components:
+        for path in component.files.get("train", [])[:1] if component.folder is not None else ():
+            schema = pq.read_schema(path)
+            found.update({f.name: None for f in schema if f.name not in own and pa.types.is_string(f.type)})
+    return list(found)
 
 
 def union_names(components: list[OpenComponent]) -> list[str] | None:

@@ -48,14 +48,14 @@ def prepare(mixture) -> Prepared:
     """
     from babelforge.families import family_of
     from babelforge.manifest import ManifestError
-    from babelforge.mixture_rows import mixture_features, token_sizes, union_names
+    from babelforge.mixture_rows import mixture_features, own_columns, token_sizes, union_names
 
     started = time.perf_counter()
     source = str(mixture._file or "mixture")
     components = open_components(mixture)
     kind = _one_kind(components, source)
     names = union_names(components)
-    features = mixture_features(kind, names)
+    features = mixture_features(kind, names, own_columns(components, kind, names))
     counter = _counter(mixture)
     cells, rows, sizes = [], {}, {}
     for component in components:
