@@ -52,4 +52,5 @@ def test_a_components_own_columns_stay_in_the_mixture(tmp_path):
             assert row["premise"] == f"p{row['id'].removeprefix('xnli/xnli')}"
             assert row["label"] == row["id"].removeprefix("xnli/xnli")
         else:
-            assert row["premise"] is None and row["label"] is None
+            assert row["premise"] is None
+            assert row["label"] is None
