@@ -227,7 +227,11 @@ class ManifestBase(_Strict):
     name: str
     version: str = "1"
     description: str = ""
-    license: str = "cc-by-4.0"
+    license: str = Field(
+        "unknown",
+        description="the dataset's licence (a Hugging Face licence id, e.g. cc-by-4.0), copied to the card; "
+        "unknown unless said: a card never claims a licence the sources did not give",
+    )
     seed: int = 0
     languages: Languages = Languages()
     sources: list[Source] = Field(min_length=1)

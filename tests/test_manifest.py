@@ -189,3 +189,12 @@ def test_output_columns_are_checked(tmp_path, columns, message):
     manifest.write_text(yaml.safe_dump({"name": "m", "sources": sources, "output": output}))
     _, problems = check_manifest(manifest)
     assert any(message in str(p) for p in problems), problems
+
+
+def test_a_manifest_without_a_licence_claims_none(tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"text": "a"}\n')
+    sources = [{"kind": "jsonl", "path": str(tmp_path / "in.jsonl"), "language": "en"}]
+    (tmp_path / "m.yaml").write_text(
+        yaml.safe_dump({"name": "m", "sources": sources, "output": {"path": str(tmp_path / "o"), "kind": "text"}})
+    )
+    assert load_manifest(tmp_path / "m.yaml").license == "unknown"  # never a CC licence nobody gave
