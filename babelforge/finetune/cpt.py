@@ -10,6 +10,7 @@ from __future__ import annotations
 from babelforge.errors import MissingDependencyError
 from babelforge.finetune.options import (
     TrainOptions,
+    claim_run_folder,
     held_out,
     load_output,
     model_path,
@@ -22,6 +23,7 @@ from babelforge.finetune.sft import Adapter, load_causal_lm, throughput
 
 def train_cpt(options: TrainOptions, adapter: Adapter = Adapter(), packing: bool = True) -> dict:
     """Train on the ``text`` column; write the model (or adapter) and ``metrics.json`` (with perplexity)."""
+    claim_run_folder(options.output, "cpt")
     require_training()
     try:
         from trl import SFTConfig, SFTTrainer

@@ -19,6 +19,7 @@ from babelforge.errors import BabelforgeError, MissingDependencyError
 from babelforge.finetune.dpo_audit import audit_pairs
 from babelforge.finetune.options import (
     TrainOptions,
+    claim_run_folder,
     held_out,
     load_output,
     model_path,
@@ -29,8 +30,6 @@ from babelforge.finetune.options import (
 from babelforge.finetune.sft import Adapter, end_of_turn, load_causal_lm, throughput
 
 AUDITED = 32
-#: The ownership marker's role in a run folder (:mod:`babelforge.ownership`).
-RUN_ROLE = "train"
 COLUMNS = ("prompt", "chosen", "rejected")
 #: Share of ``train`` held out for the reward metrics when the dataset has no validation or test split.
 HELD_OUT_SHARE = 0.1
@@ -41,7 +40,7 @@ def train_dpo(
 ) -> dict:
     """Audit the pairs' masks, train, measure held-out rewards; write the model (or adapter) and ``metrics.json``."""
     _check_steps(options.max_steps)
-    claim_run_folder(options.output)
+    claim_run_folder(options.output, "dpo")
     require_training()
     try:
         from trl import DPOConfig, DPOTrainer
@@ -88,37 +87,6 @@ def train_dpo(
 def _check_steps(max_steps: int) -> None:
     if max_steps == 0 or max_steps < -1:
         raise BabelforgeError(f"--max-steps {max_steps}: give a number of steps above 0, or -1 to train by --epochs")
-
-
-def claim_run_folder(output: str) -> None:
-    """Make ``output`` this run's folder, or resume in it when an earlier ``train dpo`` made it.
-
-    A run writes its model, tokenizer and checkpoints into ``output`` by their usual names (``config.json``,
-    ``README.md`` ...), so a folder babelforge did not make is refused: they would overwrite the user's files.
-    A folder that holds a pair audit is an earlier run's, made before runs carried a marker.
-
-    Raises:
-        OutputError: ``output`` is a file, a link, or a folder with files babelforge did not write.
-    """
-    from pathlib import Path
-
-    from babelforge.errors import OutputError
-    from babelforge.ownership import inspect_path, write_marker
-
-    folder = Path(output)
-    state = inspect_path(folder, RUN_ROLE).state
-    if state == "foreign" and folder.is_dir() and not folder.is_symlink() and (folder / "pair_audit.json").is_file():
-        state = "ours"
-    if state == "foreign":
-        entries = sorted(p.name for p in folder.iterdir())[:3] if folder.is_dir() and not folder.is_symlink() else []
-        held = f" (it holds {', '.join(entries)}{' ...' if len(entries) == 3 else ''})" if entries else ""
-        raise OutputError(
-            f"--output {folder}: is not a folder that `babelforge train dpo` made{held}, and the run would "
-            "write its model and checkpoints over files there: give --output a new folder"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    if state != "ours":
-        write_marker(folder, RUN_ROLE, task="dpo")
 
 
 def _splits(data, seed: int):

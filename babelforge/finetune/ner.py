@@ -12,6 +12,7 @@ from collections import defaultdict
 from babelforge.errors import BabelforgeError
 from babelforge.finetune.options import (
     TrainOptions,
+    claim_run_folder,
     held_out,
     load_output,
     model_path,
@@ -23,6 +24,7 @@ from babelforge.finetune.options import (
 
 def train_ner(options: TrainOptions) -> dict:
     """Train, keep the best checkpoint in ``options.output``, and return (and write) the metrics."""
+    claim_run_folder(options.output, "ner")
     require_training()
     from transformers import (
         AutoModelForTokenClassification,

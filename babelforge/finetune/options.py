@@ -137,6 +137,42 @@ def _version_cache(dataset: str) -> str | None:
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "babelforge-outputs" / digest)
 
 
+#: The ownership marker's role in a run folder (:mod:`babelforge.ownership`).
+RUN_ROLE = "train"
+#: Files only a babelforge training run writes: a folder holding one is an earlier run's, made before
+#: runs carried a marker.
+_RUN_FILES = ("pair_audit.json", "loss_mask_audit.json")
+
+
+def claim_run_folder(output: str, task: str) -> None:
+    """Make ``output`` this run's folder, or resume in it when an earlier ``babelforge train`` made it.
+
+    A run writes its model, tokenizer and checkpoints into ``output`` by their usual names (``config.json``,
+    ``README.md`` ...), so a folder babelforge did not make is refused: they would overwrite the user's files.
+
+    Raises:
+        OutputError: ``output`` is a file, a link, or a folder with files babelforge did not write.
+    """
+    from babelforge.errors import OutputError
+    from babelforge.ownership import inspect_path, write_marker
+
+    folder = Path(output)
+    state = inspect_path(folder, RUN_ROLE).state
+    real_folder = folder.is_dir() and not folder.is_symlink()
+    if state == "foreign" and real_folder and any((folder / name).is_file() for name in _RUN_FILES):
+        state = "ours"
+    if state == "foreign":
+        entries = sorted(p.name for p in folder.iterdir())[:3] if real_folder else []
+        held = f" (it holds {', '.join(entries)}{' ...' if len(entries) == 3 else ''})" if entries else ""
+        raise OutputError(
+            f"--output {folder}: is not a folder that `babelforge train` made{held}, and the run would "
+            "write its model and checkpoints over files there: give --output a new folder"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    if state != "ours":
+        write_marker(folder, RUN_ROLE, task=task)
+
+
 def model_path(name: str) -> str:
     """A model folder for ``name`` (Hub id or folder), or a clear error naming it."""
     from babelforge.models import resolve_model

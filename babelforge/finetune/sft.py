@@ -14,6 +14,7 @@ from babelforge.errors import BabelforgeError, MissingDependencyError
 from babelforge.finetune.mask_audit import NO_TAGS, LossMaskError, audit
 from babelforge.finetune.options import (
     TrainOptions,
+    claim_run_folder,
     held_out,
     load_output,
     model_path,
@@ -106,6 +107,7 @@ def train_sft(
     options: TrainOptions, adapter: Adapter = Adapter(), packing: bool = False, chat_template: str | None = None
 ) -> dict:
     """Audit the loss mask, train, evaluate; write the model (or adapter) and ``metrics.json``."""
+    claim_run_folder(options.output, "sft")
     require_training()
     try:
         from trl import SFTConfig, SFTTrainer

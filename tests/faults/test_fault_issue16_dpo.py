@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from babelforge.errors import BabelforgeError, OutputError
-from babelforge.finetune.dpo import claim_run_folder, train_dpo
-from babelforge.finetune.options import TrainOptions
+from babelforge.finetune.dpo import train_dpo
+from babelforge.finetune.options import TrainOptions, claim_run_folder
 
 
 def _options(tmp_path, output, **more):
@@ -25,7 +25,7 @@ def test_a_folder_with_the_users_files_is_refused_and_left_as_it_was(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "config.json").write_text('{"mine": true}')
-    with pytest.raises(OutputError, match=r"--output .*mine: is not a folder that `babelforge train dpo` made"):
+    with pytest.raises(OutputError, match=r"--output .*mine: is not a folder that `babelforge train` made"):
         train_dpo(_options(tmp_path, folder, max_steps=2))
     assert sorted(p.name for p in folder.iterdir()) == ["config.json"]
     assert (folder / "config.json").read_text() == '{"mine": true}'
@@ -44,13 +44,13 @@ def test_the_cli_says_so_in_one_line(tmp_path):
 
 
 def test_a_new_folder_is_marked_and_an_earlier_run_resumes_in_it(tmp_path):
-    claim_run_folder(str(tmp_path / "run"))
+    claim_run_folder(str(tmp_path / "run"), "dpo")
     (tmp_path / "run" / "checkpoint-2").mkdir()
-    claim_run_folder(str(tmp_path / "run"))  # a rerun: its own folder
+    claim_run_folder(str(tmp_path / "run"), "dpo")  # a rerun: its own folder
     legacy = tmp_path / "legacy"  # a run made before runs carried a marker
     legacy.mkdir()
     (legacy / "pair_audit.json").write_text("{}")
-    claim_run_folder(str(legacy))
+    claim_run_folder(str(legacy), "dpo")
     assert (tmp_path / "run" / ".babelforge").is_file()
 
 
@@ -82,3 +82,19 @@ def test_a_set_of_ties_only_is_refused_before_the_model_loads(tmp_path):
         train_dpo(
             TrainOptions(dataset=str(folder), model=str(tmp_path / "none"), output=str(tmp_path / "run"), max_steps=2)
         )
+
+
+@pytest.mark.parametrize("task", ["sft", "ner", "cpt"])
+def test_every_trainer_refuses_a_folder_of_the_users_own(tmp_path, task):
+    from babelforge.finetune.cpt import train_cpt
+    from babelforge.finetune.ner import train_ner
+    from babelforge.finetune.sft import train_sft
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"mine": true}')
+    train = {"sft": train_sft, "ner": train_ner, "cpt": train_cpt}[task]
+    options = TrainOptions(dataset=str(tmp_path / "none"), model="tiny", output=str(folder))
+    with pytest.raises(OutputError, match="give --output a new folder"):
+        train(options)  # refused before the dataset or the model is even looked for
+    assert (folder / "config.json").read_text() == '{"mine": true}'
