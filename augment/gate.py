@@ -116,11 +116,19 @@ class GateStep(RecordStep):
         return results
 
     def _check(self, doc: Document) -> Document | Drop:
-        text, language = self._response(doc)
+        return self._side(*self._response(doc)) or self._repeated(doc) or doc
+
+    def _sized(self, text: str) -> Drop | None:
         if self.min_chars is not None and len(text) < self.min_chars:
             return Drop("too_short", f"{len(text)} < {self.min_chars} characters")
         if self.max_chars is not None and len(text) > self.max_chars:
             return Drop("too_long", f"{len(text)} > {self.max_chars} characters")
+        return None
+
+    def _side(self, text: str, language: str | None) -> Drop | None:
+        """Why a response (or one answer of a pair) in ``language`` fails: its size, script or language lines."""
+        if (sized := self._sized(text)) is not None:
+            return sized
         resolved = langs.resolve(language) if language else None
         if self.script and resolved is not None:
             share = foreign_script_share(text, resolved.script)
@@ -129,10 +137,9 @@ class GateStep(RecordStep):
         if self.fidelity and resolved is not None:
             judged = self._fidelity(text, resolved.code)
             if judged is not None and judged.passed < judged.lines:
-                return Drop(
-                    "language_confusion", f"{judged.lines - judged.passed} of {judged.lines} lines not {language}"
-                )
-        return self._repeated(doc) or doc
+                wrong = judged.lines - judged.passed
+                return Drop("language_confusion", f"{wrong} of {judged.lines} lines not {language}")
+        return None
 
     def _repeated(self, doc: Document) -> Drop | None:
         """A drop when ``doc`` repeats an earlier record (exactly or nearly); remembers it otherwise."""

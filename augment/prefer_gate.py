@@ -18,7 +18,7 @@ import hashlib
 from datatrove.data import Document
 
 from babelforge import langs
-from babelforge.augment.gate import GateStep, foreign_script_share
+from babelforge.augment.gate import GateStep
 from babelforge.records import CHOSEN, LANGUAGE, PROMPT, REJECTED
 from babelforge.steps import Drop
 
@@ -52,29 +52,6 @@ class PreferenceGate(GateStep):
         if _folded(md[CHOSEN]) == _folded(md[REJECTED]):
             return Drop("same_sides", "chosen and rejected are the same text")
         return self._repeated_pair(doc) or doc
-
-    def _sized(self, text: str) -> Drop | None:
-        if self.min_chars is not None and len(text) < self.min_chars:
-            return Drop("too_short", f"{len(text)} < {self.min_chars} characters")
-        if self.max_chars is not None and len(text) > self.max_chars:
-            return Drop("too_long", f"{len(text)} > {self.max_chars} characters")
-        return None
-
-    def _side(self, text: str, language: str | None) -> Drop | None:
-        """One answer checked as the gate checks an instruction's response."""
-        if (sized := self._sized(text)) is not None:
-            return sized
-        resolved = langs.resolve(language) if language else None
-        if self.script and resolved is not None:
-            share = foreign_script_share(text, resolved.script)
-            if share is not None and share > self.max_foreign_script:
-                return Drop("wrong_script", f"{share:.0%} of letters outside {resolved.script}")
-        if self.fidelity and resolved is not None:
-            judged = self._fidelity(text, resolved.code)
-            if judged is not None and judged.passed < judged.lines:
-                wrong = judged.lines - judged.passed
-                return Drop("language_confusion", f"{wrong} of {judged.lines} lines not {language}")
-        return None
 
     def _mixed(self, text: str, language: str | None) -> Drop | None:
         """A mixed answer: sized, and holding at least one sentence identified as ``language``."""

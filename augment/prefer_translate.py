@@ -98,23 +98,9 @@ class TranslatedPairs:
 
     def _translate(self, translator, records: list[dict[str, str]]) -> tuple[list[dict], list]:
         """Each record's ``{field: translation or Failure}`` and how: ``True`` (jointly) or the fallback's reason."""
-        from babelforge.projection.joint import translate_joint
+        from babelforge.projection.joint import translate_fields
 
-        done: list[dict | None] = [None] * len(records)
-        how: list = [True] * len(records)
-        for k, result in enumerate(translate_joint(translator, records)):
-            if result.fields is not None:
-                done[k] = result.fields
-                self.step.stat_update("joint_records")
-            else:
-                how[k] = result.fallback
-                self.step.stat_update(f"joint_fallback:{result.fallback}")
-        alone = [k for k, d in enumerate(done) if d is None]
-        texts = [text for k in alone for text in records[k].values()]
-        translations = iter(translator.translate(texts) if texts else [])
-        for k in alone:
-            done[k] = {name: next(translations) for name in records[k]}
-        return done, how
+        return translate_fields(translator, records, count=self.step.stat_update)
 
     def _pair(self, doc: Document, fields: dict, joint, source: str, target: str) -> Document | Drop:
         failed = next((part for part in fields.values() if isinstance(part, Failure)), None)

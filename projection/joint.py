@@ -46,6 +46,37 @@ class JointResult:
     fallback: str = ""
 
 
+def translate_fields(
+    translator, records: list[dict[str, str]], joint: bool = True, separator: str | None = None, count=None
+) -> tuple[list[dict], list]:
+    """Each record's ``{field: translation or Failure}``, jointly where asked and the record has two fields
+    or more (:func:`translate_joint`), else field by field; and how: ``True`` (jointly), the fallback's
+    reason, or ``None`` (not asked, or one field).
+
+    Args:
+        count: called with ``joint_records`` or ``joint_fallback:<reason>`` once per record tried jointly
+            (a step's ``stat_update``).
+    """
+    done: list[dict | None] = [None] * len(records)
+    how: list = [None] * len(records)
+    if joint:
+        several = [k for k, r in enumerate(records) if len(r) >= 2]
+        results = translate_joint(translator, [records[k] for k in several], separator)
+        for k, result in zip(several, results, strict=True):
+            if result.fields is not None:
+                done[k], how[k] = result.fields, True
+            else:
+                how[k] = result.fallback
+            if count is not None:
+                count("joint_records" if result.fields is not None else f"joint_fallback:{result.fallback}")
+    alone = [k for k, d in enumerate(done) if d is None]
+    texts = [text for k in alone for text in records[k].values()]
+    translations = iter(translator.translate(texts) if texts else [])
+    for k in alone:
+        done[k] = {name: next(translations) for name in records[k]}
+    return done, how
+
+
 def translate_joint(translator, records: list[dict[str, str]], separator: str | None = None) -> list[JointResult]:
     """Translate each record's fields together (see the module docstring).
 

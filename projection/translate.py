@@ -119,28 +119,10 @@ class TranslateStep(RecordStep):
         )
 
     def _translate_fields(self, translator, records: list[dict[str, str]]) -> tuple[list[dict], list]:
-        """Each record's ``{field: translation or Failure}``, jointly where asked and possible, else field by
-        field; and how: ``True`` (jointly), the fallback's reason, or ``None`` (not asked, or one field)."""
-        done: list[dict | None] = [None] * len(records)
-        how: list = [None] * len(records)
-        if self.joint:
-            from babelforge.projection.joint import translate_joint
+        """Each record's ``{field: translation or Failure}`` and how (see ``joint.translate_fields``)."""
+        from babelforge.projection.joint import translate_fields
 
-            several = [k for k, r in enumerate(records) if len(r) >= 2]
-            results = translate_joint(translator, [records[k] for k in several], self.separator)
-            for k, result in zip(several, results, strict=True):
-                if result.fields is not None:
-                    done[k], how[k] = result.fields, True
-                    self.stat_update("joint_records")
-                else:
-                    how[k] = result.fallback
-                    self.stat_update(f"joint_fallback:{result.fallback}")
-        alone = [k for k, d in enumerate(done) if d is None]
-        texts = [text for k in alone for text in records[k].values()]
-        translations = iter(translator.translate(texts) if texts else [])
-        for k in alone:
-            done[k] = {name: next(translations) for name in records[k]}
-        return done, how
+        return translate_fields(translator, records, self.joint, self.separator, self.stat_update)
 
     def _attach(self, doc: Document, sources: dict[str, str], translated: dict, language: str, how) -> Document | Drop:
         for part in translated.values():

@@ -21,6 +21,10 @@ BATCH = typer.Option(8, "--batch-size", help="Per device.")
 CHECKPOINTING = typer.Option(
     True, "--gradient-checkpointing/--no-gradient-checkpointing", help="Recompute activations: less memory."
 )
+LORA = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights.")
+QLORA = typer.Option(False, "--qlora", help="LoRA over a 4-bit model (CUDA and bitsandbytes).")
+RANK = typer.Option(16, "--lora-rank")
+CHAT_TEMPLATE = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml.")
 
 
 def _options(dataset, model, output, config, max_steps, epochs, lr, batch_size, **more):
@@ -88,11 +92,11 @@ def sft(
     lr: float = typer.Option(2e-4, "--lr"),
     batch_size: int = BATCH,
     max_length: int = typer.Option(1024, "--max-length", help="Tokens per sequence (or per packed block)."),
-    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
-    qlora: bool = typer.Option(False, "--qlora", help="LoRA over a 4-bit model (CUDA and bitsandbytes)."),
-    rank: int = typer.Option(16, "--lora-rank"),
+    lora: bool = LORA,
+    qlora: bool = QLORA,
+    rank: int = RANK,
     packing: bool = typer.Option(False, "--packing", help="Pack conversations into max-length blocks."),
-    chat_template: str | None = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml."),
+    chat_template: str | None = CHAT_TEMPLATE,
     gradient_checkpointing: bool = CHECKPOINTING,
 ) -> None:
     """Supervised fine-tuning on chat ``messages``: assistant-only loss, audited before the first step."""
@@ -125,10 +129,10 @@ def dpo(
     batch_size: int = BATCH,
     max_length: int = typer.Option(1024, "--max-length", help="Tokens per prompt and answer."),
     beta: float = typer.Option(0.1, "--beta", help="How far the model may move from the reference (DPO's beta)."),
-    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
-    qlora: bool = typer.Option(False, "--qlora", help="LoRA over a 4-bit model (CUDA and bitsandbytes)."),
-    rank: int = typer.Option(16, "--lora-rank"),
-    chat_template: str | None = typer.Option(None, "--chat-template", help="Use babelforge's template: chatml."),
+    lora: bool = LORA,
+    qlora: bool = QLORA,
+    rank: int = RANK,
+    chat_template: str | None = CHAT_TEMPLATE,
     gradient_checkpointing: bool = CHECKPOINTING,
 ) -> None:
     """Preference optimisation (DPO) on ``preference`` pairs: prompts never trained, audited before the first step."""
@@ -171,7 +175,7 @@ def cpt(
     lr: float = typer.Option(1e-4, "--lr"),
     batch_size: int = BATCH,
     max_length: int = typer.Option(2048, "--max-length", help="Tokens per packed block."),
-    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters instead of all weights."),
+    lora: bool = LORA,
     train_embeddings: bool = typer.Option(False, "--train-embeddings", help="With LoRA: train embeddings and head."),
     gradient_checkpointing: bool = CHECKPOINTING,
 ) -> None:
