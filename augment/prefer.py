@@ -32,7 +32,6 @@ import hashlib
 
 from datatrove.data import Document
 
-from babelforge.errors import BabelforgeError
 from babelforge.records import (
     CHOSEN,
     CHOSEN_BY,
@@ -52,13 +51,6 @@ from babelforge.records import (
     TOKEN_OFFSETS,
 )
 from babelforge.steps import Drop, RecordStep
-
-#: Drop reasons of an endpoint that was down rather than of an answer: a batch of only these stops the run.
-OUTAGE = frozenset(
-    f"{who}_{reason}"
-    for who in ("llm", "judge")
-    for reason in ("server_error", "rate_limited", "timeout", "connection")
-)
 
 #: Metadata key a record carries between the fan-out and the mode: the language its pair is made in.
 TARGET = "_prefer_target"
@@ -106,47 +98,11 @@ def _teaches(result: Document | Drop) -> Document | Drop:
     return result
 
 
-def stop_on_outage(results: list, step: str, settings: dict) -> None:
-    """Stop the task when every record of a batch failed because the endpoint was down (5xx, 429, timeouts,
-    refused connections, the breaker open after them).
-
-    Dropping them would finish the task with nothing in it, and a rerun resumes finished tasks: the
-    records would stay lost once the server is back. Stopped, the task runs again on the rerun, and the
-    requests that were answered come from the cache.
-
-    Raises:
-        LLMOutageError: naming the endpoint, the first failure and the fix.
-    """
-    drops = [r for r in results if isinstance(r, Drop)]
-    if not results or len(drops) != len(results) or any(d.reason not in OUTAGE for d in drops):
-        return
-    judged = drops[0].reason.startswith("judge_") and settings.get("judge")
-    endpoint = settings.get("judge") if judged else settings.get("model")
-    where = f" at {_address(endpoint.split('@', 1)[1])}" if isinstance(endpoint, str) and "@" in endpoint else ""
-    raise LLMOutageError(
-        f"{step}: the LLM endpoint{where} answered none of {len(drops)} request(s) "
-        f"({drops[0].reason}: {drops[0].detail[:160]}): check or restart the server, then run the same "
-        "command again: finished tasks are kept and answered requests come from the cache"
-    )
-
-
-def _address(url: str) -> str:
-    """``url`` without a user name or password in it (an error message is no place for credentials)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if parts.netloc else url
-
-
 def model_name(spec: str | None) -> str | None:
     """The model of an ``openai:MODEL@BASE_URL`` spec, as provenance records it (never the address)."""
     from babelforge.llm.options import parse_spec
 
     return parse_spec(spec)[0] if spec else None
-
-
-class LLMOutageError(BabelforgeError):
-    """Every record of a batch failed because the endpoint was down: the run stops so that a rerun retries them."""
 
 
 class PreferStep(RecordStep):
@@ -194,9 +150,11 @@ class PreferStep(RecordStep):
     def process_batch(self, docs: list[Document]) -> list[Document | Drop]:
         if self._maker is None:
             self._maker = self._make_maker()
-        results = [_teaches(result) for result in self._maker.make(docs)]
-        stop_on_outage(results, self.name, self.settings)
-        return results
+        return [_teaches(result) for result in self._maker.make(docs)]
+
+    def outage_endpoint(self, drop: Drop) -> str | None:
+        endpoint = self.settings.get("judge") if drop.reason.startswith("judge_") else None
+        return endpoint or self.settings.get("model")
 
     def _make_maker(self):
         from babelforge.augment.judge import JudgedPairs

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -54,6 +55,12 @@ class LLMOptions(BaseModel):
     batch_discount: float = Field(0.5, gt=0, le=1, description="batch price as a share of price_in/price_out")
     batch_max_wait: float = Field(
         24 * 3600.0, gt=0, description="seconds after its creation a batch is given up and its requests sent online"
+    )
+    on_outage: Literal["stop", "drop"] = Field(
+        "stop",
+        description="records whose requests failed after every retry because the endpoint was down (5xx, 429, "
+        "timeouts, refused connections): stop leaves the task unfinished so that a rerun retries them; drop "
+        "counts them as dropped and publishes without them",
     )
     _run_dir: str | None = PrivateAttr(None)
 

@@ -5,7 +5,8 @@ out), or :meth:`RecordStep.process_batch` for batched model calls. The base coun
 and dropped per reason into datatrove's stats (so they reach the run summary and
 ``provenance.json``), and writes dropped records to a rejects shard when the output asks for it:
 ``rejects/NN-STEP-RANK.jsonl``, ``NN`` the step's position in the manifest, so two steps of one kind
-keep separate files.
+keep separate files. A task in which records were dropped because an LLM endpoint was down stops when
+it ends (:mod:`babelforge.llm.outage`), unless the step's ``llm`` options say ``on_outage: drop``.
 """
 
 from __future__ import annotations
@@ -62,14 +63,26 @@ class RecordStep(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         position = None if self.rejects_position is None else f"{self.rejects_position:02d}"
         rejects = RejectsFile(self.rejects_folder, self.name, rank, position)
+        self._outage, seen = [], 0
         try:
             for batch in _batches(data or (), self.batch_size):
                 self.stat_update("in", value=len(batch))
+                seen += len(batch)
                 with self.track_time(unit="batch" if self.batch_size > 1 else None):
                     results = self.process_batch(batch)
                 yield from self._sort(batch, results, rejects)
         finally:
             rejects.close()
+        if self._outage and getattr(getattr(self, "llm", None), "on_outage", "stop") == "stop":
+            from babelforge.llm.outage import outage_error
+
+            first = self._outage[0]
+            raise outage_error(self.name, self.outage_endpoint(first), len(self._outage), seen, *first)
+
+    def outage_endpoint(self, drop: Drop) -> str | None:
+        """The ``openai:MODEL@BASE_URL`` spec whose outage caused ``drop`` (named in the error that stops the task)."""
+        model = getattr(self, "model", None)
+        return model if isinstance(model, str) else None
 
     def _sort(self, batch: list[Document], results: list[Document | Drop], rejects: RejectsFile) -> Iterator[Document]:
         kept = []
@@ -77,6 +90,8 @@ class RecordStep(PipelineStep):
             if isinstance(result, Drop):
                 self.stat_update(DROPPED, f"{DROPPED}:{result.reason}")
                 rejects.write(doc, result)
+                if result.reason.startswith(_OUTAGE_PREFIXES) and _is_outage(result.reason):
+                    self._outage.append(result)
             else:
                 kept.append(result)
         if kept:
@@ -86,6 +101,16 @@ class RecordStep(PipelineStep):
     def note(self, doc: Document, **details) -> None:
         """Record in the document's lineage that this step changed it."""
         add_lineage(doc.metadata, self.name, **details)
+
+
+#: Drop reasons that may be an LLM endpoint's outage (checked against :data:`babelforge.llm.outage.OUTAGE`).
+_OUTAGE_PREFIXES = ("llm_", "judge_")
+
+
+def _is_outage(reason: str) -> bool:
+    from babelforge.llm.outage import OUTAGE
+
+    return reason in OUTAGE
 
 
 def _batches(data: Iterable[Document], size: int) -> Iterator[list[Document]]:
