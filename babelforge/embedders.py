@@ -84,6 +84,10 @@ class SentenceTransformerEmbedder(Embedder):
 class OpenAIEmbedder(Embedder):
     """An OpenAI-compatible ``/v1/embeddings`` endpoint, asked over httpx.
 
+    Vectors are asked for as base64 (``encoding_format``, as OpenAI's own client does: a quarter of
+    the bytes, no float parsing); a server whose 400 or 422 names the parameter is asked for lists
+    of floats from then on, and either form is read from any answer.
+
     Each request is bounded as a whole by ``timeout`` (connecting, sending, waiting and reading
     together: an endpoint that drips its answer cannot hang a run), and a 429, a 5xx, a timeout, a
     dropped connection or a body that is not JSON is retried with exponential backoff and jitter
@@ -105,7 +109,14 @@ class OpenAIEmbedder(Embedder):
             import httpx  # noqa: F401
         except ImportError:
             raise MissingDependencyError("the openai: embedder", ["httpx"], "models") from None
-        answer = _run(self._ask({"model": self.model, "input": texts}, len(texts)))
+        body = {"model": self.model, "input": texts}
+        if not getattr(self, "_floats", False):
+            body["encoding_format"] = "base64"  # a quarter of the bytes, no float parsing on either side
+        answer = _run(self._ask(body, len(texts)))
+        if isinstance(answer, str) and "encoding_format" in body and _refuses_base64(answer):
+            self._floats = True  # a server that knows only lists of floats: ask it that way from now on
+            del body["encoding_format"]
+            answer = _run(self._ask(body, len(texts)))
         if isinstance(answer, str):
             raise BabelforgeError(f"embeddings endpoint {self.base_url} failed for model {self.model!r}: {answer}")
         vectors, problem = _read_embeddings(answer.get("data"), len(texts), getattr(self, "_dim", None))
@@ -208,9 +219,9 @@ def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
     vectors = []
     for index, item in sorted(zip(indexes, data, strict=True), key=lambda pair: pair[0]):
         try:
-            vector = np.asarray(item.get("embedding"), dtype=np.float32)
+            vector = _vector(item.get("embedding"))
         except (TypeError, ValueError):
-            return [], f"embedding {index} is not a list of numbers"
+            return [], f"embedding {index} is neither a list of numbers nor base64 of float32 values"
         if vector.ndim != 1 or not len(vector) or not np.isfinite(vector).all():
             return [], f"embedding {index} is not a non-empty list of finite numbers"
         vectors.append(vector)
@@ -218,6 +229,29 @@ def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
     if len(lengths) > 1:
         return [], f"vectors of different lengths {lengths}" + (f" (earlier batches: {dim})" if dim else "")
     return vectors, ""
+
+
+def _refuses_base64(why: str) -> bool:
+    """Whether a failed request's ``why`` is a refusal of ``encoding_format`` (other refusals stay errors)."""
+    return why.startswith(("400", "422")) and ("encoding_format" in why or "base64" in why)
+
+
+def _vector(embedding):
+    """One embedding as float32: a list of numbers, or base64 of little-endian float32 values."""
+    import base64
+    import binascii
+
+    import numpy as np
+
+    if isinstance(embedding, str):
+        try:
+            raw = base64.b64decode(embedding, validate=True)
+        except binascii.Error as error:
+            raise ValueError(str(error)) from None
+        if len(raw) % 4:
+            raise ValueError("not a whole number of float32 values")
+        return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    return np.asarray(embedding, dtype=np.float32)
 
 
 def embedder(spec: str) -> Embedder:

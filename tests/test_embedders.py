@@ -18,6 +18,32 @@ def test_openai_spec_against_the_loopback_server(llm_server):
     assert request["body"]["input"] == ["a", "b"]  # each distinct text once
 
 
+def test_vectors_are_asked_as_base64_and_read_exactly(llm_server):
+    from kit.openai_server import fake_embedding
+
+    vectors = embedder(f"openai:fake@{llm_server.base_url}").embed(["a", "b"])
+    (request,) = llm_server.requests
+    assert request["body"]["encoding_format"] == "base64"
+    expected = np.asarray([fake_embedding("a"), fake_embedding("b")], dtype=np.float32)
+    assert np.allclose(vectors, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-6)
+
+
+def test_a_server_that_refuses_base64_is_asked_for_floats_from_then_on(llm_server):
+    made = embedder(f"openai:fake@{llm_server.base_url}")
+    llm_server.mode = "embed-floats-only"
+    first = made.embed(["a", "b"])
+    made.embed(["c"])
+    asked = ["encoding_format" in r["body"] for r in llm_server.requests]
+    assert asked == [True, False, False]  # one refusal, then floats only
+    assert first.shape == (2, 8)
+
+
+def test_an_embedding_that_is_not_base64_of_float32_is_a_clear_error(llm_server):
+    llm_server.script("embed-bad-base64")
+    with pytest.raises(BabelforgeError, match=r"embedding 0 is neither a list of numbers nor base64 of float32"):
+        embedder(f"openai:fake@{llm_server.base_url}").embed(["a"])
+
+
 def quick(server, **kwargs) -> OpenAIEmbedder:
     return OpenAIEmbedder("fake", server.base_url, **{"backoff": 0.01, "backoff_max": 0.05, **kwargs})
 

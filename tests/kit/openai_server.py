@@ -17,7 +17,10 @@ or on every request from now on (``server.mode = "500"``). Behaviours:
   (content with bytes that are not UTF-8), ``surrogate`` (content ``"\\ud800"``), ``zero-usage``
   (usage ``{0, 0}``), ``absurd-usage`` (usage of 10**15 tokens);
 - embeddings: ``embed-short`` (one vector fewer than asked), ``embed-ragged`` (the first vector
-  shorter), ``embed-dup-index`` (index 0 twice).
+  shorter), ``embed-dup-index`` (index 0 twice), ``embed-bad-base64`` (the first
+  vector ``"abc"``), ``embed-floats-only`` (a 400 for a request that
+  names an ``encoding_format``, as some servers answer); vectors come as base64 where asked, as
+  OpenAI sends them.
 
 Usage counts tokens with ``count_tokens`` (default: whitespace words) and the answer is cut to the
 request's ``max_tokens``, as a real endpoint does. Every POST is recorded in ``server.requests``
@@ -40,10 +43,12 @@ Cut answers: ``length`` (``finish_reason: "length"``, the content cut short) and
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.parser
 import hashlib
 import json
+import struct
 import threading
 import time
 from collections import deque
@@ -250,6 +255,12 @@ class FakeOpenAIServer(LoopbackServer):
                     kind = "text/plain" if behaviour == "text-plain" else "application/json"
                     return self._raw(200, json.dumps(payload).encode(), content_type=kind)
                 if self.path.endswith("/embeddings"):
+                    if behaviour == "embed-floats-only" and "encoding_format" in body:
+                        error = {
+                            "message": "Unrecognized request argument: encoding_format",
+                            "type": "invalid_request_error",
+                        }
+                        return self._send(400, {"error": error})
                     return self._send(200, _embeddings(body, behaviour))
                 return self._send(404, {"error": {"message": "unknown route", "type": "invalid_request_error"}})
 
@@ -399,6 +410,13 @@ def _embeddings(request: dict, behaviour: str = "ok") -> dict:
         data[0]["embedding"] = data[0]["embedding"][:-1]
     elif behaviour == "embed-dup-index" and len(data) > 1:
         data[1]["index"] = 0
+    if request.get("encoding_format") == "base64":  # as OpenAI answers: little-endian float32, base64
+        for item in data:
+            item["embedding"] = base64.b64encode(
+                struct.pack(f"<{len(item['embedding'])}f", *item["embedding"])
+            ).decode()
+    if behaviour == "embed-bad-base64":
+        data[0]["embedding"] = "abc"  # three characters: not base64 of anything
     return {
         "object": "list",
         "model": request.get("model", "fake-model"),
