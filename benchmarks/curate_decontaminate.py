@@ -288,6 +288,26 @@ def report(records: list[Record], ngram, edits, flags: dict, verified: dict, shi
     print(f"tuned on all languages: {tune(kinds, ngram, edits, flags, verified, max_clean)}")
 
 
+def by_item_length(suite: Suite, hit) -> None:
+    """Shipped recall of verbatim and edited leaks, for items of fewer than ``SENTENCE_WORDS`` words and the rest
+    (a short item is found only as a whole record: inside a document, "Is everyone ready?" says nothing)."""
+    from babelforge.curate.folding import normalized_words
+    from babelforge.curate.overlap import SENTENCE_WORDS
+
+    texts = {(name, rid): text for name, (_, found) in suite.benchmarks.items() for rid, text in found}
+    parts = []
+    for kind in KINDS[:2]:
+        counts = {True: [0, 0], False: [0, 0]}
+        for record, found in zip(suite.records, hit, strict=True):
+            if record.kind == kind:
+                count = counts[len(normalized_words(texts[record.benchmark, record.item])) < SENTENCE_WORDS]
+                count[0] += bool(found)
+                count[1] += 1
+        parts.append(f"{kind}: items of {SENTENCE_WORDS}+ words {rate(*counts[False])}, "
+                     f"shorter {rate(*counts[True])}")
+    print("shipped, by item length: " + "; ".join(parts))
+
+
 def _rows(arrays: dict, rows) -> dict:
     return {k: v[rows] for k, v in arrays.items()}
 
@@ -350,7 +370,9 @@ def main() -> None:
         GRID["verify_margin"].append(9.0)
     settings = [(m, s, v) for m in GRID["margin"] for s in GRID["strong"] for v in GRID["several"] if s >= m]
     flags = translated_flags(suite, candidates, sorted(set(settings)))
-    report(suite.records, ngram, edits, flags, verified_flags(suite, candidates), shipped, args.max_clean)
+    verified = verified_flags(suite, candidates)
+    report(suite.records, ngram, edits, flags, verified, shipped, args.max_clean)
+    by_item_length(suite, hits_for(ngram, edits, flags, verified, shipped))
     print(f"total {time.perf_counter() - started:.1f} s")
 
 

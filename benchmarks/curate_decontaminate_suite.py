@@ -142,7 +142,10 @@ def near_items(items: list[str]) -> callable:
     """
     from collections import defaultdict
 
-    from babelforge.curate.folding import normalized_words
+    from babelforge.words import words
+
+    def normalized_words(text: str) -> list[str]:  # the project's tokenizer, not the detector's folding
+        return words(text.casefold())
 
     by_word, sets = defaultdict(set), [set(normalized_words(t)) for t in items]
     for number, found in enumerate(sets):

@@ -3,13 +3,16 @@
 Folding makes a lightly edited copy look like its original: NFKC (full-width forms, ligatures),
 case folded, the combining marks of Latin, Greek and Cyrillic letters dropped (Yoruba tone marks and
 French accents are often left out when text is retyped), digits of every script written as ASCII
-digits, curly apostrophes made straight. Marks of other scripts stay: there they are vowels, not
+digits, the separators inside a number left out (``05.09.2022``, ``05/09/2022`` and ``05092022``,
+or ``1,000`` and ``1000``, are one word: retyping a number often changes or drops them), curly
+apostrophes made straight, invisible format characters (a byte-order mark inside a word, joiners,
+soft hyphens) left out and a zero-width space made a space. Marks of other scripts stay: there they are vowels, not
 accents. Words come from :func:`babelforge.words.words`, the project's one tokenizer, so scripts
 written without spaces give one word per grapheme cluster and punctuation never counts.
 
 Example:
-    >>> normalized_words("Ọjọ́ 12 ní Èkó, ÀWỌN")
-    ['ojo', '12', 'ni', 'eko', 'awon']
+    >>> normalized_words("Ọjọ́ 12 ní Èkó, ÀWỌN, 05.09.2022")
+    ['ojo', '12', 'ni', 'eko', 'awon', '05092022']
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from babelforge.words import words
 
 #: A letter of a script whose combining marks are accents (dropped when folding).
 _ACCENTED = regex.compile(r"([\p{Latin}\p{Greek}\p{Cyrillic}])\p{Mn}+", regex.V1)
+#: An invisible format character (Unicode category Cf): ZWNJ, ZWJ, soft hyphen, a stray byte-order mark.
+_FORMAT = regex.compile(r"\p{Cf}+")
+#: A separator between two digits of one number (thousands, decimals, dates, times, ranges).
+_NUMBER_SEPARATOR = regex.compile(r"(?<=\d)[.,:/'\-\u00a0\u2009\u202f\u066b\u066c](?=\d)")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 #: Where a sentence ends: terminal punctuation of many scripts (then a space or the end), or a line break.
 _SENTENCE_END = regex.compile(r"(?<=[.!?…]['\"”’»)\]]*)\s+|(?<=[。！？!?।॥۔؟።፧፨။])['\"”’»)\]]*\s*|\s*\n\s*", regex.V1)
@@ -31,8 +38,8 @@ def fold(text: str) -> str:
     """``text`` folded for comparison (see the module docstring); lengths may change."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ACCENTED.sub(r"\1", unicodedata.normalize("NFD", text))
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
-    return _with_ascii_digits(text)
+    text = _FORMAT.sub("", unicodedata.normalize("NFC", text).replace("\u200b", " ").translate(_APOSTROPHES))
+    return _NUMBER_SEPARATOR.sub("", _with_ascii_digits(text))
 
 
 def _with_ascii_digits(text: str) -> str:

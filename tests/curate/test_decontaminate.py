@@ -52,6 +52,14 @@ def test_folding_drops_case_accents_and_punctuation_and_writes_digits_as_ascii()
     assert normalized_words("北京大学") == ["北", "京", "大", "学"]  # one word per cluster without spaces
 
 
+def test_numbers_retyped_and_invisible_characters_fold_alike():
+    dotted, slashed, bare = (normalized_words(f"Tetesi za soka {d}") for d in ("05.09.2022", "05/09/2022", "05092022"))
+    assert dotted == slashed == bare == ["tetesi", "za", "soka", "05092022"]
+    assert normalized_words("1,000 ١٬٠٠٠") == ["1000", "1000"]
+    assert normalized_words("T\ufeffetesi za\u200bsoka") == ["tetesi", "za", "soka"]  # a stray BOM, a zero-width space
+    assert normalized_words("می\u200cخواهم") == ["میخواهم"]  # Persian, with and without its ZWNJ, alike
+
+
 def test_marks_of_other_scripts_are_kept():
     assert normalized_words("हिन्दी") == ["हिन्दी"]
     assert "".join(normalized_words("ภาษาไทย")) == "ภาษาไทย"  # Thai vowel signs stay on their letters
