@@ -79,10 +79,14 @@ def emit(
     rows: dict[str, dict[str, int]] = {}
     present: dict[str, int] = defaultdict(int)
     split_info = {}
+    filled: dict[str, int] = dict.fromkeys(manifest.output.columns, 0)
     for split, paths in files.items():
-        rows[split], held, split_info[split] = _write_split(staging / "data" / config, split, paths, features, names)
+        rows[split], held, split_info[split] = _write_split(
+            staging / "data" / config, split, paths, features, names, filled
+        )
         for language, n in held.items():
             present[language] += n
+    _refuse_empty_columns(filled, sum(info["num_examples"] for info in split_info.values()), manifest.output.path)
     languages = dict(sorted(present.items()))
     summary = {"rows": rows, "languages": languages, "labels": labels, "steps": steps, "drops": drops}
     summary["recipe"] = recipe(plan, steps)
@@ -169,7 +173,24 @@ def _tags_in(path: Path) -> list[str]:
     return pc.unique(pc.list_flatten(column)).to_pylist()
 
 
-def _write_split(folder: Path, split: str, paths: list[Path], features, names: list[str] | None):
+def _refuse_empty_columns(filled: dict[str, int], total: int, path: str) -> None:
+    """Refuse an ``output.columns`` entry that no record filled: a misspelt or unkept field, not data.
+
+    Raises:
+        OutputError: naming the columns and where their values come from (nothing is published).
+    """
+    empty = [name for name, count in filled.items() if not count]
+    if empty and total:
+        names = ", ".join(map(repr, empty))
+        raise OutputError(
+            f"output.columns {names}: no record of {total} has a field of that name, so the column(s) would hold "
+            "only nulls; name a column a source keeps (sources[N].fields.keep) or a translated field's "
+            f"target_<name>, or leave it out; nothing was written to {path}"
+        )
+
+
+def _write_split(folder: Path, split: str, paths: list[Path], features, names: list[str] | None, filled=None):
+    """Write one split's shards; ``filled`` (extra column -> values that are not null) is counted on."""
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,6 +203,8 @@ def _write_split(folder: Path, split: str, paths: list[Path], features, names: l
         else:
             table = pq.read_table(path)
         table = with_languages(table).select(list(features)).cast(features.arrow_schema)
+        for column in filled or ():
+            filled[column] += table.num_rows - table.column(column).null_count
         target = folder / f"{split}-{i:05d}-of-{len(paths):05d}.parquet"
         pq.write_table(table, target)
         num_bytes += table.nbytes

@@ -228,7 +228,9 @@ class ShardWriter(PipelineStep):
         self._add_kind(row, doc)
         for name in self.columns:
             value = md.get(name)
-            row[name].append(value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            row[name].append(
+                value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            )
         row["lineage"].append(lineage_json(md))
 
     def _add_ner(self, row: dict[str, list], doc: Document) -> None:

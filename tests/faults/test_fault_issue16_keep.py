@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from babelforge.errors import InputFormatError
+from babelforge.errors import InputFormatError, OutputError
 from babelforge.manifest import load_manifest
 from babelforge.runner import run_manifest
 
@@ -38,6 +38,21 @@ def test_a_kept_timestamp_is_named_and_keep_all_leaves_it_behind(tmp_path):
     with pytest.raises(InputFormatError, match=r"in 'when' to keep .*got datetime .*leave 'when' out of keep"):
         _run(tmp_path, source, ["when"])
     source["fields"] = {"keep": "all"}
-    _run(tmp_path, source, ["when", "note"])
+    with pytest.raises(OutputError, match=r"output.columns 'when': no record of 2 has a field of that name"):
+        _run(tmp_path, source, ["when", "note"])  # keep: all leaves it behind: a column of nulls is refused
+    assert not (tmp_path / "out" / "README.md").exists()
+    _run(tmp_path, source, ["note"])
     rows = pq.read_table(next((tmp_path / "out" / "data").glob("*/train-*.parquet"))).to_pylist()
-    assert [(r["when"], r["note"]) for r in sorted(rows, key=lambda r: r["id"])] == [(None, "x"), (None, "y")]
+    assert [r["note"] for r in sorted(rows, key=lambda r: r["id"])] == ["x", "y"]
+
+
+def test_a_misspelt_column_is_refused_and_a_field_some_records_lack_is_kept(tmp_path):
+    lines = [json.dumps({"id": "a", "text": "hi", "premise": "p"}), json.dumps({"id": "b", "text": "yo"})]
+    (tmp_path / "rows.jsonl").write_text("\n".join(lines))
+    source = {"kind": "jsonl", "path": str(tmp_path / "rows.jsonl"), "fields": {"keep": "all"}}
+    with pytest.raises(OutputError, match=r"output.columns 'premis': no record of 2 .*fields.keep.*nothing was"):
+        _run(tmp_path, source, ["premise", "premis"])
+    assert not (tmp_path / "out").exists()
+    _run(tmp_path, source, ["premise"])  # the rerun with the name fixed publishes; b has no premise: a null
+    rows = pq.read_table(next((tmp_path / "out" / "data").glob("*/train-*.parquet"))).to_pylist()
+    assert sorted((r["id"], r["premise"]) for r in rows) == [("rows/a", "p"), ("rows/b", None)]
