@@ -73,7 +73,47 @@ def _record_stream_gc():
 
 
 class LocalExecutor(_QuietTasks, LocalPipelineExecutor):
-    """datatrove's local executor (a process pool), quiet on the console."""
+    """datatrove's local executor (a process pool), quiet on the console.
+
+    A task stopped by an LLM outage (:mod:`babelforge.llm.outage`) does not take the pool down: its
+    error is noted in the pass's logs (``outage/RANK.txt``), the other tasks run to their end (and are
+    kept), and the pass raises the outage once they are done, before any pass that depends on it starts.
+    Other errors stop the pool at once, as datatrove does. (Only here: a Slurm or Ray task that ended
+    without its completion marker must fail, or the passes that depend on it would start.)
+    """
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        from datatrove.utils.stats import PipelineStats
+
+        from babelforge.llm.outage import LLMOutageError
+
+        note = _outage_note(rank)
+        if self.logging_dir.isfile(note):
+            self.logging_dir.rm_file(note)
+        try:
+            return super()._run_for_rank(rank, local_rank, node_rank)
+        except LLMOutageError as error:
+            with self.logging_dir.open(note, "wt") as file:
+                file.write(str(error))
+            return PipelineStats()
+
+    def run(self):
+        stats = super().run()
+        missing = self.get_incomplete_ranks(skip_completed=True)
+        notes = [rank for rank in missing if self.logging_dir.isfile(_outage_note(rank))]
+        if notes:
+            from babelforge.llm.outage import LLMOutageError
+
+            with self.logging_dir.open(_outage_note(notes[0]), "rt") as file:
+                why = file.read().strip()
+            kept = self.world_size - len(missing)
+            tasks = f" [{len(notes)} of {self.world_size} tasks stopped so; {kept} finished and kept]"
+            raise LLMOutageError(why + (tasks if self.world_size > 1 else ""))
+        return stats
+
+
+def _outage_note(rank: int) -> str:
+    return f"outage/{rank:05d}.txt"
 
 
 class RayExecutor(_QuietTasks, RayPipelineExecutor):

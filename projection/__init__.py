@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from babelforge.langs import LanguageCode
+from babelforge.llm.options import LLMOptions
 from babelforge.projection.translate_settings import TranslateSettings
 from babelforge.registry import StepSettings, register_step
 
@@ -41,6 +42,7 @@ class ProjectSettings(StepSettings):
     min_score: float | None = Field(
         None, ge=0, le=1, description="drop spans scored below it (spanmatch, best: the probability it is right)"
     )
+    llm: LLMOptions = Field(default_factory=LLMOptions, description="for markers with an openai:MODEL@BASE_URL model")
 
     def build(self, ctx):
         from babelforge.projection.llm_translate import is_llm_spec
@@ -63,6 +65,7 @@ class ProjectSettings(StepSettings):
             resolved=resolved,
         )
         make_projector(self.method, **options)  # a bad spec fails now, not in a task
+        options["llm"] = self.llm.for_run(ctx.work_dir)  # the budget shared by the run's tasks
         step = ProjectStep(self.method, options, self.keep_partial, self.min_score)
         step.model_checks = [check] if check else []
         return step

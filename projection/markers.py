@@ -36,11 +36,12 @@ class MarkersProjector(Projector):
     translates = True
 
     def __init__(
-        self, model: str, source: str | None = None, target: str | None = None, quantization="default", resolved=None
-    ):
+        self, model: str, source: str | None = None, target: str | None = None, quantization="default", resolved=None,
+        llm=None,
+    ):  # fmt: skip
         self.model, self.source, self.target, self.quantization = model, source, target, quantization
         self._translators: dict = {}
-        self.resolved = resolved
+        self.resolved, self.llm = resolved, llm
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_translators": {}}
@@ -52,7 +53,7 @@ class MarkersProjector(Projector):
         if (source, target) not in self._translators:
             decoding = Decoding(quantization=self.quantization)
             self._translators[source, target] = make_translator(
-                self.model, source, target, decoding, resolved=self.resolved
+                self.model, source, target, decoding, resolved=self.resolved, llm=self.llm
             )
         return self._translators[source, target]
 
@@ -76,7 +77,8 @@ class MarkersProjector(Projector):
     def _read(self, item: ProjectionInput, translation, alone: dict) -> ProjectionResult:
         n = len(item.source_spans)
         if isinstance(translation, Failure):
-            return ProjectionResult([None] * n, [0.0] * n, self.name, f"translation failed: {translation.reason}", "")
+            why = f"translation failed: {translation.reason}: {translation.detail}"
+            return ProjectionResult([None] * n, [0.0] * n, self.name, why, "", failure=translation.reason)
         text, found = unmark(translation)
         if not n:
             return ProjectionResult([], [], self.name, target_text=text)

@@ -29,8 +29,10 @@ def make_projector(
     target: str | None = None,
     quantization: str = "default",
     resolved=None,
+    llm=None,
 ):
-    """The projector ``method`` names, configured with an embedder, aligner or MT model.
+    """The projector ``method`` names, configured with an embedder, aligner or MT model (``llm``: the
+    :class:`~babelforge.llm.options.LLMOptions` of an ``openai:MODEL@BASE_URL`` model for ``markers``).
 
     Raises:
         BabelforgeError: for an unknown method, or a method without the model it needs.
@@ -62,7 +64,7 @@ def make_projector(
             return ConstrainedProjector(model, source, target, quantization=quantization, resolved=resolved)
         from babelforge.projection.markers import MarkersProjector
 
-        return MarkersProjector(model, source, target, quantization, resolved)
+        return MarkersProjector(model, source, target, quantization, resolved, llm)
     if method == "ensemble":
         from babelforge.projection.ensemble import EnsembleProjector
 

@@ -20,6 +20,7 @@ import dataclasses
 
 from datatrove.data import Document
 
+from babelforge.llm.client import Failure
 from babelforge.records import LANGUAGE, QUESTION, SPANS, TARGET_LANGUAGE, TARGET_QUESTION, TARGET_TEXT, TOKEN_OFFSETS
 from babelforge.spans import Span
 from babelforge.steps import Drop, RecordStep
@@ -41,11 +42,14 @@ class ProjectStep(RecordStep):
     def __init__(self, method: str, options: dict, keep_partial: bool, min_score: float | None = None):
         super().__init__()
         self.method, self.options, self.keep_partial = method, options, keep_partial
-        self.min_score = min_score
+        self.min_score, self.llm = min_score, options.get("llm")
         self._projector = None
         if options.get("resolved") is not None:
             resolved = options["resolved"]
             self.models = [{"name": options["model"], "revision": resolved.revision, "engine": "ctranslate2"}]
+
+    def outage_endpoint(self, drop: Drop) -> str | None:
+        return self.options.get("model")
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         from babelforge.models import require_models
@@ -82,6 +86,7 @@ class ProjectStep(RecordStep):
             )
             for i in ready
         ]
+        self._failed_questions: dict = {}
         if translates:
             self._translate_questions([docs[i] for i in ready], inputs)
         results: list[Document | Drop] = [Drop("no_translation")] * len(docs)
@@ -100,6 +105,8 @@ class ProjectStep(RecordStep):
             for doc, question in zip(asked, translated, strict=True):
                 if isinstance(question, str) and question:
                     doc.metadata[TARGET_QUESTION] = question
+                elif isinstance(question, Failure):
+                    self._failed_questions[doc.id] = question
 
     def _confident(self, result):
         """``result`` without its spans scored under ``min_score`` (counted under ``low_confidence``)."""
@@ -117,6 +124,9 @@ class ProjectStep(RecordStep):
     def _apply(self, doc: Document, result) -> Document | Drop:
         result, low = self._confident(result)
         self.stat_update(f"status:{result.status}")
+        failed = Failure(result.failure, result.reason) if result.failure else self._failed_questions.get(doc.id)
+        if failed:  # the method's LLM translation failed: llm_server_error ... (an outage stops the task)
+            return Drop(f"llm_{failed.reason}", failed.detail)
         if QUESTION in doc.metadata and TARGET_QUESTION not in doc.metadata:
             return Drop("question_not_translated")
         if result.status == "failed" or (result.status == "partial" and not self.keep_partial):

@@ -34,6 +34,8 @@ class ProjectionResult:
     method: str = ""
     reason: str = ""
     target_text: str | None = None  # set by methods that write the translation themselves (markers)
+    #: Why a method's own LLM translation failed (``server_error``, ``timeout`` ...): the record drops as ``llm_<it>``.
+    failure: str = ""
 
     @property
     def status(self) -> str:

@@ -32,6 +32,7 @@ from babelforge.llm.backoff import PROBE, AdaptiveLimit, CircuitBreaker, endpoin
 from babelforge.llm.cache import RequestCache, normalise_url, request_key
 from babelforge.llm.exchange import MAX_RESPONSE_BYTES, Outcome, TooLarge, classify, fetch, header_key
 from babelforge.llm.ledger import BudgetExceededError, Ledger
+from babelforge.llm.outage import DOWN
 from babelforge.llm.tokens import token_counter
 from babelforge.llm.usage import judge_usage
 
@@ -244,7 +245,9 @@ class LLMClient:
                 self._note_failure(reason, probe)
             retry_after = outcome.retry_after if outcome is not None else None
             if attempt < self.max_retries and not await self._pause(attempt, retry_after):
-                reason, detail = "time_limit", f"time_limit of {self.time_limit}s reached after {detail}"
+                detail = f"time_limit of {self.time_limit}s reached after {detail}"
+                if reason not in DOWN:  # an endpoint still down keeps its reason: its record is retried by a rerun
+                    reason = "time_limit"
                 break
         if refused == self.max_retries + 1:
             self._unreachable(refused, why)

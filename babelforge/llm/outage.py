@@ -31,16 +31,17 @@ def outage_error(step: str, endpoint: str | None, failed: int, seen: int, reason
         endpoint: the step's ``openai:MODEL@BASE_URL`` spec, if known (its address is named, never a password).
         reason, detail: the first such record's drop reason and detail.
     """
-    where = f" at {_address(endpoint.split('@', 1)[1])}" if endpoint and "@" in endpoint else ""
+    where = f" at {address(endpoint.split('@', 1)[1])}" if endpoint and "@" in endpoint else ""
     return LLMOutageError(
         f"{step}: the LLM endpoint{where} answered no request for {failed} of {seen} record(s) after every retry "
         f"({reason}: {detail[:160]}); the task is left unfinished and nothing is published: check or "
         "restart the server, then run the same command again: finished tasks are kept and answered requests "
-        "come from the cache (or set llm: {on_outage: drop} to publish without these records)"
+        "come from the cache (or set llm: {on_outage: drop} to publish without these records: the changed "
+        "manifest starts the run over, its answers from the cache)"
     )
 
 
-def _address(url: str) -> str:
+def address(url: str) -> str:
     """``url`` without a user name or password in it (an error message is no place for credentials)."""
     from urllib.parse import urlsplit
 
