@@ -113,20 +113,27 @@ class OpenAIEmbedder(Embedder):
         if not getattr(self, "_floats", False):
             body["encoding_format"] = "base64"  # a quarter of the bytes, no float parsing on either side
         answer = _run(self._ask(body, len(texts)))
-        if isinstance(answer, str) and "encoding_format" in body and _refuses_base64(answer):
+        if isinstance(answer, str) and "encoding_format" in body and getattr(self, "_refused_base64", False):
             self._floats = True  # a server that knows only lists of floats: ask it that way from now on
             del body["encoding_format"]
             answer = _run(self._ask(body, len(texts)))
         if isinstance(answer, str):
-            raise BabelforgeError(f"embeddings endpoint {self.base_url} failed for model {self.model!r}: {answer}")
+            raise BabelforgeError(f"embeddings endpoint {self._address} failed for model {self.model!r}: {answer}")
         vectors, problem = _read_embeddings(answer.get("data"), len(texts), getattr(self, "_dim", None))
         if problem:
             raise BabelforgeError(
-                f"embeddings endpoint {self.base_url} sent a bad answer for model {self.model!r}: {problem} "
+                f"embeddings endpoint {self._address} sent a bad answer for model {self.model!r}: {problem} "
                 f"(a batch of {len(texts)} text(s); nothing of it was used)"
             )
         self._dim = len(vectors[0]) if vectors else None
         return vectors
+
+    @property
+    def _address(self) -> str:
+        """The endpoint as error messages name it: no user name or password."""
+        from babelforge.llm.outage import address
+
+        return address(self.base_url)
 
     async def _ask(self, body: dict, count: int) -> dict | str:
         """The endpoint's answer as a JSON object, or why there is none after every try."""
@@ -168,6 +175,10 @@ class OpenAIEmbedder(Embedder):
         except httpx.HTTPError as error:
             return f"{type(error).__name__}: {error}", True, None
         if reply.status >= 300:
+            # a refusal that names the parameter (in its message or as OpenAI's error.param): ask for floats
+            self._refused_base64 = reply.status in (400, 422) and any(
+                word in reply.content for word in (b"encoding_format", b"base64")
+            )
             why, after = (
                 f"{reply.status}: {excerpt(reply.content)}",
                 parse_retry_after(reply.headers.get("retry-after")),
@@ -231,11 +242,6 @@ def _read_embeddings(data, count: int, dim: int | None) -> tuple[list, str]:
     return vectors, ""
 
 
-def _refuses_base64(why: str) -> bool:
-    """Whether a failed request's ``why`` is a refusal of ``encoding_format`` (other refusals stay errors)."""
-    return why.startswith(("400", "422")) and ("encoding_format" in why or "base64" in why)
-
-
 def _vector(embedding):
     """One embedding as float32: a list of numbers, or base64 of little-endian float32 values."""
     import base64
@@ -244,8 +250,9 @@ def _vector(embedding):
     import numpy as np
 
     if isinstance(embedding, str):
+        packed = "".join(embedding.split())  # wrapped lines and missing padding are still base64
         try:
-            raw = base64.b64decode(embedding, validate=True)
+            raw = base64.b64decode(packed + "=" * (-len(packed) % 4), validate=True)
         except binascii.Error as error:
             raise ValueError(str(error)) from None
         if len(raw) % 4:

@@ -343,14 +343,18 @@ def secret_environment(environ: Mapping[str, str] | None = None) -> dict[str, st
     return dict(sorted(found.items(), key=lambda item: -len(item[0])))  # longest first: no partial replacement
 
 
+#: The password of a URL written with one (``http://user:PASSWORD@host``), wherever a text holds it.
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@\s:]*):[^/@\s]+@")
+
+
 def scrub(value: Any, secrets: Mapping[str, str]) -> Any:
-    """``value`` (JSON-like, or text) with each secret value replaced by its ``${NAME}`` reference."""
-    if not secrets:
-        return value
+    """``value`` (JSON-like, or text) with each secret value replaced by its ``${NAME}`` reference, and the
+    password of any URL written with one (an endpoint ``openai:MODEL@http://user:PASSWORD@host/v1``)
+    replaced by ``<redacted>``."""
     if isinstance(value, str):
         for secret, name in secrets.items():
             value = value.replace(secret, f"${{{name}}}")
-        return value
+        return _URL_PASSWORD.sub(r"\1:<redacted>@", value) if "://" in value else value
     if isinstance(value, dict):
         return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):

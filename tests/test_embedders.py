@@ -38,6 +38,25 @@ def test_a_server_that_refuses_base64_is_asked_for_floats_from_then_on(llm_serve
     assert first.shape == (2, 8)
 
 
+def test_base64_wrapped_or_without_padding_is_read():
+    import base64
+
+    from babelforge.embedders import _vector
+
+    raw = base64.b64encode(np.arange(5, dtype="<f4").tobytes()).decode()  # 20 bytes: padded with "="
+    wrapped = "\n".join(raw[i : i + 8] for i in range(0, len(raw), 8))
+    for form in (raw, raw.rstrip("="), wrapped):
+        assert _vector(form).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_an_endpoint_error_names_the_address_without_its_password(llm_server):
+    url = llm_server.base_url.replace("://", "://bob:hunter2@")
+    llm_server.script("400")
+    with pytest.raises(BabelforgeError, match=r"embeddings endpoint http://127\.0\.0\.1:\d+/v1 failed") as raised:
+        OpenAIEmbedder("fake", url, max_retries=0).embed(["a"])
+    assert "hunter2" not in str(raised.value)
+
+
 def test_an_embedding_that_is_not_base64_of_float32_is_a_clear_error(llm_server):
     llm_server.script("embed-bad-base64")
     with pytest.raises(BabelforgeError, match=r"embedding 0 is neither a list of numbers nor base64 of float32"):

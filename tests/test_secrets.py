@@ -353,3 +353,21 @@ def test_dataset_info_holds_no_secret_written_into_the_manifest(write_manifest, 
     assert "cfg-${HF_TOKEN}" in (tmp_path / "dataset_info.json").read_text(encoding="utf-8")
     for name in ("dataset_info.json", "README.md", "provenance.json"):
         assert TOKEN not in (tmp_path / name).read_text(encoding="utf-8"), name
+
+
+def test_a_password_written_into_an_endpoint_url_is_redacted_everywhere(tmp_path, write_manifest, llm_server):
+    (tmp_path / "seeds.txt").write_text("hello there\nhow are you\n")
+    url = llm_server.base_url.replace("://", "://bob:hunter2pw@")
+    spec = {
+        "name": "url-password",
+        "sources": [{"kind": "text", "path": str(tmp_path / "seeds.txt"), "language": "en"}],
+        "steps": [{"instruct": {"mode": "xl_instruct", "model": f"openai:url-pw@{url}", "response_language": "de"}}],
+        "output": {"path": str(tmp_path / "out"), "kind": "chat"},
+    }
+    run_manifest(load_manifest(write_manifest(spec)))
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.suffix != ".parquet"]
+    assert any("bob:<redacted>@" in p.read_text(encoding="utf-8") for p in written)  # the endpoint, recorded
+    for path in written:
+        assert "hunter2pw" not in path.read_text(encoding="utf-8"), path
+    text = "see https://a:b@c.d/x and user@example.org"
+    assert scrub(text, {}) == "see https://a:<redacted>@c.d/x and user@example.org"

@@ -257,8 +257,9 @@ class FakeOpenAIServer(LoopbackServer):
                 if self.path.endswith("/embeddings"):
                     if behaviour == "embed-floats-only" and "encoding_format" in body:
                         error = {
-                            "message": "Unrecognized request argument: encoding_format",
+                            "message": "Unsupported value",
                             "type": "invalid_request_error",
+                            "param": "encoding_format",
                         }
                         return self._send(400, {"error": error})
                     return self._send(200, _embeddings(body, behaviour))
