@@ -183,8 +183,9 @@ def _refuse_empty_columns(filled: dict[str, int], total: int, path: str) -> None
     if empty and total:
         names = ", ".join(map(repr, empty))
         raise OutputError(
-            f"output.columns {names}: no record of {total} has a field of that name, so the column(s) would hold "
-            "only nulls; name a column a source keeps (sources[N].fields.keep) or a translated field's "
+            f"output.columns {names}: no record of {total} has a value there (the field is missing or null in "
+            "every record), so the column would hold only nulls; name a column a source keeps "
+            "(sources[N].fields.keep) or a translated field's "
             f"target_<name>, or leave it out; nothing was written to {path}"
         )
 
