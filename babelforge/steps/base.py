@@ -63,7 +63,8 @@ class RecordStep(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         position = None if self.rejects_position is None else f"{self.rejects_position:02d}"
         rejects = RejectsFile(self.rejects_folder, self.name, rank, position)
-        self._outage, seen = [], 0
+        self._outage: list = [None, 0]  # the first drop of an endpoint that was down, and how many there were
+        seen = 0
         try:
             for batch in _batches(data or (), self.batch_size):
                 self.stat_update("in", value=len(batch))
@@ -73,11 +74,11 @@ class RecordStep(PipelineStep):
                 yield from self._sort(batch, results, rejects)
         finally:
             rejects.close()
-        if self._outage and getattr(getattr(self, "llm", None), "on_outage", "stop") == "stop":
+        first, count = self._outage
+        if count and getattr(getattr(self, "llm", None), "on_outage", "stop") == "stop":
             from babelforge.llm.outage import outage_error
 
-            first = self._outage[0]
-            raise outage_error(self.name, self.outage_endpoint(first), len(self._outage), seen, *first)
+            raise outage_error(self.name, self.outage_endpoint(first), count, seen, *first)
 
     def outage_endpoint(self, drop: Drop) -> str | None:
         """The ``openai:MODEL@BASE_URL`` spec whose outage caused ``drop`` (named in the error that stops the task)."""
@@ -91,7 +92,7 @@ class RecordStep(PipelineStep):
                 self.stat_update(DROPPED, f"{DROPPED}:{result.reason}")
                 rejects.write(doc, result)
                 if result.reason.startswith(_OUTAGE_PREFIXES) and _is_outage(result.reason):
-                    self._outage.append(result)
+                    self._outage = [self._outage[0] or result, self._outage[1] + 1]
             else:
                 kept.append(result)
         if kept:
