@@ -62,6 +62,7 @@ def scenarios(root: Path, lines: int, trials: int):
         for on_error in ("fail", "skip"):
             yield faults.bad_input(fresh(), name, content, on_error=on_error)
     yield faults.full_disk(fresh(), lines=lines // 10)
+    yield faults.llm_outage(fresh(), files=2, lines=max(lines // 200, 50), tasks=4)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
-"""Concurrent runs, inputs changed between attempts, damaged work folders, a full disk."""
+"""Concurrent runs, inputs changed between attempts, damaged work folders, a full disk, an LLM outage."""
 
 import pytest
-from kit.faults import concurrent_runs, damaged_work, full_disk, inputs_between_attempts
+from kit.faults import concurrent_runs, damaged_work, full_disk, inputs_between_attempts, llm_outage
 
 
 @pytest.mark.slow
@@ -29,6 +29,12 @@ def test_a_full_disk_fails_clearly_and_publishes_nothing(tmp_path):
         pytest.skip(outcome.outcome)
     assert outcome.ok, outcome
     assert "one line: True" in outcome.outcome
+
+
+def test_an_llm_endpoint_down_for_some_records_publishes_nothing_then_every_row(tmp_path):
+    outcome = llm_outage(tmp_path, files=2, lines=100, tasks=2)
+    assert outcome.ok, outcome
+    assert outcome.outcome.startswith("exit 2, one line: True; rerun exit 0"), outcome
 
 
 @pytest.mark.slow

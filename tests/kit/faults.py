@@ -317,6 +317,48 @@ def bad_input(root: Path, name: str, content: bytes, on_error: str = "fail") -> 
     return Outcome(f"{name} ({on_error})", outcome, 0, partial, result.tracebacks)
 
 
+def llm_outage(root: Path, **sizes) -> Outcome:
+    """An LLM endpoint that hangs up on one record in sixteen (a ``translate`` step, several tasks): the run
+    stops in one line and publishes nothing; once the endpoint is back, the rerun publishes every row and
+    asks again only what was not answered (answers from the cache)."""
+    import re
+
+    from kit.openai_server import FakeOpenAIServer
+
+    project = Project(root, **sizes)
+    down = {"on": True}
+
+    def reply(body: dict) -> str:
+        asked = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        if down["on"] and any(key.endswith("0") for key in re.findall(r"row \d+ ([0-9a-f]{40})", asked)):
+            raise ConnectionAbortedError("the endpoint hangs up")  # no answer at all: an outage for that record
+        return f"traduit: {asked[-80:]}"
+
+    server = FakeOpenAIServer(reply=reply)
+    server._httpd.handle_error = lambda request, address: None  # the hang-ups are meant: no traceback printed
+    server.start()
+    try:
+        manifest = yaml.safe_load((project.root / "m.yaml").read_text())
+        llm = {"max_retries": 1, "backoff": 0.01, "backoff_max": 0.01, "breaker_threshold": 10**6}
+        model = f"openai:faults@{server.base_url}"
+        manifest["steps"] = [{"translate": {"model": model, "target": "fra_Latn", "llm": llm}}]
+        manifest["output"]["kind"] = "bitext"
+        (project.root / "llm.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        env = {"BABELFORGE_HOME": str(project.root / "home")}
+        first = project.run("run", "llm.yaml", env=env)
+        partial = int(project.output.exists())
+        asked_first = len(server.chat_paths())
+        down["on"] = False
+        rerun = project.run("run", "llm.yaml", env=env)
+        asked_again = len(server.chat_paths()) - asked_first
+    finally:
+        server.stop()
+    clear = first.code == 2 and len(first.error_lines) == 1 and "run the same command again" in first.err
+    outcome = f"exit {first.code}, one line: {clear}; rerun exit {rerun.code}, asked again {asked_again}"
+    return Outcome("LLM endpoint down for some records", outcome, lost(project.expected(), _published_safely(project)),
+                   partial, first.tracebacks + rerun.tracebacks)  # fmt: skip
+
+
 def _published_safely(project: Project, output: Path | None = None) -> list[str] | None:
     try:
         return project.published(output)
