@@ -131,9 +131,9 @@ class OpenAIEmbedder(Embedder):
     @property
     def _address(self) -> str:
         """The endpoint as error messages name it: no user name or password."""
-        from babelforge.llm.outage import address
+        from babelforge.llm.cache import without_userinfo
 
-        return address(self.base_url)
+        return without_userinfo(self.base_url)
 
     async def _ask(self, body: dict, count: int) -> dict | str:
         """The endpoint's answer as a JSON object, or why there is none after every try."""

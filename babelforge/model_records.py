@@ -12,6 +12,7 @@ models, and a model known only by an endpoint records the endpoint instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -85,10 +86,8 @@ def aligner_records(spec: str) -> Iterator[dict[str, Any]]:
         yield embedder_record(embedder(rest))
     if "eflomal" in kind:
         record: dict[str, Any] = {"name": "eflomal", "kind": "aligner"}
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             record["version"] = version("eflomal")
-        except PackageNotFoundError:
-            pass
         yield record
 
 

@@ -62,6 +62,12 @@ def normalise_url(base_url: str | None, keep_userinfo: bool = False) -> str:
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` as it is, less any ``user:password@`` (for messages: unlike :func:`normalise_url`, it never raises)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if parts.netloc else url
+
+
 def request_key(
     base_url: str | None, model: str, messages: list[dict], params: dict[str, Any], schema: dict | None
 ) -> str:

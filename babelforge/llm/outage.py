@@ -31,7 +31,9 @@ def outage_error(step: str, endpoint: str | None, failed: int, seen: int, reason
         endpoint: the step's ``openai:MODEL@BASE_URL`` spec, if known (its address is named, never a password).
         reason, detail: the first such record's drop reason and detail.
     """
-    where = f" at {address(endpoint.split('@', 1)[1])}" if endpoint and "@" in endpoint else ""
+    from babelforge.llm.cache import without_userinfo
+
+    where = f" at {without_userinfo(endpoint.split('@', 1)[1])}" if endpoint and "@" in endpoint else ""
     return LLMOutageError(
         f"{step}: the LLM endpoint{where} answered no request for {failed} of {seen} record(s) after every retry "
         f"({reason}: {detail[:160]}); the task is left unfinished and nothing is published: check or "
@@ -39,11 +41,3 @@ def outage_error(step: str, endpoint: str | None, failed: int, seen: int, reason
         "come from the cache (or set llm: {on_outage: drop} to publish without these records: the changed "
         "manifest starts the run over, its answers from the cache)"
     )
-
-
-def address(url: str) -> str:
-    """``url`` without a user name or password in it (an error message is no place for credentials)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if parts.netloc else url

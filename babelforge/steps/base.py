@@ -63,8 +63,7 @@ class RecordStep(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         position = None if self.rejects_position is None else f"{self.rejects_position:02d}"
         rejects = RejectsFile(self.rejects_folder, self.name, rank, position)
-        self._outage: list = [None, 0]  # the first drop of an endpoint that was down, and how many there were
-        seen = 0
+        self._outage, self._outages, seen = None, 0, 0  # the first drop of an endpoint that was down, how many
         try:
             for batch in _batches(data or (), self.batch_size):
                 self.stat_update("in", value=len(batch))
@@ -74,11 +73,11 @@ class RecordStep(PipelineStep):
                 yield from self._sort(batch, results, rejects)
         finally:
             rejects.close()
-        first, count = self._outage
-        if count and getattr(getattr(self, "llm", None), "on_outage", "stop") == "stop":
+        if self._outages and getattr(getattr(self, "llm", None), "on_outage", "stop") == "stop":
             from babelforge.llm.outage import outage_error
 
-            raise outage_error(self.name, self.outage_endpoint(first), count, seen, *first)
+            first = self._outage
+            raise outage_error(self.name, self.outage_endpoint(first), self._outages, seen, *first)
 
     def outage_endpoint(self, drop: Drop) -> str | None:
         """The ``openai:MODEL@BASE_URL`` spec whose outage caused ``drop`` (named in the error that stops the task)."""
@@ -92,7 +91,7 @@ class RecordStep(PipelineStep):
                 self.stat_update(DROPPED, f"{DROPPED}:{result.reason}")
                 rejects.write(doc, result)
                 if result.reason.startswith(_OUTAGE_PREFIXES) and _is_outage(result.reason):
-                    self._outage = [self._outage[0] or result, self._outage[1] + 1]
+                    self._outage, self._outages = self._outage or result, self._outages + 1
             else:
                 kept.append(result)
         if kept:
