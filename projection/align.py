@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 
 from babelforge.errors import BabelforgeError, MissingDependencyError
+from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
 from babelforge.words import word_spans
@@ -172,4 +173,5 @@ class AlignProjector(Projector):
                 spans.append(Span(start, end, span.label))
                 taken.append((start, end))
             scores.append(coverage)
-        return ProjectionResult(spans, scores, self.name)
+        spans, reason = drop_unnamed(item.source_text, item.source_spans, item.target_text, spans)
+        return ProjectionResult(spans, scores, self.name, reason)

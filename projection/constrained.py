@@ -31,6 +31,7 @@ import re
 from collections import defaultdict
 
 from babelforge.projection.ct2 import CTranslate2Translator, Decoding
+from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
 from babelforge.words import is_word
@@ -219,6 +220,7 @@ class _Plan:
                     taken.append((start, end))
                     break
         reason = "" if all(spans) else "overlapping choices"
+        spans, reason = drop_unnamed(item.source_text, item.source_spans, item.target_text, spans, reason)
         return ProjectionResult(spans, scores, method, reason)
 
     def _unscored(self, s: int, longest: int = 8):

@@ -14,6 +14,7 @@ import re
 
 from babelforge.llm.client import Failure
 from babelforge.projection.ct2 import Decoding
+from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.spans import Span
 
@@ -93,6 +94,7 @@ class MarkersProjector(Projector):
             for s, j in enumerate(order)
         ]
         reason = "" if all(spans) else f"{len(found)} marked spans in the translation for {n} entities"
+        spans, reason = drop_unnamed(item.source_text, item.source_spans, text, spans, reason)
         return ProjectionResult(spans, scores, self.name, reason, target_text=text)
 
 

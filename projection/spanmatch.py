@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from babelforge.embedders import embedder
+from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.projection.spanmatch_features import (
     CHEAP,
@@ -130,6 +131,7 @@ class SpanMatchProjector(Projector):
                 start, end = (int(x) for x in offsets[a][b])
                 spans[a], scores[a] = Span(start, end, item.source_spans[a].label), probability
         reason = "" if all(spans) or not scored else "no candidate likely enough"
+        spans, reason = drop_unnamed(item.source_text, item.source_spans, item.target_text, spans, reason)
         return ProjectionResult(spans, scores, self.name, reason)
 
     def score(self, inputs: list[ProjectionInput], keep: int = 0, embed: int = 0, force=None) -> list[list[Scored]]:

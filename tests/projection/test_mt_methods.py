@@ -15,6 +15,7 @@ from babelforge.manifest import load_manifest
 from babelforge.projection.constrained import ConstrainedProjector
 from babelforge.projection.ensemble import EnsembleProjector
 from babelforge.projection.markers import MarkersProjector, _match, mark, unmark
+from babelforge.projection.name_case import REASON
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
 from babelforge.runner import run_manifest
 from babelforge.spans import Span
@@ -48,7 +49,9 @@ def word_edges(text: str) -> tuple[set[int], set[int]]:
 
 def test_constrained_spans_sit_on_the_template_words(constrained):
     results = constrained.project(HARD)
-    assert [r.status for r in results[:6]] == ["complete", "complete", "failed", "complete", "failed", "complete"]
+    # the tiny model's choice is arbitrary: a name placed on a lower-case word is not projected (name_case)
+    statuses = [r.status if REASON not in r.reason else "complete" for r in results[:6]]
+    assert statuses == ["complete", "complete", "failed", "complete", "failed", "complete"]
     many = results[6]  # 12 entities on 12 words: the kept choices may collide; what is lost says why
     assert many.status == "complete" or (many.status == "partial" and many.reason == "overlapping choices")
     assert results[2].reason == "empty target"
@@ -58,7 +61,9 @@ def test_constrained_spans_sit_on_the_template_words(constrained):
         starts, _ = word_edges(item.target_text)
         taken = sorted((s.start, s.end) for s in result.projected)
         assert all(b <= c for (_, b), (c, _) in itertools.pairwise(taken)), "spans overlap"
-        for span, source in zip(result.projected, item.source_spans, strict=False):
+        for span, source in zip(result.spans, item.source_spans, strict=True):
+            if span is None:
+                continue
             assert span.start in starts
             assert span.label == source.label
             assert 0 < span.end <= len(item.target_text)
@@ -78,7 +83,8 @@ def test_constrained_keeps_no_loaded_model_when_pickled(constrained):
     constrained.project(HARD[:1])
     copy = pickle.loads(pickle.dumps(constrained))
     assert copy._translators == {}
-    assert copy.project(HARD[:1])[0].status == "complete"
+    again = copy.project(HARD[:1])[0]
+    assert again.status == "complete" or REASON in again.reason
 
 
 def test_markers_round_trip_and_bracket_variants():
