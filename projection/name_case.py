@@ -42,7 +42,9 @@ def drop_unnamed(
     """``spans`` without the names that :func:`is_unnamed` finds, and ``reason`` saying how many."""
     kept, dropped = list(spans), 0
     for i, (s, t) in enumerate(zip(source_spans, spans, strict=True)):
-        if t is not None and is_unnamed(source_text[s.start : s.end], target_text[t.start : t.end], target_text, s.label):
+        if t is None:
+            continue
+        if is_unnamed(source_text[s.start : s.end], target_text[t.start : t.end], target_text, s.label):
             kept[i], dropped = None, dropped + 1
     if not dropped:
         return kept, reason

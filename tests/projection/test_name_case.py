@@ -37,7 +37,8 @@ def test_drop_unnamed_says_how_many_and_keeps_the_rest():
     source = "Belgium and the German Government agreed ."
     spans = [Span(0, 7, "LOC"), Span(16, 33, "ORG")]
     projected = [Span(4, 14, "LOC"), Span(33, 57, "ORG")]
-    assert GERMAN[4:14] == "belgischen" and GERMAN[33:57] == "Deutsche Bundesregierung"
+    assert GERMAN[4:14] == "belgischen"
+    assert GERMAN[33:57] == "Deutsche Bundesregierung"
     kept, reason = drop_unnamed(source, spans, GERMAN, projected, "earlier")
     assert kept == [None, projected[1]]
     assert reason == f"earlier; {REASON}: 1"
