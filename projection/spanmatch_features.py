@@ -48,6 +48,8 @@ FULL = (*CHEAP, "similarity")
 CONTEXT_WORDS = 3
 _CHARACTER_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _APOSTROPHE = regex.compile(r"(?<=\w)['’](?=\w)")
+#: A middle dot between two letters (no space): it joins the parts of one name or word.
+_NAME_DOT = regex.compile(r"(?<=\w)[\u00b7\u30fb\u2027\u2022\uff65](?=\w)")
 #: Candidates run up to this many times the longest source span's tokens (times the pair's spread).
 WIDEN = 1.5
 
@@ -119,7 +121,8 @@ def candidates(target: Target, longest: int, spread: float, extra_words: int) ->
     extra_words`` tokens (names written in another script, or answers, often take more words).
 
     A word with an inner apostrophe also gives an edge at it: Turkish writes case endings after one
-    (``Steelers'ı``), French and Italian elide before one (``l'Europe``).
+    (``Steelers'ı``), French and Italian elide before one (``l'Europe``). No candidate cuts the words
+    that a middle dot joins.
     """
     n, width = len(target.spans), round(WIDEN * longest * spread) + extra_words
     firsts, lasts = [], []
@@ -131,7 +134,18 @@ def candidates(target: Target, longest: int, spread: float, extra_words: int) ->
     first, last = np.array(firsts, dtype=int), np.array(lasts, dtype=int)
     offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
     start, end = (offsets[first, 0], offsets[last, 1]) if n else (first, last)
-    return _apostrophe_cuts(target, Candidates(first, last, start, end))
+    cands = _apostrophe_cuts(target, Candidates(first, last, start, end))
+    return cands.subset(_whole_at_dots(target, cands)) if _NAME_DOT.search(target.text) else cands
+
+
+def _whole_at_dots(target: Target, cands: Candidates) -> np.ndarray:
+    """Which candidates keep whole the words a middle dot joins (Chinese ``卡万·肖特`` for Kawann Short,
+    Japanese ``ジョン・エルウェイ``, Catalan ``col·lecció``): none may end just before one or start just after."""
+    text = target.text
+    joined = {m.start() for m in _NAME_DOT.finditer(text)}
+    ends_at_dot = np.array([e in joined for e in cands.end.tolist()], dtype=bool)
+    starts_after_dot = np.array([s - 1 in joined for s in cands.start.tolist()], dtype=bool)
+    return ~(ends_at_dot | starts_after_dot)
 
 
 def _apostrophe_cuts(target: Target, cands: Candidates) -> Candidates:

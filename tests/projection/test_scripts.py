@@ -102,3 +102,23 @@ def test_spanmatch_widens_its_window_where_the_target_writes_more_tokens():
 def test_a_script_without_case_gives_no_capitalisation_hint():
     assert _capital_hint("Delhi", "दिल्ली") == _capital_hint("Beijing", "北京") == 0
     assert (_capital_hint("Delhi", "delhi"), _capital_hint("Delhi", "Delhi"), _capital_hint("Delhi", "2")) == (-1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("防守截锋卡万·肖特拦截了传球。", "卡万·肖特"),  # Chinese: a foreign name's parts
+        ("ジョン・エルウェイが投げた。", "ジョン・エルウェイ"),  # Japanese: katakana middle dot
+    ],
+)
+def test_no_candidate_cuts_words_a_middle_dot_joins(text, name):
+    from babelforge.projection.spanmatch_features import candidates, prepare_target
+
+    target = prepare_target(text)
+    found = candidates(target, longest=2, spread=3.0, extra_words=2)
+    offsets = set(zip(found.start.tolist(), found.end.tolist(), strict=True))
+    start = text.index(name)
+    dot = start + next(i for i, c in enumerate(name) if c in "·・")
+    assert (start, start + len(name)) in offsets
+    assert not any(end == dot or begin == dot + 1 for begin, end in offsets)
+    assert any(end == dot - 1 for _, end in offsets)  # cuts elsewhere inside the name are still candidates
