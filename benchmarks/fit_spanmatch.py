@@ -107,6 +107,7 @@ def load_datasets(args, projector: SpanMatchProjector, weights_tag: str) -> list
         else:
             items = ner_items(source, target, limit) if kind == "ner" else squad_items(source, target, limit, skip)
             projector.words = WordFrequencies()  # function words of this target language only, as in a run
+            projector.observe(list(dict.fromkeys(t for _, _, t, _, _ in items)))  # as eval projection does
             started = time.perf_counter()
             name = f"{kind} {language}"
             progress = lambda d, n, name=name: print(f"  {name}: {d}/{n}", file=sys.stderr, flush=True)  # noqa: E731

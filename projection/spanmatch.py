@@ -117,6 +117,9 @@ class SpanMatchProjector(Projector):
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
         return [self._result(item, scored) for item, scored in zip(inputs, self.score(inputs), strict=True)]
 
+    def observe(self, target_texts: list[str]) -> None:
+        self.words.add(target_texts)
+
     def _result(self, item: ProjectionInput, scored: list[Scored]) -> ProjectionResult:
         model = self.model
         offsets = [s.spans[s.short] for s in scored]

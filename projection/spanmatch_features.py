@@ -13,6 +13,7 @@ embedded, and whether a candidate starts and ends on a unit's edge is a feature.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,8 @@ CHEAP = (
     "inside_neighbour", "trigram",
     "skeleton", "length", "length_signed", "words_log", "words_abs", "function_first", "function_last",
     "foreign_edges", "capital_agree", "capital_clash", "capital_share", "position", "number_match",
-    "number_extra", "punctuation", "unit_start", "unit_end", "apostrophe_cut", "span_names", "span_words",
-    "span_numeric",
+    "number_extra", "punctuation", "unit_start", "unit_end", "apostrophe_cut", "cohesion_start", "cohesion_end",
+    "span_names", "span_words", "span_numeric",
 )  # fmt: skip
 #: What kind of span the source span is (the same for all its candidates, so they rank nothing): the
 #: calibration reads them, since names are placed more surely than phrases and QA answers. (Ranker terms
@@ -340,6 +341,20 @@ def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
         + (cands.end != offsets[cands.last, 1]).astype(float),
         "unit_start": np.ones(len(cands)) if edges is None else np.isin(cands.start, list(edges)),
         "unit_end": np.ones(len(cands)) if edges is None else np.isin(cands.end, list(edges)),
+        **_cohesion(tokens, offsets, cands, frequencies),
+    }
+
+
+def _cohesion(tokens: list[str], offsets: np.ndarray, cands: Candidates, frequencies: WordFrequencies) -> dict:
+    """How surely the tokens either side of each candidate's edges belong together (a cut word or name).
+
+    Learnt from the target texts seen, no dictionary: see :meth:`WordFrequencies.cohesion`.
+    """
+    bond = np.array([frequencies.cohesion(a, b) for a, b in itertools.pairwise(tokens)] + [0.0])
+    before = np.where(cands.first > 0, bond[np.maximum(cands.first - 1, 0)], 0.0)
+    return {
+        "cohesion_start": np.where(cands.start == offsets[cands.first, 0], before, 0.0),
+        "cohesion_end": np.where(cands.end == offsets[cands.last, 1], bond[cands.last], 0.0),
     }
 
 

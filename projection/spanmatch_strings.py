@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections import Counter
 from functools import lru_cache
 
 import regex
 
-from babelforge.words import is_alphabetic, words
+from babelforge.words import is_alphabetic, is_word, word_spans, words
 
 #: Scripts whose letter names begin with the letter's sound (``GREEK SMALL LETTER ALPHA``): first letter.
 _FIRST_LETTER_SCRIPTS = ("GREEK", "ARABIC", "HEBREW", "SYRIAC", "ARMENIAN", "GEORGIAN", "THAANA")
@@ -99,11 +100,16 @@ class WordFrequencies:
 
     share = 0.08
     enough = 30
+    #: Distinct texts whose neighbouring tokens are counted (enough for :meth:`cohesion`; memory stays bounded).
+    paired_texts = 50_000
 
     def __init__(self):
         self.sentences = 0
         self.counts: Counter[str] = Counter()
         self.lower: Counter[str] = Counter()
+        self._seen: set[int] = set()
+        self.tokens: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
 
     def add(self, texts) -> None:
         for text in texts:
@@ -111,6 +117,25 @@ class WordFrequencies:
             found = set(words(text))
             self.counts.update({w.lower() for w in found})
             self.lower.update({w.lower() for w in found if w.islower() or not has_case(w)})
+            key = hash(text)
+            if key not in self._seen and len(self._seen) < self.paired_texts:
+                self._seen.add(key)
+                tokens = [text[a:b].lower() for a, b in word_spans(text)]
+                self.tokens.update(tokens)
+                self.pairs.update(itertools.pairwise(tokens))
+
+    def cohesion(self, left: str, right: str) -> float:
+        """How surely two neighbouring tokens belong together: the Dice coefficient of the pair over the
+        distinct texts seen (0 for a pair seen once, or with punctuation).
+
+        Words written in several space-separated syllables (Vietnamese ``thời gian``, time) and names
+        (``Europäischen Union``) hold together; a span edge between them cuts a word or a name.
+        """
+        left, right = left.lower(), right.lower()
+        together = self.pairs[(left, right)]
+        if together < 2 or not is_word(left) or not is_word(right):
+            return 0.0
+        return 2 * together / (self.tokens[left] + self.tokens[right])
 
     def is_function_word(self, word: str) -> bool:
         if not is_alphabetic(word):

@@ -1,5 +1,6 @@
 """Projection, code-mixing and lexicons on scripts with vowel signs and without spaces (babelforge.words)."""
 
+import numpy as np
 import pytest
 
 from babelforge.augment.lexicon import Lexicon, induce
@@ -122,3 +123,31 @@ def test_no_candidate_cuts_words_a_middle_dot_joins(text, name):
     assert (start, start + len(name)) in offsets
     assert not any(end == dot or begin == dot + 1 for begin, end in offsets)
     assert any(end == dot - 1 for _, end in offsets)  # cuts elsewhere inside the name are still candidates
+
+
+def test_cohesion_finds_words_written_in_several_syllables():
+    frequencies = WordFrequencies()
+    texts = ["Thời gian trôi qua .", "Tôi không có thời gian .", "Thời gian là vàng .", "Anh ấy đi qua cầu ."]
+    frequencies.add(texts)
+    frequencies.add(texts)  # a text seen again (a paragraph with several questions) is counted once
+    assert frequencies.cohesion("thời", "gian") == 1.0  # 3 of 3: one word, time
+    assert frequencies.cohesion("trôi", "qua") == 0.0  # seen once: no evidence
+    assert frequencies.cohesion("gian", ".") == 0.0  # punctuation holds nothing together
+
+
+def test_cohesion_features_mark_candidates_that_cut_a_word():
+    from babelforge.projection.spanmatch_features import CHEAP, Pair, candidates, cheap_features, prepare_target
+
+    frequencies = WordFrequencies()
+    frequencies.add(["Chiến tranh kết thúc .", "Sau chiến tranh , họ về nhà .", "Chiến tranh lạnh ."])
+    text = "Chiến tranh kết thúc năm 1945 ."
+    target = prepare_target(text)
+    found = candidates(target, longest=1, spread=1.0, extra_words=2)
+    n = len(target.spans)
+    pair = Pair("The war ended in 1945 .", Span(4, 7, "MISC"), target, 1.0, np.zeros((1, n)), np.zeros((0, n)))
+    rows = cheap_features(pair, found, frequencies)
+    spans = list(zip(found.start.tolist(), found.end.tolist(), strict=True))
+    end, start = CHEAP.index("cohesion_end"), CHEAP.index("cohesion_start")
+    assert rows[spans.index((0, 5)), end] == 1.0  # "Chiến" alone cuts "Chiến tranh"
+    assert rows[spans.index((0, 11)), end] == 0.0  # the whole word
+    assert rows[spans.index((6, 11)), start] == 1.0  # "tranh" alone, cut from its first syllable
