@@ -303,8 +303,7 @@ def by_item_length(suite: Suite, hit) -> None:
                 count = counts[len(normalized_words(texts[record.benchmark, record.item])) < SENTENCE_WORDS]
                 count[0] += bool(found)
                 count[1] += 1
-        parts.append(f"{kind}: items of {SENTENCE_WORDS}+ words {rate(*counts[False])}, "
-                     f"shorter {rate(*counts[True])}")
+        parts.append(f"{kind}: items of {SENTENCE_WORDS}+ words {rate(*counts[False])}, shorter {rate(*counts[True])}")
     print("shipped, by item length: " + "; ".join(parts))
 
 
