@@ -101,7 +101,7 @@ class WordFrequencies:
     share = 0.08
     enough = 30
     #: Distinct texts whose neighbouring tokens are counted (enough for :meth:`cohesion`; memory stays bounded).
-    paired_texts = 50_000
+    paired_texts = 20_000
 
     def __init__(self):
         self.sentences = 0
