@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--shortlist", type=int, default=8, help="embed at most this many candidates per span")
     parser.add_argument("--coverage", type=float, default=0.95, help="embed enough to hold this much probability")
     parser.add_argument("--note", action="append", default=[], help="a line for the weights' about (data sources)")
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=30.0, help="L2 penalty (30: the best leave-one-language-out)")
     parser.add_argument("--trees", type=int, default=0, help="boosted trees on top of the linear ranker (rounds)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/spanmatch-fit"))
     parser.add_argument("--out", type=Path, help="write the fitted weights here")
