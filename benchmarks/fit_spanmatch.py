@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--keep", type=int, default=40)
     parser.add_argument("--embed", type=int, default=12)
     parser.add_argument("--shortlist", type=int, default=8, help="embed at most this many candidates per span")
-    parser.add_argument("--coverage", type=float, default=0.95, help="embed enough to hold this much probability")
+    parser.add_argument("--coverage", type=float, default=0.9, help="embed enough to hold this much probability")
     parser.add_argument("--note", action="append", default=[], help="a line for the weights' about (data sources)")
     parser.add_argument("--l2", type=float, default=30.0, help="L2 penalty (30: the best leave-one-language-out)")
     parser.add_argument("--trees", type=int, default=0, help="boosted trees on top of the linear ranker (rounds)")
