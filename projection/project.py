@@ -11,7 +11,8 @@ With ``min_score``, spans whose score is below it are taken off first and counte
 ``low_confidence`` (for ``spanmatch`` and ``best`` the score is the calibrated probability that the span
 is right; ``babelforge eval projection`` prints precision and yield at thresholds to choose one). A
 record that loses a span so becomes ``partial``, and is dropped under ``low_confidence`` unless
-``keep_partial`` is set.
+``keep_partial`` is set. A name that the translation writes in lower case is not projected either
+(:mod:`.name_case`): the record is ``partial`` in the same way, its reason saying so.
 """
 
 from __future__ import annotations
