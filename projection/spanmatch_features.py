@@ -136,14 +136,14 @@ def candidates(target: Target, longest: int, spread: float, extra_words: int) ->
     offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
     start, end = (offsets[first, 0], offsets[last, 1]) if n else (first, last)
     cands = _apostrophe_cuts(target, Candidates(first, last, start, end))
-    return cands.subset(_whole_at_dots(target, cands)) if _NAME_DOT.search(target.text) else cands
+    dots = {m.start() for m in _NAME_DOT.finditer(target.text)}
+    return cands.subset(_whole_at_dots(dots, cands)) if dots else cands
 
 
-def _whole_at_dots(target: Target, cands: Candidates) -> np.ndarray:
-    """Which candidates keep whole the words a middle dot joins (Chinese ``卡万·肖特`` for Kawann Short,
-    Japanese ``ジョン・エルウェイ``, Catalan ``col·lecció``): none may end just before one or start just after."""
-    text = target.text
-    joined = {m.start() for m in _NAME_DOT.finditer(text)}
+def _whole_at_dots(joined: set[int], cands: Candidates) -> np.ndarray:
+    """Which candidates keep whole the words a middle dot at ``joined`` joins (Chinese ``卡万·肖特`` for
+    Kawann Short, Japanese ``ジョン・エルウェイ``, Catalan ``col·lecció``): none may end just before one or
+    start just after."""
     ends_at_dot = np.array([e in joined for e in cands.end.tolist()], dtype=bool)
     starts_after_dot = np.array([s - 1 in joined for s in cands.start.tolist()], dtype=bool)
     return ~(ends_at_dot | starts_after_dot)
