@@ -39,7 +39,9 @@ import numpy as np
 from babelforge.projection.confidence import confidence_table, reliability
 from babelforge.projection.evaluate import read_gold, span_scores
 from babelforge.projection.evaluate_squad import exact_match, read_squad, token_f1
+from babelforge.projection.projector import ProjectionInput
 from babelforge.projection.spanmatch import SpanMatchProjector
+from babelforge.projection.spanmatch_cooccur import CoOccurrence
 from babelforge.projection.spanmatch_fit import extract, fit, initial_model, predict, split, widened
 from babelforge.projection.spanmatch_model import SpanMatchModel
 from babelforge.projection.spanmatch_strings import WordFrequencies
@@ -107,7 +109,8 @@ def load_datasets(args, projector: SpanMatchProjector, weights_tag: str) -> list
         else:
             items = ner_items(source, target, limit) if kind == "ner" else squad_items(source, target, limit, skip)
             projector.words = WordFrequencies()  # function words of this target language only, as in a run
-            projector.observe(list(dict.fromkeys(t for _, _, t, _, _ in items)))  # as eval projection does
+            projector.cooccurrence = CoOccurrence(projector.cooccurrence.target_words)  # and pairs of this dataset only
+            projector.observe([ProjectionInput(s, [], t) for s, _, t, _, _ in items])  # as eval projection does
             started = time.perf_counter()
             name = f"{kind} {language}"
             progress = lambda d, n, name=name: print(f"  {name}: {d}/{n}", file=sys.stderr, flush=True)  # noqa: E731

@@ -34,9 +34,9 @@ class EnsembleProjector(Projector):
         """The largest batch a member asks for (eflomal learns from its batch)."""
         return max(int(getattr(m, "batch_size", 64)) for m in self.members)
 
-    def observe(self, target_texts: list[str]) -> None:
+    def observe(self, inputs: list[ProjectionInput]) -> None:
         for member in self.members:
-            member.observe(target_texts)
+            member.observe(inputs)
 
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
         proposals = [member.project(inputs) for member in self.members]

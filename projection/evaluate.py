@@ -99,7 +99,7 @@ def evaluate_projection(
         ProjectionInput(s_text, s_spans, t_text) for (s_text, s_spans), (t_text, _) in zip(source, target, strict=True)
     ]
     started = time.perf_counter()
-    projector.observe(list(dict.fromkeys(item.target_text for item in inputs)))
+    projector.observe(inputs)
     size = batch_size(projector)
     results = [r for i in range(0, len(inputs), size) for r in projector.project(inputs[i : i + size])]
     seconds = time.perf_counter() - started

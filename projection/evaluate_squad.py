@@ -88,7 +88,7 @@ def evaluate_squad_projection(
     shared = shared[:limit] if limit else shared
     inputs = [ProjectionInput(source[q][0], source[q][1][:1], target[q][0]) for q in shared]
     started = time.perf_counter()
-    projector.observe(list(dict.fromkeys(item.target_text for item in inputs)))
+    projector.observe(inputs)
     size = batch_size(projector)
     results = [r for i in range(0, len(inputs), size) for r in projector.project(inputs[i : i + size])]
     seconds = time.perf_counter() - started

@@ -56,9 +56,10 @@ class Projector(ABC):
     @abstractmethod
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]: ...
 
-    def observe(self, target_texts: list[str]) -> None:  # noqa: B027 - most methods learn nothing from text alone
-        """Count what a method learns from target texts alone, without labels, before projecting onto them
-        (``spanmatch``: function words and words that hold together). The default learns nothing."""
+    def observe(self, inputs: list[ProjectionInput]) -> None:  # noqa: B027 - most methods learn nothing from text
+        """Count what a method learns from the texts alone, without labels, before projecting onto them
+        (``spanmatch``: the target's function words and words that hold together, and which source and
+        target words occur in the same pairs). The default learns nothing."""
 
 
 #: ``(start, end)`` of each word and symbol of a text: where projected spans may begin and end. The

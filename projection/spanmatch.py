@@ -26,6 +26,7 @@ import numpy as np
 from babelforge.embedders import embedder
 from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
+from babelforge.projection.spanmatch_cooccur import CoOccurrence
 from babelforge.projection.spanmatch_features import (
     CHEAP,
     FULL,
@@ -105,6 +106,7 @@ class SpanMatchProjector(Projector):
         self.embedder = embedder(embedder_spec)
         self.weights, self.min_probability = weights, min_probability
         self.words = WordFrequencies()
+        self.cooccurrence = CoOccurrence(_units)
         self._vectors: dict = {}
         self._model: SpanMatchModel | None = weights if isinstance(weights, SpanMatchModel) else None
 
@@ -117,8 +119,9 @@ class SpanMatchProjector(Projector):
     def project(self, inputs: list[ProjectionInput]) -> list[ProjectionResult]:
         return [self._result(item, scored) for item, scored in zip(inputs, self.score(inputs), strict=True)]
 
-    def observe(self, target_texts: list[str]) -> None:
-        self.words.add(target_texts)
+    def observe(self, inputs: list[ProjectionInput]) -> None:
+        self.words.add(dict.fromkeys(item.target_text for item in inputs))
+        self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
 
     def _result(self, item: ProjectionInput, scored: list[Scored]) -> ProjectionResult:
         model = self.model
@@ -146,6 +149,7 @@ class SpanMatchProjector(Projector):
             force: per input, per source span, ``(start, end)`` of a candidate to keep and embed (gold).
         """
         self.words.add(item.target_text for item in inputs)
+        self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
         targets = [prepare_target(item.target_text) for item in inputs]
         sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
         self._embed([u for t in targets for u in t.units] + [w for side in sides for i, c in side for w in i + c])
@@ -163,7 +167,9 @@ class SpanMatchProjector(Projector):
         similarities = self._similarities(target, side)
         pools = []
         for a, span in enumerate(item.source_spans):
-            pair = Pair(item.source_text, span, target, spread, *similarities[a])
+            pair = Pair(
+                item.source_text, span, target, spread, *similarities[a], self._cooccurrence(target, side[a][0])
+            )
             features = cheap_features(pair, cands, self.words) if len(cands) else np.zeros((0, len(CHEAP)))
             logits = model.cheap(features) if len(cands) else np.zeros(0)
             order, size = np.argsort(-logits, kind="stable"), model.shortlist_size(logits)
@@ -226,6 +232,11 @@ class SpanMatchProjector(Projector):
 
         return [(rescale(i), rescale(c)) for i, c in raw]
 
+    def _cooccurrence(self, target: Target, span_words: list[str]) -> np.ndarray:
+        """The span's words against each target token by co-occurrence: a token takes its unit's value."""
+        found = self.cooccurrence.dice(span_words, target.units)
+        return np.hstack([found, np.zeros((len(found), 1))])[:, target.unit_of]
+
     def _matrix(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(next(iter(self._vectors.values())))))
@@ -238,6 +249,11 @@ class SpanMatchProjector(Projector):
         longest = longest_words(item.source_text, item.source_spans)
         cands = candidates(target, longest, spread, self.model.extra_words)
         return list(zip(cands.start.tolist(), cands.end.tolist(), strict=True))
+
+
+def _units(text: str) -> list[str]:
+    """The lexical units of a target text (its words; ICU's dictionary words in Han and kana)."""
+    return prepare_target(text).units
 
 
 def _index_of(cands: Candidates, wanted) -> int | None:

@@ -37,7 +37,7 @@ CHEAP = (
     "skeleton", "length", "length_signed", "words_log", "words_abs", "function_first", "function_last",
     "foreign_edges", "capital_agree", "capital_clash", "capital_share", "position", "number_match",
     "number_extra", "punctuation", "unit_start", "unit_end", "apostrophe_cut", "cohesion_start", "cohesion_end",
-    "span_names", "span_words", "span_numeric",
+    "cooc_recall", "cooc_precision", "cooc_neighbour", "span_names", "span_words", "span_numeric",
 )  # fmt: skip
 #: What kind of span the source span is (the same for all its candidates, so they rank nothing): the
 #: calibration reads them, since names are placed more surely than phrases and QA answers. (Ranker terms
@@ -51,6 +51,8 @@ _CHARACTER_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _APOSTROPHE = regex.compile(r"(?<=\w)['’](?=\w)")
 #: A middle dot between two letters (no space): it joins the parts of one name or word.
 _NAME_DOT = regex.compile(r"(?<=\w)[\u00b7\u30fb\u2027\u2022\uff65](?=\w)")
+_HYPHENS = frozenset("-\u2010")
+_OPENING, _CLOSING = frozenset("([{（【「『"), frozenset(")]}）】」』")
 #: Candidates run up to this many times the longest source span's tokens (times the pair's spread).
 WIDEN = 1.5
 
@@ -135,9 +137,48 @@ def candidates(target: Target, longest: int, spread: float, extra_words: int) ->
     first, last = np.array(firsts, dtype=int), np.array(lasts, dtype=int)
     offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
     start, end = (offsets[first, 0], offsets[last, 1]) if n else (first, last)
-    cands = _apostrophe_cuts(target, Candidates(first, last, start, end))
+    cands = _apostrophe_cuts(target, _hyphens_and_brackets(target, Candidates(first, last, start, end)))
     dots = {m.start() for m in _NAME_DOT.finditer(target.text)}
     return cands.subset(_whole_at_dots(dots, cands)) if dots else cands
+
+
+def _hyphens_and_brackets(target: Target, cands: Candidates) -> Candidates:
+    """Candidates that take in a suspended hyphen after their last word, and close their brackets.
+
+    A word cut short before a conjunction keeps its hyphen (German ``Struktur- und Kohäsionsfonds``,
+    Dutch ``land- en tuinbouw``, Czech ``vnitro- a zahraniční``). A candidate that opens a bracket it
+    does not close takes the closing bracket just after it (``Komitee für Normung ( CEN )``), and one
+    that closes a bracket it did not open, the opening one just before it.
+    """
+    tokens = [target.text[a:b] for a, b in target.spans]
+    n = len(tokens)
+    if not n or not len(cands):
+        return cands
+    offsets = np.array(target.spans, dtype=int).reshape(-1, 2)
+    text = target.text
+    suspended = np.array(
+        [t + 1 < n and tokens[t + 1] in _HYPHENS and offsets[t + 1, 0] == offsets[t, 1]
+         and target.wordy[t] and (offsets[t + 1, 1] == len(text) or text[offsets[t + 1, 1]].isspace())
+         for t in range(n)], dtype=bool)  # fmt: skip
+    opens = np.concatenate([[0], np.cumsum([t in _OPENING for t in tokens])])
+    closes = np.concatenate([[0], np.cumsum([t in _CLOSING for t in tokens])])
+    unclosed = opens[cands.last + 1] - opens[cands.first] - (closes[cands.last + 1] - closes[cands.first])
+    after = np.minimum(cands.last + 1, n - 1)
+    before = np.maximum(cands.first - 1, 0)
+    last = np.where(
+        suspended[cands.last]
+        | ((unclosed > 0) & (cands.last + 1 < n) & np.isin(after, np.flatnonzero([t in _CLOSING for t in tokens]))),
+        cands.last + 1,
+        cands.last,
+    )
+    first = np.where(
+        (unclosed < 0) & (cands.first > 0) & np.isin(before, np.flatnonzero([t in _OPENING for t in tokens])),
+        cands.first - 1,
+        cands.first,
+    )
+    if (last == cands.last).all() and (first == cands.first).all():
+        return cands
+    return Candidates(first, last, offsets[first, 0], offsets[last, 1])
 
 
 def _whole_at_dots(joined: set[int], cands: Candidates) -> np.ndarray:
@@ -196,6 +237,7 @@ class Pair:
     spread: float
     entity: np.ndarray  # (entity words, tokens)
     context: np.ndarray  # (context words, tokens)
+    cooc: np.ndarray | None = None  # (entity words, tokens): co-occurrence over the pairs seen, in [0, 1]
 
 
 def cheap_features(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> np.ndarray:
@@ -229,6 +271,27 @@ def _lexical(pair: Pair, cands: Candidates) -> dict:
         "context": _context(pair, cands),
         **_edges(pair, cands, column_best),
         **_alignment(pair, cands),
+        **_cooccurrence(pair, cands),
+    }
+
+
+def _cooccurrence(pair: Pair, cands: Candidates) -> dict:
+    """Soft recall and precision of the span's words against each candidate's by co-occurrence over the
+    corpus seen (:mod:`.spanmatch_cooccur`), and how strongly a token just outside the candidate goes
+    with the span (too short: ``Ausschuß`` left out of ``Ausschuß für Landwirtschaft``)."""
+    rows, wordy = pair.cooc, pair.target.wordy
+    if rows is None or not len(rows) or not len(cands):
+        zero = np.zeros(len(cands))
+        return {"cooc_recall": zero, "cooc_precision": zero, "cooc_neighbour": zero}
+    column_best = np.where(wordy, rows.max(axis=0), 0.0)
+    summed = np.concatenate([[0.0], np.cumsum(column_best)])
+    counted = np.concatenate([[0], np.cumsum(wordy)])
+    padded = np.concatenate([[0.0], column_best, [0.0]])
+    return {
+        "cooc_recall": _running_max_mean(rows, cands),
+        "cooc_precision": (summed[cands.last + 1] - summed[cands.first])
+        / np.maximum(counted[cands.last + 1] - counted[cands.first], 1),
+        "cooc_neighbour": np.maximum(padded[cands.first], padded[cands.last + 2]),
     }
 
 

@@ -151,3 +151,44 @@ def test_cohesion_features_mark_candidates_that_cut_a_word():
     assert rows[spans.index((0, 5)), end] == 1.0  # "Chiến" alone cuts "Chiến tranh"
     assert rows[spans.index((0, 11)), end] == 0.0  # the whole word
     assert rows[spans.index((6, 11)), start] == 1.0  # "tranh" alone, cut from its first syllable
+
+
+def test_candidates_keep_a_suspended_hyphen_and_close_their_brackets():
+    from babelforge.projection.spanmatch_features import candidates, prepare_target
+
+    text = (
+        "die Struktur- und Kohäsionsfonds , das Komitee für Normung ( CEN ) und ( KOM ( 1999 ) 101 ) über die EU-Bürger"
+    )
+    found = candidates(prepare_target(text), longest=6, spread=1.0, extra_words=2)
+    texts = {text[a:b] for a, b in zip(found.start.tolist(), found.end.tolist(), strict=True)}
+    assert {
+        "Struktur-",
+        "die Struktur-",
+        "Komitee für Normung ( CEN )",
+        "( KOM ( 1999 ) 101 ) über",
+        "EU-Bürger",
+    } <= texts
+    assert not {"Struktur", "Normung ( CEN", "KOM ( 1999 ) 101 ) über"} & texts  # cut from its hyphen, a bracket open
+    assert {"CEN", "Normung"} <= texts  # what needs no bracket is unchanged
+
+
+def test_cooccurrence_links_words_that_occur_in_the_same_pairs():
+    from babelforge.projection.spanmatch_cooccur import CoOccurrence
+
+    pairs = [
+        ("The Council agreed .", "Der Rat stimmte zu ."),
+        ("The Council and the Commission .", "Der Rat und die Kommission ."),
+        ("We thank the Council .", "Wir danken dem Rat ."),
+        ("The Commission agreed .", "Die Kommission stimmte zu ."),
+    ]
+    found = CoOccurrence()
+    found.add(pairs)
+    found.add(pairs[:1])  # a pair seen again counts once
+    dice = found.dice(["Council", "thank"], ["Rat", "Kommission", "danken", ".", "unseen"])
+    assert dice[0, 0] == pytest.approx(5 / 6)  # three pairs of three each: (2 * 3 - 1) / 6
+    assert dice[0, 0] > dice[0, 1] > 0  # Council meets Kommission once of its three
+    assert dice[1, 2] == pytest.approx(0.5)  # met once, each seen once: little evidence
+    assert dice[0, 3] == dice[0, 4] == 0.0  # punctuation and unseen tokens are never counted
+    found.limit = len(found)
+    found.add([("Council Rat", "Rat")])  # beyond the limit: not counted, memory stays bounded
+    assert len(found) == 4
