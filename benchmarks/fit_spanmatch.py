@@ -36,6 +36,8 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only spin on a shared machine
 import numpy as np
 
+import babelforge.words
+from babelforge.projection import spanmatch, spanmatch_cooccur, spanmatch_features, spanmatch_strings
 from babelforge.projection.confidence import confidence_table, reliability
 from babelforge.projection.evaluate import read_gold, span_scores
 from babelforge.projection.evaluate_squad import exact_match, read_squad, token_f1
@@ -93,6 +95,12 @@ def squad_items(source: str, target: str, limit: int | None, skip: int = 0) -> l
 def datasets(args) -> list[tuple[str, str, str, str]]:
     """``(kind, language, source, target)`` of each dataset asked for."""
     return [("ner", *d) for d in args.ner] + [("squad", *d) for d in args.squad]
+
+
+def _code() -> bytes:
+    """The source of the code that makes the features: stored features are reused only while it is unchanged."""
+    modules = (spanmatch, spanmatch_cooccur, spanmatch_features, spanmatch_strings, babelforge.words)
+    return b"".join(Path(m.__file__).read_bytes() for m in modules)
 
 
 def load_datasets(args, projector: SpanMatchProjector, weights_tag: str) -> list:
@@ -220,7 +228,7 @@ def main() -> None:
     projector = SpanMatchProjector(args.embedder, start)
     projector.cache = 10**9
     projector.embedder = CachedEmbedder(projector.embedder, args.cache)
-    tag = hashlib.sha1(json.dumps(projector.model.to_json(), sort_keys=True).encode()).hexdigest()[:10]
+    tag = hashlib.sha1(json.dumps(projector.model.to_json(), sort_keys=True).encode() + _code()).hexdigest()[:10]
     sentences = load_datasets(args, projector, tag)
     print(f"{len(sentences)} sentences, {sum(len(s.examples) for s in sentences)} spans", file=sys.stderr)
     if args.out:

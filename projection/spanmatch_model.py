@@ -28,7 +28,7 @@ from babelforge.projection.spanmatch_trees import Trees
 #: Evidence about a chosen candidate that the calibration reads.
 CALIBRATION = ("log_odds", "margin", "top", "similarity", "soft_f1", "align_recall", "align_precision", "skeleton",
                "trigram", "context", "outside_edge", "inside_neighbour", "words_abs", "span_names", "span_words",
-               "span_numeric")  # fmt: skip
+               "span_numeric", "cooc_recall", "cooc_precision", "cooc_neighbour")  # fmt: skip
 WEIGHTS_FILE = "spanmatch-weights.json"
 SHIPPED = f"projection/data/{WEIGHTS_FILE}"
 #: The weights file's layout (the feature lists are checked by name: :meth:`SpanMatchModel.check`).

@@ -25,6 +25,8 @@ _FIRST_LETTER_SCRIPTS = ("GREEK", "ARABIC", "HEBREW", "SYRIAC", "ARMENIAN", "GEO
 _QUALIFIERS = frozenset({"SMALL", "CAPITAL", "SHORT", "FINAL", "SARA", "LETTER", "CHARACTER", "SYLLABLE"})
 _VOWELS = str.maketrans("", "", "aeiouyw")
 _DIGITS = regex.compile(r"\p{Nd}+")
+#: A number as a token: digits, with inner separators (``1943``, ``2,8``, ``1.600``).
+_NUMBER = regex.compile(r"\p{Nd}+(?:[.,]\p{Nd}+)*")
 
 
 def trigram_dice(a: str, b: str) -> float:
@@ -120,7 +122,7 @@ class WordFrequencies:
             key = hash(text)
             if key not in self._seen and len(self._seen) < self.paired_texts:
                 self._seen.add(key)
-                tokens = [text[a:b].lower() for a, b in word_spans(text)]
+                tokens = [_word_class(text[a:b]) for a, b in word_spans(text)]
                 self.tokens.update(tokens)
                 self.pairs.update(itertools.pairwise(tokens))
 
@@ -129,9 +131,11 @@ class WordFrequencies:
         distinct texts seen (0 for a pair seen once, or with punctuation).
 
         Words written in several space-separated syllables (Vietnamese ``thời gian``, time) and names
-        (``Europäischen Union``) hold together; a span edge between them cuts a word or a name.
+        (``Europäischen Union``) hold together; a span edge between them cuts a word or a name. Numbers
+        count as one word, so that the words that go with any number are found: Vietnamese writes a
+        year as ``năm 1943``, Chinese as ``1943 年``, with a measure word after a count (``24 次``).
         """
-        left, right = left.lower(), right.lower()
+        left, right = _word_class(left), _word_class(right)
         together = self.pairs[(left, right)]
         if together < 2 or not is_word(left) or not is_word(right):
             return 0.0
@@ -151,3 +155,8 @@ class WordFrequencies:
         if len(found) < 2:
             return 0
         return sum(self.is_function_word(w) for w in (found[0], found[-1]))
+
+
+def _word_class(token: str) -> str:
+    """A token as :meth:`WordFrequencies.cohesion` counts it: case-folded, every number alike."""
+    return "0" if _NUMBER.fullmatch(token) else token.lower()

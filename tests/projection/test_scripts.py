@@ -135,6 +135,13 @@ def test_cohesion_finds_words_written_in_several_syllables():
     assert frequencies.cohesion("gian", ".") == 0.0  # punctuation holds nothing together
 
 
+def test_cohesion_counts_every_number_alike():
+    frequencies = WordFrequencies()
+    frequencies.add(["Vào năm 1943 , ông đi .", "Năm 1,600 người đến .", "Từ năm 1817 đến năm 2017 ."])
+    assert frequencies.cohesion("năm", "1999") == pytest.approx(8 / 9)  # a year is written "năm 1999"
+    assert frequencies.cohesion("1943", "năm") == 0.0  # the other way round: never seen
+
+
 def test_cohesion_features_mark_candidates_that_cut_a_word():
     from babelforge.projection.spanmatch_features import CHEAP, Pair, candidates, cheap_features, prepare_target
 
