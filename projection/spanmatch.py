@@ -3,10 +3,11 @@
 Every run of target tokens that begins and ends on a word, up to a length set by the source span, is a
 candidate for each source span. Each (span, candidate) pair is described by features
 (:mod:`.spanmatch_features`): the span's words embedded alone and matched to the candidate's (soft
-recall and precision), the words around the span matched to the words around the candidate, character
-trigrams, consonant skeletons across scripts, numbers, length relative to the pair's, function words
-on the edges, capitalisation where both scripts have case, position, and ICU word edges in text
-written without spaces. A conditional logit over those picks a shortlist; the shortlist's whole spans
+recall and precision), the span's words against the candidate's by how often they share a sentence pair
+in the corpus seen (:mod:`.spanmatch_cooccur`), the words around the span matched to the words around
+the candidate, character trigrams, consonant skeletons across scripts, numbers, length relative to the
+pair's, function words on the edges, capitalisation where both scripts have case, position, and ICU word
+edges in text written without spaces. A conditional logit over those picks a shortlist; the shortlist's whole spans
 are embedded, and a second one, with their similarity, gives each candidate a probability
 (:mod:`.spanmatch_model`). The weights are fitted on labelled parallel data
 (``benchmarks/fit_spanmatch.py``) and shipped in ``projection/data/spanmatch-weights.json``.
@@ -14,6 +15,10 @@ are embedded, and a second one, with their similarity, gives each candidate a pr
 Source spans then take candidates, most probable first, one each, without overlap. Each projected
 span's score is the calibrated probability that it is right, in [0, 1]: a ``project`` step's
 ``min_score`` drops the spans below it. Every string is embedded once per projector.
+
+What the projector learns from text alone (function words, words that hold together, words that share
+sentence pairs) grows with every batch it projects; :meth:`SpanMatchProjector.observe` shows it a whole
+corpus first, as ``babelforge eval projection`` does.
 """
 
 from __future__ import annotations
