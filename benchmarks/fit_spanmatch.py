@@ -37,7 +37,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads on
 import numpy as np
 
 import babelforge.words
-from babelforge.projection import spanmatch, spanmatch_cooccur, spanmatch_features, spanmatch_strings
+from babelforge.projection import (
+    spanmatch,
+    spanmatch_candidates,
+    spanmatch_cooccur,
+    spanmatch_features,
+    spanmatch_fit,
+    spanmatch_model,
+    spanmatch_strings,
+)
 from babelforge.projection.confidence import confidence_table, reliability
 from babelforge.projection.evaluate import read_gold, span_scores
 from babelforge.projection.evaluate_squad import exact_match, read_squad, token_f1
@@ -99,7 +107,8 @@ def datasets(args) -> list[tuple[str, str, str, str]]:
 
 def _code() -> bytes:
     """The source of the code that makes the features: stored features are reused only while it is unchanged."""
-    modules = (spanmatch, spanmatch_cooccur, spanmatch_features, spanmatch_strings, babelforge.words)
+    modules = (spanmatch, spanmatch_candidates, spanmatch_cooccur, spanmatch_features, spanmatch_fit, spanmatch_model,
+               spanmatch_strings, babelforge.words)  # fmt: skip
     return b"".join(Path(m.__file__).read_bytes() for m in modules)
 
 

