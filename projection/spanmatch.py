@@ -7,10 +7,11 @@ recall and precision), the span's words against the candidate's by how often the
 in the corpus seen (:mod:`.spanmatch_cooccur`), the words around the span matched to the words around
 the candidate, character trigrams, consonant skeletons across scripts, numbers, length relative to the
 pair's, function words on the edges, capitalisation where both scripts have case, position, and ICU word
-edges in text written without spaces. A conditional logit over those picks a shortlist; the shortlist's whole spans
-are embedded, and a second one, with their similarity, gives each candidate a probability
-(:mod:`.spanmatch_model`). The weights are fitted on labelled parallel data
-(``benchmarks/fit_spanmatch.py``) and shipped in ``projection/data/spanmatch-weights.json``.
+edges in text written without spaces (candidates: :mod:`.spanmatch_candidates`). A conditional logit
+over those picks a shortlist; the shortlist's whole spans are embedded, and a second one, with their
+similarity, gives each candidate a probability (:mod:`.spanmatch_model`). The weights are fitted on
+labelled parallel data (``benchmarks/fit_spanmatch.py``) and shipped in
+``projection/data/spanmatch-weights.json``.
 
 Source spans then take candidates, most probable first, one each, without overlap. Each projected
 span's score is the calibrated probability that it is right, in [0, 1]: a ``project`` step's
