@@ -61,11 +61,28 @@ class RunLock:
                 f"another run is writing {self.output} ({describe(read_holder(self.work_dir))}); "
                 "wait for it to finish, or stop it; two runs never share an output"
             ) from None
+        if not self._holds_the_file():
+            self._lock.release()
+            self._lock = None
+            # a run that just finished moved the folder aside after this one opened the lock file in it
+            raise FileNotFoundError(f"{self.work_dir / LOCK} was moved aside while it was locked")
         previous = read_holder(self.work_dir)
         if previous and previous.get("host") == socket.gethostname() and not process_alive(previous.get("pid")):
             self.note = f"took over the lock of a run that stopped without releasing it ({describe(previous)})"
         _write_holder(self.work_dir)
         return self
+
+    def _holds_the_file(self) -> bool:
+        """Whether the file locked is still the one at ``work_dir/run.lock`` (not a folder moved aside)."""
+        try:
+            here = os.stat(self.work_dir / LOCK)
+        except FileNotFoundError:
+            return False
+        fd = getattr(getattr(self._lock, "_context", None), "lock_file_fd", None)
+        if not isinstance(fd, int):
+            return True  # a lock without a descriptor to compare (filelock's soft lock): the path is all there is
+        held = os.fstat(fd)
+        return (held.st_dev, held.st_ino) == (here.st_dev, here.st_ino)
 
     def release(self) -> None:
         if self._lock is not None:

@@ -262,3 +262,27 @@ def test_error_messages_keep_their_brackets():
     finally:
         console.err = original
     assert 'pip install "babelforge[models]"' in buffer.getvalue()
+
+
+def test_a_run_never_keeps_the_lock_of_a_work_folder_moved_aside(tmp_path, monkeypatch):
+    """The race of two runs started together: the second opens ``run.lock`` just before the first, finished,
+    moves its work folder aside and releases the lock. The second must not run in a folder being removed."""
+    from filelock import FileLock
+
+    from babelforge.workspace import Workspace
+
+    real_acquire, moved = FileLock.acquire, []
+
+    def acquire_then_lose_the_folder(lock, *args, **kwargs):
+        held = real_acquire(lock, *args, **kwargs)
+        if not moved:  # the first attempt's folder goes away under it, once
+            work = Path(lock.lock_file).parent
+            os.replace(work, work.with_name(work.name + ".done-other"))
+            moved.append(work)
+        return held
+
+    monkeypatch.setattr(FileLock, "acquire", acquire_then_lose_the_folder)
+    with Workspace(tmp_path / "out") as workspace:
+        assert moved == [workspace.work_dir]
+        assert (workspace.work_dir / "run.lock").is_file()  # claimed anew: a folder of its own
+        assert workspace.lock._holds_the_file()
