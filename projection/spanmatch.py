@@ -156,8 +156,9 @@ class SpanMatchProjector(Projector):
             force: per input, per source span, ``(start, end)`` of a candidate to keep and embed (gold).
         """
         self.words.add(item.target_text for item in inputs)
-        self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
         targets = [prepare_target(item.target_text) for item in inputs]
+        for item, target in zip(inputs, targets, strict=True):
+            self.cooccurrence.add_pair(item.source_text, item.target_text, target.units)
         sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
         self._embed([u for t in targets for u in t.units] + [w for side in sides for i, c in side for w in i + c])
         pools = [
@@ -234,14 +235,13 @@ class SpanMatchProjector(Projector):
 
         def rescale(m: np.ndarray) -> np.ndarray:
             m = np.clip((m - floor) / max(1 - floor, 1e-6), 0, 1)
-            return np.hstack([m, np.zeros((len(m), 1))])[:, target.unit_of]  # unit -1 (punctuation): 0
+            return _per_token(m, target)
 
         return [(rescale(i), rescale(c)) for i, c in raw]
 
     def _linked(self, target: Target, span_words: list[str], pair: tuple[str, str]) -> np.ndarray:
         """The span's words against each target token by co-occurrence: a token takes its unit's value."""
-        found = self.cooccurrence.dice(span_words, target.units, pair)
-        return np.hstack([found, np.zeros((len(found), 1))])[:, target.unit_of]
+        return _per_token(self.cooccurrence.dice(span_words, target.units, pair), target)
 
     def _matrix(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -255,6 +255,11 @@ class SpanMatchProjector(Projector):
         longest = longest_words(item.source_text, item.source_spans)
         cands = candidates(target, longest, spread, self.model.extra_words)
         return list(zip(cands.start.tolist(), cands.end.tolist(), strict=True))
+
+
+def _per_token(per_unit: np.ndarray, target: Target) -> np.ndarray:
+    """Columns per lexical unit made columns per token: a token takes its unit's, punctuation 0."""
+    return np.hstack([per_unit, np.zeros((len(per_unit), 1))])[:, target.unit_of]
 
 
 def _units(text: str) -> list[str]:

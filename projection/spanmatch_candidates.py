@@ -118,9 +118,9 @@ def _hyphens_and_brackets(target: Target, cands: Candidates) -> Candidates:
 
     A word followed directly by a hyphen and then a space is a word cut short, as before a conjunction,
     and keeps its hyphen (German ``Struktur- und Kohäsionsfonds``, Dutch ``land- en tuinbouw``, Czech
-    ``vnitro- a zahraniční``); such a word is no candidate without it. A candidate that leaves a bracket open takes its partner just after it (``Komitee für
-    Normung ( CEN )``, ``《终结战争的机器》``), and one that closes a bracket it did not open, the
-    opening one just before it; one level each way.
+    ``vnitro- a zahraniční``); such a word is no candidate without it. A candidate that leaves a bracket
+    open takes its partner just after it (``Komitee für Normung ( CEN )``, ``《终结战争的机器》``), and
+    one that closes a bracket it did not open, the opening one just before it; one level each way.
     """
     tokens = [target.text[a:b] for a, b in target.spans]
     n = len(tokens)

@@ -42,15 +42,24 @@ class CoOccurrence:
     def add(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Count ``(source text, target text)`` pairs not seen yet, up to :attr:`limit` pairs in all."""
         for source, target in pairs:
-            key = hash((source, target))
-            if key in self._seen or len(self._seen) >= self.limit:
-                continue
-            n = len(self._seen)
-            self._seen.add(key)
-            for word in {w.lower() for w in words(source)}:
-                self.source[word].add(n)
-            for word in {w.lower() for w in self.target_words(target)}:
-                self.target[word].add(n)
+            if self._wanted(source, target):
+                self._count(source, target, self.target_words(target))
+
+    def add_pair(self, source: str, target: str, target_words: list[str]) -> None:
+        """Count one pair whose target is already cut into words (as :meth:`add` would cut it)."""
+        if self._wanted(source, target):
+            self._count(source, target, target_words)
+
+    def _count(self, source: str, target: str, target_words: list[str]) -> None:
+        n = len(self._seen)
+        self._seen.add(hash((source, target)))
+        for word in {w.lower() for w in words(source)}:
+            self.source[word].add(n)
+        for word in {w.lower() for w in target_words}:
+            self.target[word].add(n)
+
+    def _wanted(self, source: str, target: str) -> bool:
+        return hash((source, target)) not in self._seen and len(self._seen) < self.limit
 
     def dice(
         self, source_words: list[str], target_tokens: list[str], pair: tuple[str, str] | None = None

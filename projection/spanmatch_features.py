@@ -87,14 +87,7 @@ def cheap_features(pair: Pair, cands: Candidates, frequencies: WordFrequencies) 
 
 def _lexical(pair: Pair, cands: Candidates) -> dict:
     """Soft recall and precision of the span's words against each candidate's, and its context's."""
-    rows, wordy = pair.entity, pair.target.wordy
-    recall = _running_max_mean(rows, cands) if len(rows) else np.zeros(len(cands))
-    column_best = rows.max(axis=0) if len(rows) else np.zeros(len(wordy))
-    summed = np.concatenate([[0.0], np.cumsum(np.where(wordy, column_best, 0.0))])
-    counted = np.concatenate([[0], np.cumsum(wordy)])
-    precision = (summed[cands.last + 1] - summed[cands.first]) / np.maximum(
-        counted[cands.last + 1] - counted[cands.first], 1
-    )
+    recall, precision, column_best = _soft_match(pair.entity, pair.target.wordy, cands)
     best = _running_max_mean(column_best[None, :], cands)
     f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-9), 0.0)
     return {
@@ -113,20 +106,32 @@ def _cooccurrence(pair: Pair, cands: Candidates) -> dict:
     """Soft recall and precision of the span's words against each candidate's by co-occurrence over the
     corpus seen (:mod:`.spanmatch_cooccur`), and how strongly a token just outside the candidate goes
     with the span (too short: ``Ausschuß`` left out of ``Ausschuß für Landwirtschaft``)."""
-    rows, wordy = pair.cooc, pair.target.wordy
-    if rows is None or not len(rows) or not len(cands):
-        zero = np.zeros(len(cands))
-        return {"cooc_recall": zero, "cooc_precision": zero, "cooc_neighbour": zero}
+    rows = pair.cooc if pair.cooc is not None else np.zeros((0, len(pair.target.wordy)))
+    recall, precision, column_best = _soft_match(rows, pair.target.wordy, cands)
+    padded = np.concatenate([[0.0], column_best, [0.0]])
+    return {
+        "cooc_recall": recall,
+        "cooc_precision": precision,
+        "cooc_neighbour": np.maximum(padded[cands.first], padded[cands.last + 2]),
+    }
+
+
+def _soft_match(rows: np.ndarray, wordy: np.ndarray, cands: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Soft recall and precision of ``rows`` (span words x target tokens, in [0, 1]) per candidate.
+
+    Returns:
+        Per candidate, the mean over rows of each row's best token inside it (recall) and the mean over
+        its word tokens of each one's best row (precision); and per token, its best row (0 off words).
+    """
+    if not len(rows):
+        return np.zeros(len(cands)), np.zeros(len(cands)), np.zeros(len(wordy))
     column_best = np.where(wordy, rows.max(axis=0), 0.0)
     summed = np.concatenate([[0.0], np.cumsum(column_best)])
     counted = np.concatenate([[0], np.cumsum(wordy)])
-    padded = np.concatenate([[0.0], column_best, [0.0]])
-    return {
-        "cooc_recall": _running_max_mean(rows, cands),
-        "cooc_precision": (summed[cands.last + 1] - summed[cands.first])
-        / np.maximum(counted[cands.last + 1] - counted[cands.first], 1),
-        "cooc_neighbour": np.maximum(padded[cands.first], padded[cands.last + 2]),
-    }
+    precision = (summed[cands.last + 1] - summed[cands.first]) / np.maximum(
+        counted[cands.last + 1] - counted[cands.first], 1
+    )
+    return _running_max_mean(rows, cands), precision, column_best
 
 
 def _alignment(pair: Pair, cands: Candidates) -> dict:
