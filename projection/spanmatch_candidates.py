@@ -16,7 +16,8 @@ import regex
 
 from babelforge.words import is_word, word_spans
 
-_CHARACTER_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+#: Scripts written without spaces whose tokens are single characters (ICU's dictionary words are the units).
+CHARACTER_SCRIPTS = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _APOSTROPHE = regex.compile(r"(?<=\w)['’](?=\w)")
 #: A middle dot between two letters (no space): it joins the parts of one name or word.
 _NAME_DOT = regex.compile(r"(?<=\w)[\u00b7\u30fb\u2027\u2022\uff65](?=\w)")
@@ -60,7 +61,7 @@ def prepare_target(text: str) -> Target:
     """Tokens, word flags and lexical units of a target text."""
     spans = word_spans(text)
     wordy = np.array([is_word(text[a:b]) for a, b in spans], dtype=bool)
-    if _CHARACTER_SCRIPTS.search(text) is None:
+    if CHARACTER_SCRIPTS.search(text) is None:
         units = [text[a:b] for (a, b), w in zip(spans, wordy, strict=True) if w]
         unit_of = np.where(wordy, np.cumsum(wordy) - 1, -1)
         return Target(text, spans, wordy, units, unit_of, None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from babelforge.projection.spanmatch_candidates import Candidates, Target
+from babelforge.projection.spanmatch_candidates import CHARACTER_SCRIPTS, Candidates, Target
 from babelforge.projection.spanmatch_strings import (
     WordFrequencies,
     has_case,
@@ -243,21 +243,41 @@ def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
         + (cands.end != offsets[cands.last, 1]).astype(float),
         "unit_start": np.ones(len(cands)) if edges is None else np.isin(cands.start, list(edges)),
         "unit_end": np.ones(len(cands)) if edges is None else np.isin(cands.end, list(edges)),
-        **_cohesion(tokens, offsets, cands, frequencies),
+        **_cohesion(target, tokens, offsets, cands, frequencies, function),
     }
 
 
-def _cohesion(tokens: list[str], offsets: np.ndarray, cands: Candidates, frequencies: WordFrequencies) -> dict:
+def _cohesion(target: Target, tokens: list[str], offsets: np.ndarray, cands: Candidates,
+              frequencies: WordFrequencies, function: np.ndarray) -> dict:  # fmt: skip
     """How surely the tokens either side of each candidate's edges belong together (a cut word or name).
 
-    Learnt from the target texts seen, no dictionary: see :meth:`WordFrequencies.cohesion`.
+    Learnt from the target texts seen, no dictionary (:meth:`WordFrequencies.cohesion`), and, where
+    text is written without spaces, from the characters ICU's dictionary does not know: ICU gives each
+    of them a word of its own, and runs of them are mostly names spelt out in sound (Chinese ``培顿·曼宁``
+    for Peyton Manning, seen once: an edge between ``培`` and ``顿`` cuts the name). A frequent character
+    (a particle, a conjunction) ends such a run. Both are one feature, so that what other languages
+    teach about cut words holds here too.
     """
     bond = np.array([frequencies.cohesion(a, b) for a, b in itertools.pairwise(tokens)] + [0.0])
+    bond = np.maximum(bond, _unknown_runs(target, tokens, offsets, function))
     before = np.where(cands.first > 0, bond[np.maximum(cands.first - 1, 0)], 0.0)
     return {
         "cohesion_start": np.where(cands.start == offsets[cands.first, 0], before, 0.0),
         "cohesion_end": np.where(cands.end == offsets[cands.last, 1], bond[cands.last], 0.0),
     }
+
+
+def _unknown_runs(target: Target, tokens: list[str], offsets: np.ndarray, function: np.ndarray) -> np.ndarray:
+    """Per token, 1 where it and the next are characters ICU knows no word for, written together."""
+    joined = np.zeros(len(tokens))
+    if target.edges is None or len(tokens) < 2:
+        return joined
+    lone = np.array(
+        [len(t) == 1 and a in target.edges and b in target.edges and bool(CHARACTER_SCRIPTS.match(t))
+         for t, (a, b) in zip(tokens, target.spans, strict=True)]  # fmt: skip
+    ) & (function == 0)
+    joined[:-1] = lone[:-1] & lone[1:] & (offsets[:-1, 1] == offsets[1:, 0])
+    return joined
 
 
 def _kind(entity: str, n: int) -> dict:

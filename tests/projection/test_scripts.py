@@ -163,6 +163,34 @@ def test_cohesion_features_mark_candidates_that_cut_a_word():
     assert rows[spans.index((6, 11)), start] == 1.0  # "tranh" alone, cut from its first syllable
 
 
+
+def test_cohesion_marks_edges_inside_a_name_spelt_in_characters():
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
+    from babelforge.projection.spanmatch_features import CHEAP, Pair, cheap_features
+
+    frequencies = WordFrequencies()  # "和" (and) and "在" (at) are in most sentences: function words
+    frequencies.add([f"第{n}场比赛和训练在周末。" for n in "一二三四五六七八九十" * 4])
+    text = "本尼·福勒和沃德在比赛中得分。"  # ICU knows none of 本尼, 福勒, 沃德: one word per character
+    target = prepare_target(text)
+    found = candidates(target, longest=2, spread=2.0, extra_words=2)
+    n = len(target.spans)
+    pair = Pair("Bennie Fowler and Ward scored", Span(0, 13, "PER"), target, 2.0, np.zeros((2, n)), np.zeros((0, n)))
+    rows = cheap_features(pair, found, frequencies)
+    column = rows[:, CHEAP.index("cohesion_start")] + rows[:, CHEAP.index("cohesion_end")]
+    cut = {text[a:b]: v for a, b, v in zip(found.start.tolist(), found.end.tolist(), column.tolist(), strict=True)}
+    assert cut["本尼·福勒"] == 0.0  # starts the text, ends before a function word
+    assert cut["尼·福勒"] == 1.0  # cut from 本
+    assert cut["本尼·福"] == 1.0  # ends inside 福勒
+    assert cut["和沃"] == 1.0  # ends inside 沃德
+    assert cut["沃德"] == 0.0  # between two function words
+    latin = prepare_target("Bennie Fowler and Ward")
+    rows = cheap_features(
+        Pair("Bennie Fowler", Span(0, 13, "PER"), latin, 1.0, np.zeros((2, 4)), np.zeros((0, 4))),
+        candidates(latin, longest=2, spread=1.0, extra_words=2),
+        frequencies,
+    )
+    assert not rows[:, [CHEAP.index("cohesion_start"), CHEAP.index("cohesion_end")]].any()  # spaces: corpus only
+
 def test_candidates_keep_a_suspended_hyphen_and_close_their_brackets():
     from babelforge.projection.spanmatch_candidates import candidates, prepare_target
 
