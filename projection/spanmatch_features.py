@@ -272,10 +272,10 @@ def _unknown_runs(target: Target, tokens: list[str], offsets: np.ndarray, functi
     joined = np.zeros(len(tokens))
     if target.edges is None or len(tokens) < 2:
         return joined
-    lone = np.array(
-        [len(t) == 1 and a in target.edges and b in target.edges and bool(CHARACTER_SCRIPTS.match(t))
-         for t, (a, b) in zip(tokens, target.spans, strict=True)]  # fmt: skip
-    ) & (function == 0)
+    edges = target.edges
+    alone = [len(t) == 1 and a in edges and b in edges for t, (a, b) in zip(tokens, target.spans, strict=True)]
+    lone = np.array([x and bool(CHARACTER_SCRIPTS.match(t)) for x, t in zip(alone, tokens, strict=True)])
+    lone &= function == 0
     joined[:-1] = lone[:-1] & lone[1:] & (offsets[:-1, 1] == offsets[1:, 0])
     return joined
 

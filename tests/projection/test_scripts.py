@@ -163,7 +163,6 @@ def test_cohesion_features_mark_candidates_that_cut_a_word():
     assert rows[spans.index((6, 11)), start] == 1.0  # "tranh" alone, cut from its first syllable
 
 
-
 def test_cohesion_marks_edges_inside_a_name_spelt_in_characters():
     from babelforge.projection.spanmatch_candidates import candidates, prepare_target
     from babelforge.projection.spanmatch_features import CHEAP, Pair, cheap_features
@@ -190,6 +189,7 @@ def test_cohesion_marks_edges_inside_a_name_spelt_in_characters():
         frequencies,
     )
     assert not rows[:, [CHEAP.index("cohesion_start"), CHEAP.index("cohesion_end")]].any()  # spaces: corpus only
+
 
 def test_candidates_keep_a_suspended_hyphen_and_close_their_brackets():
     from babelforge.projection.spanmatch_candidates import candidates, prepare_target
