@@ -5,21 +5,23 @@ candidate for each source span. Each (span, candidate) pair is described by feat
 (:mod:`.spanmatch_features`): the span's words embedded alone and matched to the candidate's (soft
 recall and precision), the span's words against the candidate's by how often they share a sentence pair
 in the corpus seen (:mod:`.spanmatch_cooccur`), the words around the span matched to the words around
-the candidate, character trigrams, consonant skeletons across scripts, numbers, length relative to the
-pair's, function words on the edges, capitalisation where both scripts have case, position, and ICU word
-edges in text written without spaces (candidates: :mod:`.spanmatch_candidates`). A conditional logit
-over those picks a shortlist; the shortlist's whole spans are embedded, and a second one, with their
-similarity, gives each candidate a probability (:mod:`.spanmatch_model`). The weights are fitted on
-labelled parallel data (``benchmarks/fit_spanmatch.py``) and shipped in
-``projection/data/spanmatch-weights.json``.
+the candidate, character trigrams, consonant skeletons across scripts, numbers, length against what the
+span should take (its words, function words weighed as the corpus shows:
+:class:`.spanmatch_strings.SpanLengths`), function words on the edges, capitalisation where both scripts
+have case, position, and ICU word edges in text written without spaces (candidates:
+:mod:`.spanmatch_candidates`). A conditional logit over those picks a shortlist; the shortlist's whole
+spans are embedded, and a second one, with their similarity, gives each candidate a probability
+(:mod:`.spanmatch_model`). The weights are fitted on labelled parallel data
+(``benchmarks/fit_spanmatch.py``) and shipped in ``projection/data/spanmatch-weights.json``.
 
 Source spans then take candidates, most probable first, one each, without overlap. Each projected
 span's score is the calibrated probability that it is right, in [0, 1]: a ``project`` step's
 ``min_score`` drops the spans below it. Every string is embedded once per projector.
 
-What the projector learns from text alone (function words, words that hold together, words that share
-sentence pairs) grows with every batch it projects; :meth:`SpanMatchProjector.observe` shows it a whole
-corpus first, as ``babelforge eval projection`` does.
+What the projector learns from text alone (function words on both sides, words that hold together,
+words that share sentence pairs, how many target words a function word takes) grows with every batch
+it projects; :meth:`SpanMatchProjector.observe` shows it a whole corpus first, as ``babelforge eval
+projection`` does.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from babelforge.projection.spanmatch_features import (
     spread_of,
 )
 from babelforge.projection.spanmatch_model import SpanMatchModel, assign
-from babelforge.projection.spanmatch_strings import WordFrequencies, trigram_dice
+from babelforge.projection.spanmatch_strings import SpanLengths, WordFrequencies, trigram_dice
 from babelforge.spans import Span
+from babelforge.words import words
 
 __all__ = ["Scored", "SpanMatchProjector", "WordFrequencies"]
 _trigram_dice = trigram_dice  # the old name, for callers of it
@@ -111,6 +114,8 @@ class SpanMatchProjector(Projector):
         self.embedder = embedder(embedder_spec)
         self.weights, self.min_probability = weights, min_probability
         self.words = WordFrequencies()
+        self.source_words = WordFrequencies(cohesion=False)
+        self.lengths = SpanLengths()
         self.cooccurrence = CoOccurrence(_units)
         self._vectors: dict = {}
         self._model: SpanMatchModel | None = weights if isinstance(weights, SpanMatchModel) else None
@@ -128,6 +133,9 @@ class SpanMatchProjector(Projector):
         if any(isinstance(item, str) for item in inputs):
             raise TypeError("SpanMatchProjector.observe takes ProjectionInput items (source and target), not texts")
         self.words.add(dict.fromkeys(item.target_text for item in inputs))
+        self.source_words.add(dict.fromkeys(item.source_text for item in inputs))
+        tokens = (int(prepare_target(item.target_text).wordy.sum()) for item in inputs)
+        self.lengths.add(self.source_words, zip((words(item.source_text) for item in inputs), tokens, strict=True))
         self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
 
     def _result(self, item: ProjectionInput, scored: list[Scored]) -> ProjectionResult:
@@ -156,7 +164,10 @@ class SpanMatchProjector(Projector):
             force: per input, per source span, ``(start, end)`` of a candidate to keep and embed (gold).
         """
         self.words.add(item.target_text for item in inputs)
+        self.source_words.add(item.source_text for item in inputs)
         targets = [prepare_target(item.target_text) for item in inputs]
+        counted = zip((words(item.source_text) for item in inputs), (int(t.wordy.sum()) for t in targets), strict=True)
+        self.lengths.add(self.source_words, counted)
         for item, target in zip(inputs, targets, strict=True):
             self.cooccurrence.add_pair(item.source_text, item.target_text, target.units)
         sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
@@ -173,10 +184,14 @@ class SpanMatchProjector(Projector):
         model, spread = self.model, spread_of(item.source_text, target)
         cands = candidates(target, longest_words(item.source_text, item.source_spans), spread, model.extra_words)
         similarities = self._similarities(target, side)
+        whole = self.lengths.size(self.source_words, words(item.source_text))
+        tokens = int(target.wordy.sum())
         pools = []
         for a, span in enumerate(item.source_spans):
             linked = self._linked(target, side[a][0], (item.source_text, item.target_text))
-            pair = Pair(item.source_text, span, target, spread, *similarities[a], linked)
+            entity = words(item.source_text[span.start : span.end])
+            expected = tokens * self.lengths.size(self.source_words, entity) / whole if whole else 0.0
+            pair = Pair(item.source_text, span, target, spread, *similarities[a], linked, expected)
             features = cheap_features(pair, cands, self.words) if len(cands) else np.zeros((0, len(CHEAP)))
             logits = model.cheap(features) if len(cands) else np.zeros(0)
             order, size = np.argsort(-logits, kind="stable"), model.shortlist_size(logits)

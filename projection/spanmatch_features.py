@@ -72,6 +72,7 @@ class Pair:
     entity: np.ndarray  # (entity words, tokens)
     context: np.ndarray  # (context words, tokens)
     cooc: np.ndarray | None = None  # (entity words, tokens): co-occurrence over the pairs seen, in [0, 1]
+    expected_words: float = 0.0  # target word tokens the span should take (:class:`SpanLengths`; 0: by spread)
 
 
 def cheap_features(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> np.ndarray:
@@ -221,7 +222,8 @@ def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
     counted = np.concatenate([[0], np.cumsum(target.wordy)])
     word_count = counted[cands.last + 1] - counted[cands.first]
     entity_words = sum(is_word(w) for w in _tokens(entity))
-    words_log = np.log(word_count / max(entity_words * pair.spread, 1.0))
+    expected = pair.expected_words or entity_words * pair.spread
+    words_log = np.clip(np.log(word_count / max(expected, 1.0)), -3, 3)
     punctuation = (cands.last - cands.first + 1) - word_count
     entity_punctuation = len(_tokens(entity)) - entity_words
     tokens = [target.text[a:b] for a, b in target.spans]
@@ -231,8 +233,8 @@ def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
     return {
         "length": np.abs(length),
         "length_signed": np.clip(length, -3, 3),
-        "words_log": np.clip(words_log, -3, 3),
-        "words_abs": np.abs(np.clip(words_log, -3, 3)),
+        "words_log": words_log,
+        "words_abs": np.abs(words_log),
         "function_first": function[cands.first],
         "function_last": function[cands.last] * (word_count > 1),
         "foreign_edges": _foreign_edges(entity, tokens, cands, word_count),

@@ -273,3 +273,42 @@ def test_spanmatch_observes_pairs_and_counts_each_batch():
     assert projector.words.sentences == 1
     with pytest.raises(TypeError, match="ProjectionInput"):
         projector.observe(["Der Rat stimmte zu ."])
+
+
+def test_span_lengths_learn_how_many_target_words_a_function_word_takes():
+    from babelforge.projection.spanmatch_strings import SpanLengths
+
+    source = WordFrequencies()
+    sentences = [f"the w{i}a of the w{i}b" + (f" w{i}c" if i >= 20 else "") for i in range(40)]
+    source.add(sentences)
+    assert source.is_function_word("the")
+    assert source.is_function_word("of")
+    assert not source.is_function_word("w1a")
+    # a target that writes a word for every content word and one for every second function word
+    # (German-like would be ~1, Russian-like ~0): 3 function words a pair, 2 or 3 content words
+    lengths = SpanLengths()
+    pairs = [(s.split(), len(s.split()) - 3 + 1 + i % 2) for i, s in enumerate(sentences)]
+    lengths.add(source, pairs[:20])
+    assert lengths.weight == 1.0  # too few pairs yet: every word alike
+    lengths.add(source, pairs[20:])
+    assert lengths.weight == pytest.approx(0.5)
+    assert lengths.size(source, ["the", "house"]) == pytest.approx(1.5)
+    assert lengths.size(source, []) == 0.0
+
+
+def test_the_expected_length_of_a_span_sets_its_word_count_feature():
+    from babelforge.projection.spanmatch_candidates import candidates, prepare_target
+    from babelforge.projection.spanmatch_features import CHEAP, Pair, cheap_features
+
+    target = prepare_target("Палата общин не вынесла решения .")
+    found = candidates(target, longest=3, spread=1.0, extra_words=2)
+    n = len(target.spans)
+    rows = {}
+    for expected in (2.0, 3.0):  # "House of Commons": 2 target words if "of" is written as a case ending
+        pair = Pair("The House of Commons did not decide .", Span(4, 20, "ORG"), target, 1.0,
+                    np.zeros((3, n)), np.zeros((0, n)), None, expected)  # fmt: skip
+        rows[expected] = cheap_features(pair, found, WordFrequencies())[:, CHEAP.index("words_abs")]
+    spans = list(zip(found.start.tolist(), found.end.tolist(), strict=True))
+    two = spans.index((0, 12))  # "Палата общин"
+    assert rows[2.0][two] == 0.0
+    assert rows[3.0][two] == pytest.approx(abs(np.log(2 / 3)))
