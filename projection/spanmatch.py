@@ -132,11 +132,14 @@ class SpanMatchProjector(Projector):
     def observe(self, inputs: list[ProjectionInput]) -> None:
         if any(isinstance(item, str) for item in inputs):
             raise TypeError("SpanMatchProjector.observe takes ProjectionInput items (source and target), not texts")
-        self.words.add(dict.fromkeys(item.target_text for item in inputs))
-        self.source_words.add(dict.fromkeys(item.source_text for item in inputs))
-        tokens = (int(prepare_target(item.target_text).wordy.sum()) for item in inputs)
-        self.lengths.add(self.source_words, zip((words(item.source_text) for item in inputs), tokens, strict=True))
-        self.cooccurrence.add((item.source_text, item.target_text) for item in inputs)
+        pairs = list(dict.fromkeys((item.source_text, item.target_text) for item in inputs))
+        self.words.add(dict.fromkeys(target for _, target in pairs))
+        self.source_words.add(dict.fromkeys(source for source, _ in pairs))
+        prepared: dict[str, Target] = {}
+        for source, text in pairs:  # each target cut once, however many pairs share it
+            target = prepared.get(text) or prepared.setdefault(text, prepare_target(text))
+            self.lengths.add_pair(self.source_words, source, text, int(target.wordy.sum()))
+            self.cooccurrence.add_pair(source, text, target.units)
 
     def _result(self, item: ProjectionInput, scored: list[Scored]) -> ProjectionResult:
         model = self.model
@@ -166,9 +169,8 @@ class SpanMatchProjector(Projector):
         self.words.add(item.target_text for item in inputs)
         self.source_words.add(item.source_text for item in inputs)
         targets = [prepare_target(item.target_text) for item in inputs]
-        counted = zip((words(item.source_text) for item in inputs), (int(t.wordy.sum()) for t in targets), strict=True)
-        self.lengths.add(self.source_words, counted)
         for item, target in zip(inputs, targets, strict=True):
+            self.lengths.add_pair(self.source_words, item.source_text, item.target_text, int(target.wordy.sum()))
             self.cooccurrence.add_pair(item.source_text, item.target_text, target.units)
         sides = [[source_words(item.source_text, s) for s in item.source_spans] for item in inputs]
         self._embed([u for t in targets for u in t.units] + [w for side in sides for i, c in side for w in i + c])

@@ -245,23 +245,23 @@ def _shape(pair: Pair, cands: Candidates, frequencies: WordFrequencies) -> dict:
         + (cands.end != offsets[cands.last, 1]).astype(float),
         "unit_start": np.ones(len(cands)) if edges is None else np.isin(cands.start, list(edges)),
         "unit_end": np.ones(len(cands)) if edges is None else np.isin(cands.end, list(edges)),
-        **_cohesion(target, tokens, offsets, cands, frequencies, function),
+        **_cohesion(target, tokens, offsets, cands, frequencies),
     }
 
 
 def _cohesion(target: Target, tokens: list[str], offsets: np.ndarray, cands: Candidates,
-              frequencies: WordFrequencies, function: np.ndarray) -> dict:  # fmt: skip
+              frequencies: WordFrequencies) -> dict:  # fmt: skip
     """How surely the tokens either side of each candidate's edges belong together (a cut word or name).
 
     Learnt from the target texts seen, no dictionary (:meth:`WordFrequencies.cohesion`), and, where
     text is written without spaces, from the characters ICU's dictionary does not know: ICU gives each
     of them a word of its own, and runs of them are mostly names spelt out in sound (Chinese ``培顿·曼宁``
-    for Peyton Manning, seen once: an edge between ``培`` and ``顿`` cuts the name). A frequent character
-    (a particle, a conjunction) ends such a run. Both are one feature, so that what other languages
-    teach about cut words holds here too.
+    for Peyton Manning, seen once: an edge between ``培`` and ``顿`` cuts the name). Only characters in few
+    of the texts seen count, once enough are seen: a particle or a conjunction (``和``, ``は``) ends such a
+    run. Both are one feature, so that what other languages teach about cut words holds here too.
     """
     bond = np.array([frequencies.cohesion(a, b) for a, b in itertools.pairwise(tokens)] + [0.0])
-    bond = np.maximum(bond, _unknown_runs(target, tokens, offsets, function))
+    bond = np.maximum(bond, _unknown_runs(target, tokens, offsets, frequencies))
     before = np.where(cands.first > 0, bond[np.maximum(cands.first - 1, 0)], 0.0)
     return {
         "cohesion_start": np.where(cands.start == offsets[cands.first, 0], before, 0.0),
@@ -269,15 +269,15 @@ def _cohesion(target: Target, tokens: list[str], offsets: np.ndarray, cands: Can
     }
 
 
-def _unknown_runs(target: Target, tokens: list[str], offsets: np.ndarray, function: np.ndarray) -> np.ndarray:
-    """Per token, 1 where it and the next are characters ICU knows no word for, written together."""
+def _unknown_runs(target: Target, tokens: list[str], offsets: np.ndarray, frequencies: WordFrequencies) -> np.ndarray:
+    """Per token, 1 where it and the next are rare characters ICU knows no word for, written together."""
     joined = np.zeros(len(tokens))
-    if target.edges is None or len(tokens) < 2:
+    if target.edges is None or len(tokens) < 2 or frequencies.sentences < frequencies.enough:
         return joined
     edges = target.edges
     alone = [len(t) == 1 and a in edges and b in edges for t, (a, b) in zip(tokens, target.spans, strict=True)]
     lone = np.array([x and bool(CHARACTER_SCRIPTS.match(t)) for x, t in zip(alone, tokens, strict=True)])
-    lone &= function == 0
+    lone &= np.array([frequencies.is_rare(t) for t in tokens])
     joined[:-1] = lone[:-1] & lone[1:] & (offsets[:-1, 1] == offsets[1:, 0])
     return joined
 

@@ -143,6 +143,10 @@ class WordFrequencies:
             return 0.0
         return 2 * together / (self.tokens[left] + self.tokens[right])
 
+    def is_rare(self, word: str) -> bool:
+        """Whether ``word`` is in few of the texts seen (a quarter of a function word's share), once enough are seen."""
+        return self.sentences >= self.enough and self.counts[word.lower()] < self.share / 4 * self.sentences
+
     def is_function_word(self, word: str) -> bool:
         if not is_alphabetic(word):
             return False
@@ -172,18 +176,25 @@ class SpanLengths:
 
     #: Pairs to see before the weight ``f / c`` is trusted (1, every word alike, until then).
     enough = 30
+    #: Distinct pairs counted, at most (each once: projecting a batch again changes nothing).
+    limit = 20_000
 
     def __init__(self):
         self.pairs = 0
         self.sums = np.zeros(5)  # C*C, C*F, F*F, C*T, F*T
+        self._seen: set[int] = set()
 
-    def add(self, source: WordFrequencies, pairs) -> None:
-        """Count ``(source words, target word tokens)`` pairs, function words as ``source`` knows them."""
-        for found, tokens in pairs:
-            f = sum(source.is_function_word(w) for w in found)
-            c = len(found) - f
-            self.sums += (c * c, c * f, f * f, c * tokens, f * tokens)
-            self.pairs += 1
+    def add_pair(self, source: WordFrequencies, source_text: str, target_text: str, tokens: int) -> None:
+        """Count a pair whose target holds ``tokens`` word tokens, function words as ``source`` knows them."""
+        key = hash((source_text, target_text))
+        if key in self._seen or len(self._seen) >= self.limit:
+            return
+        self._seen.add(key)
+        found = words(source_text)
+        f = sum(source.is_function_word(w) for w in found)
+        c = len(found) - f
+        self.sums += (c * c, c * f, f * f, c * tokens, f * tokens)
+        self.pairs += 1
 
     @property
     def weight(self) -> float:
@@ -193,7 +204,9 @@ class SpanLengths:
         if self.pairs < self.enough or determinant <= 1e-9 * max(cc * ff, 1.0):
             return 1.0
         c, f = (ct * ff - ft * cf) / determinant, (ft * cc - ct * cf) / determinant
-        return float(min(max(f / c, 0.0), 2.0)) if c > 0 else 1.0
+        if c <= 0:  # content words that take no target word: degenerate; the limit of f / c as c falls to 0
+            return 2.0 if f > 0 else 1.0
+        return float(min(max(f / c, 0.0), 2.0))
 
     def size(self, source: WordFrequencies, found: list[str]) -> float:
         """Source words counted as target tokens go: content words 1, function words ``f / c``."""

@@ -182,6 +182,8 @@ def test_cohesion_marks_edges_inside_a_name_spelt_in_characters():
     assert cut["本尼·福"] == 1.0  # ends inside 福勒
     assert cut["和沃"] == 1.0  # ends inside 沃德
     assert cut["沃德"] == 0.0  # between two function words
+    fresh = cheap_features(pair, found, WordFrequencies())  # nothing seen: no character is known to be rare
+    assert not fresh[:, [CHEAP.index("cohesion_start"), CHEAP.index("cohesion_end")]].any()
     latin = prepare_target("Bennie Fowler and Ward")
     rows = cheap_features(
         Pair("Bennie Fowler", Span(0, 13, "PER"), latin, 1.0, np.zeros((2, 4)), np.zeros((0, 4))),
@@ -287,10 +289,13 @@ def test_span_lengths_learn_how_many_target_words_a_function_word_takes():
     # a target that writes a word for every content word and one for every second function word
     # (German-like would be ~1, Russian-like ~0): 3 function words a pair, 2 or 3 content words
     lengths = SpanLengths()
-    pairs = [(s.split(), len(s.split()) - 3 + 1 + i % 2) for i, s in enumerate(sentences)]
-    lengths.add(source, pairs[:20])
+    pairs = [(s, f"target {i}", len(s.split()) - 3 + 1 + i % 2) for i, s in enumerate(sentences)]
+    for pair in pairs[:20]:
+        lengths.add_pair(source, *pair)
     assert lengths.weight == 1.0  # too few pairs yet: every word alike
-    lengths.add(source, pairs[20:])
+    for pair in pairs[20:] + pairs:  # a pair seen again counts once: projecting a batch twice changes nothing
+        lengths.add_pair(source, *pair)
+    assert lengths.pairs == 40
     assert lengths.weight == pytest.approx(0.5)
     assert lengths.size(source, ["the", "house"]) == pytest.approx(1.5)
     assert lengths.size(source, []) == 0.0
