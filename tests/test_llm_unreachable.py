@@ -26,7 +26,9 @@ def test_a_server_never_reached_stops_the_run(closed_url):
         client.complete_many([Request([{"role": "user", "content": f"q{i}"}]) for i in range(5)])
     message = str(caught.value)
     assert "\n" not in message
-    assert closed_url in message and "refused, ConnectError" in message and "start the server" in message
+    assert closed_url in message
+    assert "refused, ConnectError" in message
+    assert "start the server" in message
     assert client.ledger.spent == 0
 
 
@@ -34,4 +36,5 @@ def test_a_server_that_answered_before_is_an_outage_counted_per_record(closed_ur
     client = LLMClient("m", base_url=closed_url, api_key="k", max_retries=1, backoff=0.01)
     client.breaker.success()  # it answered earlier in this process: now it restarts, say
     (result,) = client.complete_many([Request([{"role": "user", "content": "q"}])])
-    assert isinstance(result, Failure) and result.reason == "connection"
+    assert isinstance(result, Failure)
+    assert result.reason == "connection"

@@ -170,7 +170,8 @@ def test_a_mixture_given_to_run_is_pointed_at_mix(tmp_path):
     mixture.write_text("name: m\ncomponents:\n  - {path: out/a}\noutput: {path: out/mix}\n")
     with pytest.raises(ManifestError) as caught:
         load_manifest(mixture)
-    assert str(caught.value) == f"{mixture}: is a mixture (it has components, no sources): run `babelforge mix {mixture}`"
+    wanted = f"{mixture}: is a mixture (it has components, no sources): run `babelforge mix {mixture}`"
+    assert str(caught.value) == wanted
 
 
 @pytest.mark.parametrize(

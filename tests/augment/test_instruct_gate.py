@@ -217,7 +217,7 @@ def test_an_llm_budget_stops_the_run_cleanly(data_dir, tmp_path, write_manifest,
     step = {"instruct": {"mode": "xl_instruct", "model": model, "response_language": "de", "llm": options}}
     spec = manifest(data_dir, tmp_path, [step], limit=6)
     spec["executor"] = {"local": {"tasks": 1, "workers": 1}}
-    with pytest.raises(BudgetExceededError, match="below one request.s worst case"):
+    with pytest.raises(BudgetExceededError, match=r"below one request.s worst case"):
         run_manifest(load_manifest(write_manifest(spec)))
     assert len(llm_server.requests) == 0  # the first request's worst case is over the budget: none is sent
     assert not (tmp_path / "out").exists()

@@ -81,7 +81,8 @@ def test_an_unchanged_output_resumes_and_its_export_names_it(review_output, tmp_
     assert (tmp_path / "reviewed" / account["database"]).resolve() == store.path.resolve()
     for path in (tmp_path / "reviewed").rglob("*"):  # no absolute path of this machine in what may be published
         if path.is_file() and path.suffix in (".json", ".md"):
-            assert f'"{tmp_path}' not in path.read_text() and f"`{tmp_path}" not in path.read_text(), path
+            assert f'"{tmp_path}' not in path.read_text(), path
+            assert f"`{tmp_path}" not in path.read_text(), path
     assert account["reviewed_version"] == {"made": output_identity(review_output)["created"], "current": True}
 
 
