@@ -51,10 +51,8 @@ from babelforge.projection.evaluate import read_gold, span_scores
 from babelforge.projection.evaluate_squad import exact_match, read_squad, token_f1
 from babelforge.projection.projector import ProjectionInput
 from babelforge.projection.spanmatch import SpanMatchProjector
-from babelforge.projection.spanmatch_cooccur import CoOccurrence
 from babelforge.projection.spanmatch_fit import extract, fit, initial_model, predict, split, widened
 from babelforge.projection.spanmatch_model import SpanMatchModel
-from babelforge.projection.spanmatch_strings import SpanLengths, WordFrequencies
 
 FOLDS = 5
 
@@ -125,10 +123,7 @@ def load_datasets(args, projector: SpanMatchProjector, weights_tag: str) -> list
             found = pickle.loads(file.read_bytes())
         else:
             items = ner_items(source, target, limit) if kind == "ner" else squad_items(source, target, limit, skip)
-            projector.words = WordFrequencies()  # function words of this target language only, as in a run
-            projector.source_words = WordFrequencies(cohesion=False)
-            projector.lengths = SpanLengths()
-            projector.cooccurrence = CoOccurrence(projector.cooccurrence.target_words)  # and pairs of this dataset only
+            projector.forget()  # function words, lengths and pairs of this dataset only, as in a run
             projector.observe([ProjectionInput(s, [], t) for s, _, t, _, _ in items])  # as eval projection does
             started = time.perf_counter()
             name = f"{kind} {language}"

@@ -113,12 +113,16 @@ class SpanMatchProjector(Projector):
     ):
         self.embedder = embedder(embedder_spec)
         self.weights, self.min_probability = weights, min_probability
+        self.forget()
+        self._vectors: dict = {}
+        self._model: SpanMatchModel | None = weights if isinstance(weights, SpanMatchModel) else None
+
+    def forget(self) -> None:
+        """Forget what was learnt from the texts seen (a new corpus, a new language); embeddings stay cached."""
         self.words = WordFrequencies()
         self.source_words = WordFrequencies(cohesion=False)
         self.lengths = SpanLengths()
         self.cooccurrence = CoOccurrence(_units)
-        self._vectors: dict = {}
-        self._model: SpanMatchModel | None = weights if isinstance(weights, SpanMatchModel) else None
 
     @property
     def model(self) -> SpanMatchModel:

@@ -180,9 +180,13 @@ class SpanLengths:
     limit = 20_000
 
     def __init__(self):
-        self.pairs = 0
         self.sums = np.zeros(5)  # C*C, C*F, F*F, C*T, F*T
         self._seen: set[int] = set()
+
+    @property
+    def pairs(self) -> int:
+        """Distinct pairs counted."""
+        return len(self._seen)
 
     def add_pair(self, source: WordFrequencies, source_text: str, target_text: str, tokens: int) -> None:
         """Count a pair whose target holds ``tokens`` word tokens, function words as ``source`` knows them."""
@@ -194,7 +198,6 @@ class SpanLengths:
         f = sum(source.is_function_word(w) for w in found)
         c = len(found) - f
         self.sums += (c * c, c * f, f * f, c * tokens, f * tokens)
-        self.pairs += 1
 
     @property
     def weight(self) -> float:

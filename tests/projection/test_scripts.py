@@ -275,6 +275,9 @@ def test_spanmatch_observes_pairs_and_counts_each_batch():
     assert projector.words.sentences == 1
     with pytest.raises(TypeError, match="ProjectionInput"):
         projector.observe(["Der Rat stimmte zu ."])
+    projector.forget()  # a new corpus: nothing learnt from the last one is left
+    assert (len(projector.cooccurrence), projector.words.sentences, projector.source_words.sentences) == (0, 0, 0)
+    assert projector.lengths.pairs == 0
 
 
 def test_span_lengths_learn_how_many_target_words_a_function_word_takes():
