@@ -102,6 +102,7 @@ def run_manifest(
         OutputBusyError: another run is writing the same output.
         Interrupted: the user pressed Ctrl-C.
     """
+    from babelforge.builders.readers.kept import not_kept_notes
     from babelforge.completeness import require_complete, reset_damaged
     from babelforge.emit import emit
     from babelforge.stats import collect_step_counts, drops_by_reason
@@ -132,6 +133,7 @@ def run_manifest(
         require_complete(plan)
         steps = collect_step_counts([plan.logging_dir(i) for i in range(len(plan.passes))])
         step_dicts = [s.to_dict() for s in steps]
+        notes += not_kept_notes(step_dicts)
         timings = {"execute": executed - started}
         timings.update({f"step {s.name}": s.seconds for s in steps})
         try:

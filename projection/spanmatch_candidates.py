@@ -27,6 +27,11 @@ _BRACKETS = dict(zip("([{（【「『《〈«‹", ")]}）】」』》〉»›",
 _PARTNER = {close: open_ for open_, close in _BRACKETS.items()}
 #: Candidates run up to this many times the longest source span's tokens (times the pair's spread).
 WIDEN = 1.5
+#: The most target tokens per source token that widens candidates. Real pairs stay under 2.5 (XQuAD's
+#: Chinese, a token per character: 2.46 at most); a target far longer than its source is a translation
+#: that ran on (an MT loop), and without a bound its candidates grow with the square of its length (one
+#: source word against 400 target words: 60,000 candidates, half a minute).
+MAX_SPREAD = 4.0
 
 
 @dataclass
@@ -93,13 +98,14 @@ def _icu_segments(text: str) -> list[tuple[int, int]]:
 
 def candidates(target: Target, longest: int, spread: float, extra_words: int) -> Candidates:
     """Every run of target tokens that begins and ends on a word, up to ``WIDEN * longest * spread +
-    extra_words`` tokens (names written in another script, or answers, often take more words).
+    extra_words`` tokens (names written in another script, or answers, often take more words; ``spread``
+    at most :data:`MAX_SPREAD`).
 
     A word with an inner apostrophe also gives an edge at it: Turkish writes case endings after one
     (``Steelers'ı``), French and Italian elide before one (``l'Europe``). No candidate cuts the words
     that a middle dot joins.
     """
-    n, width = len(target.spans), round(WIDEN * longest * spread) + extra_words
+    n, width = len(target.spans), round(WIDEN * longest * min(spread, MAX_SPREAD)) + extra_words
     firsts, lasts = [], []
     for i in np.flatnonzero(target.wordy):
         for j in range(i, min(n, i + width)):

@@ -21,6 +21,7 @@ from babelforge.builders.readers.files import (
     sniff,
     with_compression,
 )
+from babelforge.builders.readers.kept import NOT_KEPT, count_not_kept
 from babelforge.builders.readers.ranges import (
     ByteRange,
     InputFile,
@@ -245,6 +246,7 @@ class RecordReader(BaseDiskReader):
 
     def make_document(self, text: str, path: str, line: int, **metadata) -> Document:
         """A record of this source; see :func:`new_record`."""
+        count_not_kept(self, metadata)
         return _record(self.source, self.source_name, text, path, line, metadata)
 
 
@@ -258,6 +260,7 @@ def new_record(source: SourceBase, text: str, path: str, line: int, **metadata) 
 
 def _record(source: SourceBase, name: str, text: str, path: str, line: int, metadata: dict) -> Document:
     own = metadata.pop(RECORD_ID, None)
+    metadata.pop(NOT_KEPT, None)  # counted by the reader, if it counts
     source_id = own if own is not None else f"{path}:{line}"
     common = {LANGUAGE: source.language, SPLIT: source.split, SOURCE: name, SOURCE_ID: source_id, LINEAGE: []}
     return Document(text=text, id=f"{name}/{source_id}", media=[], metadata={**common, **metadata})

@@ -58,10 +58,10 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
 
 def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
     """The columns ``fields.keep`` carries along (:mod:`babelforge.builders.readers.kept`)."""
-    from babelforge.builders.readers.kept import kept_columns
+    from babelforge.builders.readers.kept import NOT_KEPT, kept_columns
 
     mapped = {v for k, v in fields if k != "keep" and isinstance(v, str)}
-    found, missing = kept_columns(row, fields.keep, mapped)
+    found, missing, left_out = kept_columns(row, fields.keep, mapped)
     if missing:
         raise FieldError(f"a field '{missing[0]}' to keep (the row has: {', '.join(map(str, row)) or 'no fields'})")
     from babelforge.builders.readers.kept import is_plain
@@ -73,6 +73,8 @@ def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
                 f"{type(value).__name__} {str(value)[:40]!r}: leave '{name}' out of keep, or convert it to text first"
             )
         _unicode_within(value, name)
+    if left_out:
+        found[NOT_KEPT] = left_out  # counted by the reader (count_not_kept), never written
     return found
 
 

@@ -11,6 +11,7 @@ from datatrove.pipeline.readers.base import BaseReader
 from babelforge.builders.readers.base import RecordReader, new_record
 from babelforge.builders.readers.fields import FieldError, row_to_record
 from babelforge.builders.readers.files import EXTENSIONS
+from babelforge.builders.readers.kept import count_not_kept
 from babelforge.builders.readers.ranges import ByteRange
 from babelforge.errors import BabelforgeError, InputFormatError
 
@@ -144,6 +145,7 @@ class HubReader(BaseReader):
                     raise InputFormatError(self.source.path, i + 1, str(error)) from None
                 self.stat_update("dropped", "dropped:malformed_input")
                 continue
+            count_not_kept(self, metadata)
             yield new_record(self.source, text, self.source.dataset_split, i + 1, **metadata)
 
     def _load(self):

@@ -67,6 +67,40 @@ def test_keep_all_carries_every_column_the_map_does_not_read(tmp_path):
     assert "id" not in md
 
 
+@pytest.mark.parametrize("kind", ["jsonl", "hf"])
+def test_keep_all_counts_each_column_it_leaves_out(tmp_path, kind):
+    rows = [{"premise": "A doctor.", "language": "ha", "two words": "x", "genre": "fiction"},
+            {"premise": "A nurse.", "two words": None, "genre": "news"}]  # fmt: skip
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "hub" / "data").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "hub" / "data" / "train-0.parquet")
+    path = str(tmp_path / ("rows.jsonl" if kind == "jsonl" else "hub"))
+    reader = source(
+        {"kind": kind, "path": path, "language": "en", "fields": {"text": "premise", "keep": "all"}}
+    ).reader(0)
+    docs = list(reader.run(None, 0, 1))
+    assert [d.metadata["genre"] for d in docs] == ["fiction", "news"]
+    assert not any("_not_kept" in d.metadata or "two words" in d.metadata for d in docs)
+    assert docs[0].metadata["language"] == "eng_Latn"  # the source's, not the row's column
+    counted = {k: v.total for k, v in reader.stats.stats.items() if k.startswith("column_not_kept:")}
+    assert counted == {"column_not_kept:language": 1, "column_not_kept:two words": 1}  # a null is no value
+
+
+def test_keep_all_leaves_reserved_names_odd_names_and_values_without_json_form_out_and_says_why():
+    from babelforge.builders.readers.kept import kept_columns, not_kept_notes
+
+    row = {"text": "t", "spans": [], "a-b": 1, "when": b"\x00", "ok": 2, "none": None}
+    found, missing, left_out = kept_columns(row, "all", {"text"})
+    assert (found, missing, left_out) == ({"ok": 2}, [], ["spans", "a-b", "when"])
+    notes = not_kept_notes(
+        [{"name": "jsonl:rows", "counts": {"read": 3, **{f"column_not_kept:{n}": 3 for n in left_out}}}]
+    )
+    assert len(notes) == 3
+    assert "'spans' out of 3 row(s): babelforge's records use this name" in notes[0]
+    assert "rename the column" in notes[1]
+    assert "convert them to text first" in notes[2]
+
+
 def test_a_row_without_a_kept_column_names_it(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps({"premise": "A doctor."}) + "\n")

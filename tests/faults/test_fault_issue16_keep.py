@@ -41,9 +41,15 @@ def test_a_kept_timestamp_is_named_and_keep_all_leaves_it_behind(tmp_path):
     with pytest.raises(OutputError, match=r"output.columns 'when': no record of 2 has a value there"):
         _run(tmp_path, source, ["when", "note"])  # keep: all leaves it behind: a column of nulls is refused
     assert not (tmp_path / "out" / "README.md").exists()
-    _run(tmp_path, source, ["note"])
+    result = _run(tmp_path, source, ["note"])
     rows = pq.read_table(next((tmp_path / "out" / "data").glob("*/train-*.parquet"))).to_pylist()
     assert [r["note"] for r in sorted(rows, key=lambda r: r["id"])] == ["x", "y"]
+    # left behind, but said: a note at the end of the run, and the count in the card's account
+    assert [n for n in result.notes if "'when'" in n] == [
+        "parquet:rows: keep: all left column 'when' out of 1 row(s): its values have no JSON form "
+        "(a timestamp or bytes, say): convert them to text first"
+    ]
+    assert "column_not_kept:when 1" in (tmp_path / "out" / "README.md").read_text()
 
 
 def test_a_misspelt_column_is_refused_and_a_field_some_records_lack_is_kept(tmp_path):

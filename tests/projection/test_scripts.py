@@ -102,6 +102,16 @@ def test_spanmatch_widens_its_window_where_the_target_writes_more_tokens():
     assert "天安门广场" in texts  # one source word, five characters: spread 3
 
 
+def test_a_target_that_ran_on_keeps_its_candidates_linear_in_its_length():
+    from babelforge.projection.spanmatch_candidates import MAX_SPREAD, WIDEN, candidates, prepare_target
+
+    target = prepare_target(" ".join(["Die Sitzung wird eröffnet ."] * 100))  # an MT loop: 500 tokens
+    found = candidates(target, longest=1, spread=500.0, extra_words=2)
+    longest_run = int((found.last - found.first).max()) + 1
+    assert longest_run == round(WIDEN * MAX_SPREAD) + 2  # not 500: 2,583 candidates, not 80,200
+    assert len(found) < 10 * len(target.spans)
+
+
 def test_a_script_without_case_gives_no_capitalisation_hint():
     assert _capital_hint("Delhi", "दिल्ली") == _capital_hint("Beijing", "北京") == 0
     assert (_capital_hint("Delhi", "delhi"), _capital_hint("Delhi", "Delhi"), _capital_hint("Delhi", "2")) == (-1, 1, 1)
