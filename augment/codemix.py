@@ -24,11 +24,18 @@ from babelforge import langs
 from babelforge.augment.codemix_report import REPORT_COUNTS
 from babelforge.augment.lexicon import Lexicon
 from babelforge.augment.mix_lexicon import LexiconMixer, Mixed, Rejected
-from babelforge.records import LANGUAGE, SPANS, TARGET_TEXT, TOKEN_OFFSETS
+from babelforge.records import (
+    LANGUAGE,
+    MIX_LANGS,
+    MIX_METRICS,
+    MIX_TOKENS,
+    SOURCE_TEXT,
+    SPANS,
+    TARGET_TEXT,
+    TOKEN_OFFSETS,
+)
 from babelforge.spans import Span
 from babelforge.steps import Drop, RecordStep
-
-MIX_TOKENS, MIX_LANGS, MIX_METRICS = "mix_tokens", "mix_langs", "mix_metrics"
 
 
 class CodeMixStep(RecordStep):
@@ -42,7 +49,7 @@ class CodeMixStep(RecordStep):
 
     name = "codemix"
     reads = (LANGUAGE, SPANS, TARGET_TEXT)
-    writes = (MIX_TOKENS, MIX_LANGS, MIX_METRICS, "source_text")
+    writes = (MIX_TOKENS, MIX_LANGS, MIX_METRICS, SOURCE_TEXT)
     batch_size = 256  # the first batch of a task is also where its function words are found
 
     def __init__(self, method: str, embedded: str, matrix: str | None, cmi: float, tolerance: float, seed: int,
@@ -126,7 +133,7 @@ class CodeMixStep(RecordStep):
         if isinstance(result, Rejected):
             return Drop(result.reason, result.detail)
         md = doc.metadata
-        md["source_text"], doc.text = doc.text, result.text
+        md[SOURCE_TEXT], doc.text = doc.text, result.text
         if SPANS in md:
             md[SPANS] = result.spans
         md[TOKEN_OFFSETS] = result.offsets

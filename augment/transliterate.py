@@ -64,12 +64,12 @@ import regex
 from datatrove.data import Document
 
 from babelforge import langs
-from babelforge.augment.transliterate_offsets import SEGMENTS, cut_points, cut_words, move
+from babelforge.augment.transliterate_offsets import cut_points, cut_words, move
 from babelforge.augment.transliterate_settings import SCRIPT_ALIASES
 from babelforge.augment.transliterators import Backend, NoBackend, TransliterationFailed, backend
 from babelforge.curate.pii_edit import Edit, Replacement
 from babelforge.errors import UnknownLanguageError
-from babelforge.records import LANGUAGE, MESSAGES, PROMPT_LANG, QUESTION, RESPONSE_LANG, SPANS, TOKEN_OFFSETS
+from babelforge.records import LANGUAGE, MESSAGES, PROMPT_LANG, QUESTION, RESPONSE_LANG, SEGMENTS, SPANS, TOKEN_OFFSETS
 from babelforge.steps import Drop, RecordStep
 from babelforge.words import is_word, word_spans
 

@@ -20,10 +20,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 
 from babelforge.curate.pii_edit import Edit, Replacement
-from babelforge.records import SPANS, TOKEN_OFFSETS
+from babelforge.records import SEGMENTS, SPANS, TOKEN_OFFSETS
 from babelforge.spans import Span
-
-SEGMENTS = "segments"
 
 
 def cut_points(metadata: dict) -> set[int]:

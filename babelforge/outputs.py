@@ -117,12 +117,12 @@ class OutputFolder:
         import polars as pl
 
         try:
-            return pl.read_parquet(files)
+            return pl.read_parquet(files, glob=False)  # a folder named "out[1]" is a name, not a pattern
         except (pl.exceptions.PolarsError, OSError, pl.exceptions.PanicException):
             pass  # several files were read at once: find the one at fault, to name it
         for file in files:
             try:
-                pl.read_parquet(file)
+                pl.read_parquet(file, glob=False)
             except (pl.exceptions.PolarsError, OSError, pl.exceptions.PanicException) as error:
                 shown = file.relative_to(self.path)
                 raise self.damaged(f"{shown} is not a readable Parquet file ({brief(str(error), 160)})") from None

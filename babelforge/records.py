@@ -58,6 +58,11 @@ SPANS, TOKEN_OFFSETS, MESSAGES = "spans", "token_offsets", "messages"
 TARGET_TEXT, TARGET_LANGUAGE = "target_text", "target_language"
 QUESTION, TITLE, TARGET_QUESTION = "question", "title", "target_question"
 PROMPT_LANG, RESPONSE_LANG = "prompt_lang", "response_lang"
+#: Interleaved samples' parts; code-mixed sentences' tokens, their languages, metrics and the text before mixing.
+SEGMENTS = "segments"
+MIX_TOKENS, MIX_LANGS, MIX_METRICS, SOURCE_TEXT = "mix_tokens", "mix_langs", "mix_metrics", "source_text"
+#: A mined pair's margin score.
+SCORE = "score"
 PROMPT, CHOSEN, REJECTED = "prompt", "chosen", "rejected"
 CHOSEN_LANG, REJECTED_LANG = "chosen_lang", "rejected_lang"
 #: ``{"method": ..., "model": ...}``: how each side of a preference pair was made.

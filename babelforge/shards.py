@@ -26,12 +26,19 @@ from babelforge.records import (
     CHOSEN_BY,
     LANGUAGE,
     MESSAGES,
+    MIX_LANGS,
+    MIX_METRICS,
+    MIX_TOKENS,
     PROMPT,
     PROMPT_LANG,
     QUESTION,
     REJECTED,
     REJECTED_BY,
+    RESPONSE_LANG,
+    SCORE,
+    SEGMENTS,
     SOURCE,
+    SOURCE_TEXT,
     SPANS,
     SPLIT,
     SPLIT_GROUP,
@@ -274,14 +281,14 @@ class ShardWriter(PipelineStep):
 
     def _add_codemix(self, row: dict[str, list], doc: Document) -> None:
         md = doc.metadata
-        metrics = md.get("mix_metrics") or {}
+        metrics = md.get(MIX_METRICS) or {}
         row["text"].append(doc.text)
-        row["tokens"].append(md.get("mix_tokens") or doc.text.split())
-        row["langs"].append(md.get("mix_langs") or [])
+        row["tokens"].append(md.get(MIX_TOKENS) or doc.text.split())
+        row["langs"].append(md.get(MIX_LANGS) or [])
         row["spans"].append([{"start": s[0], "end": s[1], "label": s[2]} for s in md.get(SPANS, ())])
         for metric in ("cmi", "m_index", "i_index"):
             row[metric].append(metrics.get(metric))
-        row["source_text"].append(md.get("source_text"))
+        row["source_text"].append(md.get(SOURCE_TEXT))
 
     def _add_chat(self, row: dict[str, list], doc: Document) -> None:
         md = doc.metadata
@@ -291,8 +298,8 @@ class ShardWriter(PipelineStep):
         row["messages"].append(messages)
         row["prompt"].append(messages[last]["content"] if last is not None else None)
         row["completion"].append(answer if last is not None else None)
-        row["prompt_lang"].append(md.get("prompt_lang") or md.get(LANGUAGE))
-        row["response_lang"].append(md.get("response_lang") or md.get(LANGUAGE))
+        row["prompt_lang"].append(md.get(PROMPT_LANG) or md.get(LANGUAGE))
+        row["response_lang"].append(md.get(RESPONSE_LANG) or md.get(LANGUAGE))
 
     def _add_preference(self, row: dict[str, list], doc: Document) -> None:
         """TRL's conversational preference row (explicit prompt), its plain strings and each side's provenance."""
@@ -314,14 +321,14 @@ class ShardWriter(PipelineStep):
 
     def _add_text(self, row: dict[str, list], doc: Document) -> None:
         row["text"].append(doc.text)
-        row["segments"].append(doc.metadata.get("segments") or [])
+        row["segments"].append(doc.metadata.get(SEGMENTS) or [])
 
     def _add_bitext(self, row: dict[str, list], doc: Document) -> None:
         md = doc.metadata
         row["text"].append(doc.text)
         row["target_text"].append(md.get(TARGET_TEXT))
         row["target_language"].append(md.get(TARGET_LANGUAGE))
-        row["score"].append(md.get("score"))
+        row["score"].append(md.get(SCORE))
 
 
 #: Columns of list<string> that rows hold as one space-joined string where possible (split in Arrow at flush).

@@ -33,6 +33,11 @@ def existing_path(value: str, info: ValidationInfo) -> str:
     base = Path((info.context or {}).get("base_dir", "."))
     resolved = Path(value) if Path(value).is_absolute() else base / value
     if not glob.glob(str(resolved)):
+        if resolved.exists():  # a name with [, ], * or ?: the path is a pattern, and it matches something else
+            raise ValueError(
+                f"{value!r} is there, but a source's path is a glob pattern, where [ ] * ? are pattern characters: "
+                f"write it as {glob.escape(value)!r}"
+            )
         raise ValueError(f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)")
     return str(resolved.resolve()) if resolved.exists() else str(resolved)
 

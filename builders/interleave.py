@@ -24,10 +24,9 @@ from datatrove.data import Document
 
 from babelforge import langs
 from babelforge.projection.segment import sentence_spans
-from babelforge.records import LANGUAGE, SOURCE, TARGET_LANGUAGE, TARGET_TEXT, add_lineage
+from babelforge.records import LANGUAGE, SEGMENTS, SOURCE, TARGET_LANGUAGE, TARGET_TEXT, add_lineage
 from babelforge.steps import RecordStep
 
-SEGMENTS = "segments"
 _THAI_SENTENCE = re.compile(r"\S+")
 _LINE = re.compile(r"[^\n]+")
 

@@ -199,3 +199,15 @@ def test_a_manifest_without_a_licence_claims_none(tmp_path):
         yaml.safe_dump({"name": "m", "sources": sources, "output": {"path": str(tmp_path / "o"), "kind": "text"}})
     )
     assert load_manifest(tmp_path / "m.yaml").license == "unknown"  # never a CC licence nobody gave
+
+
+def test_a_file_named_with_glob_characters_is_found_once_escaped(tmp_path):
+    (tmp_path / "x[red]y.jsonl").write_text('{"text": "a"}\n')
+    manifest = {"name": "g", "sources": [{"kind": "jsonl", "path": "x[red]y.jsonl", "language": "en"}],
+                "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
+    (tmp_path / "g.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ManifestError, match=r"'x\[red\]y.jsonl' is there, but .* write it as 'x\[\[\]red\]y.jsonl'"):
+        load_manifest(tmp_path / "g.yaml")
+    manifest["sources"][0]["path"] = "x[[]red]y.jsonl"
+    (tmp_path / "g.yaml").write_text(yaml.safe_dump(manifest))
+    assert load_manifest(tmp_path / "g.yaml").sources[0].path.endswith("x[[]red]y.jsonl")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+#: Markup is off unless a call asks for it: paths, names and messages are the user's, and ``[/b]`` in a
+#: folder name is not a closing tag (a print that styles its own words says ``markup=True`` and escapes the rest).
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def print_error(error: BaseException) -> None:

@@ -42,7 +42,6 @@ def decontaminate_check(
 
 
 def _print(report: dict) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="benchmark items found, per benchmark and kind", title_justify="left")
@@ -50,13 +49,12 @@ def _print(report: dict) -> None:
         table.add_column(column, justify="left" if column == "benchmark" else "right")
     for name, found in report["benchmarks"].items():
         kinds = [f"{found['hits'][k]:,}" for k in ("ngram", "translated", "paraphrase")]
-        table.add_row(escape(name), f"{found['items']:,}", *kinds, f"{found['records']:,}", f"{found['items_found']:,}")
+        table.add_row(name, f"{found['items']:,}", *kinds, f"{found['records']:,}", f"{found['items_found']:,}")
     out.print(table)
     for name, found in report["benchmarks"].items():
         for example in found["examples"][:5]:
-            out.print(f"  {escape(name)}: record {escape(str(example['record']))} holds item "
-                      f"{escape(str(example['item']))} ({example['kind']}, score {example['score']})",
-                      highlight=False)  # fmt: skip
+            out.print(f"  {name}: record {example['record']} holds item "
+                      f"{example['item']} ({example['kind']}, score {example['score']})", highlight=False)  # fmt: skip
     out.print(
         f"{report['records_contaminated']:,} of {report['records_checked']:,} record(s) hold benchmark items",
         highlight=False,

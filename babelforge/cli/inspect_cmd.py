@@ -117,17 +117,23 @@ def _rejected_samples(folder, provenance, per_reason: int) -> None:
         return
     samples, unreadable = _read_rejects(folder.path / "rejects", per_reason)
     if not samples:
-        out.print("[dim]no dropped records kept: set output.write_rejects: true to see samples here[/]")
+        out.print("[dim]no dropped records kept: set output.write_rejects: true to see samples here[/]", markup=True)
         return
-    out.print("[bold]dropped records[/] (samples from rejects/)", highlight=False)
+    out.print("[bold]dropped records[/] (samples from rejects/)", highlight=False, markup=True)
     for reason in drops:
         step, _, why = reason.partition(": ")
         for row in samples.get((_slug(step), why), []):
             text = " ".join(str(row.get("text", "")).split())
             shown = escape(text if len(text) <= 160 else text[:159] + "…")
-            out.print(f"  [cyan]{escape(reason)}[/] [dim]{escape(str(row.get('id')))}[/] {shown}", highlight=False)
+            out.print(
+                f"  [cyan]{escape(reason)}[/] [dim]{escape(str(row.get('id')))}[/] {shown}",
+                highlight=False,
+                markup=True,
+            )
     if unreadable:
-        out.print(f"[dim]{unreadable} rejects line(s) not readable as JSON were skipped[/]", highlight=False)
+        out.print(
+            f"[dim]{unreadable} rejects line(s) not readable as JSON were skipped[/]", highlight=False, markup=True
+        )
 
 
 def _read_rejects(folder: Path, per_reason: int) -> tuple[dict[tuple[str, str], list[dict]], int]:
@@ -196,14 +202,16 @@ def _samples(names: list[str] | None, frames, rows: int) -> None:
     from rich.markup import escape
 
     for split, frame in frames.items():
-        out.print(f"[bold]{split}[/]: first {min(rows, frame.height)} of {frame.height:,} rows", highlight=False)
+        out.print(
+            f"[bold]{split}[/]: first {min(rows, frame.height)} of {frame.height:,} rows", highlight=False, markup=True
+        )
         for row in frame.head(rows).iter_rows(named=True):
             marked = _marked(row, names)
             if marked is None:
                 with pl.Config(fmt_str_lengths=80, tbl_width_chars=120, fmt_table_cell_list_len=8):
                     out.print(str(frame.drop("lineage").head(rows)), highlight=False, markup=False)
                 break
-            out.print(f"  [dim]{escape(row['id'])}[/] {marked}", highlight=False)
+            out.print(f"  [dim]{escape(row['id'])}[/] {marked}", highlight=False, markup=True)
 
 
 def _marked(row: dict, names: list[str] | None) -> str | None:
@@ -232,7 +240,7 @@ def _provenance(provenance) -> None:
     packages = provenance.get("packages") or {}
     shown = ", ".join(f"{k} {v}" for k, v in packages.items() if k in {"babelforge", "datatrove", "datasets", "python"})
     manifest = provenance.get("manifest") or {}
-    out.print("[bold]provenance[/]", highlight=False)
+    out.print("[bold]provenance[/]", highlight=False, markup=True)
     out.print(
         f"  made {provenance.get('created')} by manifest {manifest.get('name')} v{manifest.get('version')}",
         highlight=False,

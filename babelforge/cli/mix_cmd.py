@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from babelforge.cli.console import out
 
@@ -41,4 +42,4 @@ def mix(
         out.print(f"note: {note}", highlight=False, markup=False)
     if summary["non_commercial_rows"]:
         out.print(f"{summary['non_commercial_rows']:,} row(s) are non-commercial (see the card)", highlight=False)
-    out.print(f"[green]wrote[/] {summary['output']}", highlight=False)
+    out.print(f"[green]wrote[/] {escape(str(summary['output']))}", highlight=False, markup=True)

@@ -37,4 +37,4 @@ def publish(
         )
         return
     url = publish_output(folder, repo, private=private, message=message)
-    out.print(f"[green]published[/] {len(files)} file(s) in one commit: {url}", highlight=False)
+    out.print(f"[green]published[/] {len(files)} file(s) in one commit: {url}", highlight=False, markup=True)

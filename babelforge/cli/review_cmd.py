@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from babelforge.cli.console import out
 
@@ -123,12 +124,13 @@ def export(
         summary = export_reviewed(store, output, overwrite=overwrite, stale_ok=stale_ok)
         kept = sum(n for by_language in summary["rows"].values() for n in by_language.values())
         dropped = ", ".join(f"{k} {v}" for k, v in summary["drops"].items()) or "none"
-        out.print(f"[green]wrote[/] {output}: {kept:,} reviewed row(s); dropped: {dropped}", highlight=False)
+        wrote = f"{output}: {kept:,} reviewed row(s); dropped: {dropped}"
+        out.print(f"[green]wrote[/] {escape(wrote)}", highlight=False, markup=True)
         return
     from babelforge.review.adapters import export_items
 
     path = export_items(store, to, output, overwrite=overwrite, stale_ok=stale_ok)
-    out.print(f"[green]wrote[/] {path}", highlight=False)
+    out.print(f"[green]wrote[/] {escape(str(path))}", highlight=False, markup=True)
 
 
 @app.command("import")

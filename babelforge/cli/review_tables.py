@@ -10,7 +10,7 @@ from babelforge.cli.console import out
 
 def print_report(report: dict) -> None:
     """Progress, decisions per annotator, acceptance per method and language, agreement."""
-    out.print(f"[bold]{report['reviewed']:,}[/] of {report['items']:,} item(s) reviewed", highlight=False)
+    out.print(f"[bold]{report['reviewed']:,}[/] of {report['items']:,} item(s) reviewed", highlight=False, markup=True)
     annotators = Table(title="decisions per annotator", title_justify="left")
     for column in ("annotator", "accept", "reject", "skip"):
         annotators.add_column(column, justify="left" if column == "annotator" else "right")

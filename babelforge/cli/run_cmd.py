@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from babelforge.cli.console import out
 
@@ -126,10 +127,10 @@ class ProgressDisplay:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            TextColumn("{task.description:<16}"),
+            TextColumn("{task.description:<16}", markup=False),  # a step's or a source's name, as written
             BarColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.fields[detail]}"),
+            TextColumn("{task.fields[detail]}", markup=False),
             TimeElapsedColumn(),
             console=out,
             transient=False,
@@ -196,10 +197,10 @@ def print_summary(result) -> None:
         times.add_row(name, f"{seconds:.3f}")
     out.print(times)
     for note in result.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
     if result.resumed_tasks:
         out.print(f"resumed: {result.resumed_tasks} task(s) finished by an earlier attempt were not run again")
-    out.print(f"[green]wrote[/] {result.output}", highlight=False)
+    out.print(f"[green]wrote[/] {escape(str(result.output))}", highlight=False, markup=True)
 
 
 def _print_llm_usage(steps: list[dict]) -> None:

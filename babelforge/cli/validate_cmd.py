@@ -27,11 +27,18 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
     result, problems = check_manifest(manifest)
     if problems:
         for problem in problems:
-            err.print(f"[red]{escape(problem.path)}[/]: {escape(problem.message)}", highlight=False, soft_wrap=True)
+            err.print(
+                f"[red]{escape(problem.path)}[/]: {escape(problem.message)}",
+                highlight=False,
+                soft_wrap=True,
+                markup=True,
+            )
         err.print(f"{manifest}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(2)
     for where, message in file_warnings(result.sources):
-        err.print(f"[yellow]warning[/] {escape(where)}: {escape(message)}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[yellow]warning[/] {escape(where)}: {escape(message)}", highlight=False, soft_wrap=True, markup=True
+        )
     steps = ", ".join(s.kind for s in result.step_settings) or "none"
     out.print(
         f"{manifest}: valid ({len(result.sources)} source(s); steps: {steps}; output: {result.output.kind})",
@@ -49,7 +56,7 @@ def _validate_mixture(path: Path) -> None:
     if problems:
         for problem in problems:
             where = f"[red]{escape(problem.path)}[/]: " if problem.path else ""
-            err.print(f"{where}{escape(problem.message)}", highlight=False, soft_wrap=True)
+            err.print(f"{where}{escape(problem.message)}", highlight=False, soft_wrap=True, markup=True)
         err.print(f"{path}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(2)
     sampling = mixture.sampling

@@ -178,13 +178,18 @@ class RecordReader(BaseDiskReader):
         """The records of ``ranges`` in order, at most ``limit`` of them (the limit is per task)."""
         read = 0
         for part in ranges:
+            if self._reached(read):
+                return
             if part.start == 0:
                 self.stat_update("input_files")
             for document in self._checked(part):
-                if self.limit != -1 and read >= self.limit:
-                    return
                 yield document
                 read += 1
+                if self._reached(read):  # stop before the next record is made (and counted)
+                    return
+
+    def _reached(self, read: int) -> bool:
+        return self.limit != -1 and read >= self.limit
 
     def _checked(self, part: ByteRange) -> DocumentsPipeline:
         """:meth:`read_range`, with whole-file problems reported or counted once (by the file's first range)."""

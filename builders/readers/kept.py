@@ -5,15 +5,18 @@ A kept column goes into the record's metadata under its own name, so that a late
 that babelforge's records use themselves (``language``, ``spans``, ``lineage``, ``chosen`` ...) cannot
 be kept: they would be overwritten, or would mean something else.
 
-``keep: all`` takes every column it can and leaves out those it cannot carry (a reserved name, a name
-that is not letters, digits and ``_``, a value with no JSON form). It does not stop for them, but it
-does not hide them either: each row's left-out columns are counted under ``column_not_kept:NAME`` in
-the run's account (and so in the card's "How it was made"), and the run ends with a note per column
-saying why and what to do.
+``keep: all`` takes every column it can and leaves out those it cannot carry: a reserved name, a name
+that is not a letter then letters, digits and ``_``, a value with no JSON form. It does not stop for
+them, but it does not hide them either: each row's left-out columns are counted in the run's account
+(and so in the card's "How it was made") as ``column_not_kept:WHY:NAME``, ``WHY`` one of
+``reserved_name``, ``odd_name`` and ``no_json_form``, and the run ends with a note per column saying
+why and what to do. Names are escaped (``repr``) and cut to :data:`NAME_CHARS` characters with a hash
+of the whole name; past :data:`MAX_COLUMNS` names in one task, the rest count as ``(other columns)``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -23,15 +26,28 @@ from babelforge import records as r
 RESERVED = frozenset({
     r.LANGUAGE, r.LANGUAGES, r.SPLIT, r.SPLIT_GROUP, r.SOURCE, r.SOURCE_ID, r.LINEAGE, r.SPANS, r.TOKEN_OFFSETS,
     r.MESSAGES, r.TARGET_TEXT, r.TARGET_LANGUAGE, r.PROMPT_LANG, r.RESPONSE_LANG, r.PROMPT, r.CHOSEN, r.REJECTED,
-    r.CHOSEN_LANG, r.REJECTED_LANG, r.CHOSEN_BY, r.REJECTED_BY, "text", "id",
+    r.CHOSEN_LANG, r.REJECTED_LANG, r.CHOSEN_BY, r.REJECTED_BY, r.QUESTION, r.TITLE, r.TARGET_QUESTION, r.SEGMENTS,
+    r.MIX_TOKENS, r.MIX_LANGS, r.MIX_METRICS, r.SOURCE_TEXT, r.SCORE, "text", "id",
 })  # fmt: skip
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Metadata key, for the reader only, of the columns ``keep: all`` could not carry from a row.
 NOT_KEPT = "_not_kept"
-#: The run account's count of rows that had a column ``keep: all`` left out: ``column_not_kept:NAME``.
+#: The run account's count of rows that had a column ``keep: all`` left out: ``column_not_kept:WHY:NAME``.
 NOT_KEPT_STAT = "column_not_kept"
-#: Characters of a left-out column's name kept in its count's key.
+#: Characters of a left-out column's name shown in its count (a longer one is cut, with a hash of it all).
 NAME_CHARS = 80
+#: Left-out column names counted apart per task; the rest count together.
+MAX_COLUMNS = 50
+#: Notes per reader at the end of a run; the card's account lists every column counted.
+MAX_NOTES = 10
+OTHERS = "(other columns)"
+#: Why a column was left out, and what to do about it.
+REASONS = {
+    "reserved_name": "babelforge's records use this name: rename the column, or map it with the field of that "
+    "name where there is one (text, id, language, spans, messages, prompt, chosen, rejected, split)",
+    "odd_name": "keep takes names that start with a letter, then letters, digits and '_': rename the column",
+    "no_json_form": "values with no JSON form (a timestamp, bytes, NaN or infinity): convert them to text first",
+}
 
 
 def check_kept(names: list[str]) -> list[str]:
@@ -43,7 +59,8 @@ def check_kept(names: list[str]) -> list[str]:
     if taken:
         raise ValueError(
             f"keep cannot take {', '.join(map(repr, taken))}: babelforge's records use these names; "
-            "map it with its own field (text, language, prompt ...) instead"
+            "map it with the field of that name where there is one (text, id, language, spans, messages, prompt, "
+            "chosen, rejected, split), or rename the column"
         )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -53,57 +70,83 @@ def check_kept(names: list[str]) -> list[str]:
 
 def kept_columns(
     row: dict[str, Any], keep: list[str] | str, mapped: set[str]
-) -> tuple[dict[str, Any], list[str], list[str]]:
-    """``({name: value}, [missing names], [names left out])``: the columns of ``row`` that ``keep`` carries along.
+) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
+    """``({name: value}, [missing names], [(name, why) left out])``: the columns of ``row`` that ``keep`` carries.
 
     ``mapped``: the columns the field map reads itself (``keep: all`` leaves them out, and names no others).
     ``missing``: the names a ``keep`` list asks for that the row lacks. ``left out``: under ``keep: all``,
-    the columns with a value that it cannot carry (see the module's text).
+    the columns with a value that it cannot carry, and why (a key of :data:`REASONS`).
     """
-    if keep == "all":
-        found, left_out = {}, []
-        for name, value in row.items():
-            if name in mapped or value is None:
-                continue
-            if isinstance(name, str) and name not in RESERVED and _NAME.fullmatch(name) and is_plain(value):
-                found[name] = value
-            else:
-                left_out.append(str(name))
-        return found, [], left_out
-    return {n: row[n] for n in keep if n in row}, [n for n in keep if n not in row], []
-
-
-def not_kept_reason(name: str) -> str:
-    """Why ``keep: all`` leaves a column out, and what to do: the name says which of the three it was."""
-    if name in RESERVED:
-        return "babelforge's records use this name: map it with its own field (text, language, ...) or rename it"
-    if not _NAME.fullmatch(name):
-        return "keep takes names of letters, digits and '_': rename the column"
-    return "its values have no JSON form (a timestamp or bytes, say): convert them to text first"
+    if keep != "all":
+        return {n: row[n] for n in keep if n in row}, [n for n in keep if n not in row], []
+    found, left_out = {}, []
+    for name, value in row.items():
+        if name in mapped or value is None:
+            continue
+        if not isinstance(name, str) or name in RESERVED:
+            left_out.append((str(name), "reserved_name"))
+        elif not _NAME.fullmatch(name):
+            left_out.append((name, "odd_name"))
+        elif not is_plain(value):
+            left_out.append((name, "no_json_form"))
+        else:
+            found[name] = value
+    return found, [], left_out
 
 
 def count_not_kept(step, metadata: dict[str, Any]) -> None:
     """Count, on the reader ``step``, the columns a record's row could not carry (and take them out of it)."""
-    for name in metadata.pop(NOT_KEPT, ()):
-        step.stat_update(f"{NOT_KEPT_STAT}:{name[:NAME_CHARS]}")
+    left_out = metadata.pop(NOT_KEPT, ())
+    if not left_out:
+        return
+    counted = step.__dict__.setdefault("_not_kept_names", set())
+    for name, why in left_out:
+        shown = _shown(name)
+        if shown not in counted and len(counted) >= MAX_COLUMNS:
+            shown = OTHERS
+        counted.add(shown)
+        step.stat_update(f"{NOT_KEPT_STAT}:{why}:{shown}")
+
+
+def _shown(name: str) -> str:
+    """``name`` as counts and notes show it: escaped (no line break, control character or lone surrogate), and
+    cut to :data:`NAME_CHARS` characters with a hash of the whole name, so that two long names stay two."""
+    import hashlib
+
+    shown = repr(name)[1:-1]
+    if len(shown) <= NAME_CHARS:
+        return shown
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{shown[: NAME_CHARS - 10]}…#{digest}"
 
 
 def not_kept_notes(steps: list[dict[str, Any]]) -> list[str]:
-    """One note per column that ``keep: all`` left out of some rows, from the run's counts per step."""
-    notes = []
+    """A note per column that ``keep: all`` left out of some rows (:data:`MAX_NOTES` per reader at most), from
+    the run's counts per step; secrets of the environment that a column's name holds are shown by reference."""
+    from babelforge.provenance import scrub, secret_environment
+
+    notes, secrets = [], secret_environment()
     for step in steps:
+        found = []
         for key, n in step["counts"].items():
             if key.startswith(f"{NOT_KEPT_STAT}:"):
-                name = key.partition(":")[2]
-                why = not_kept_reason(name)
-                notes.append(f"{step['name']}: keep: all left column {name!r} out of {n:,} row(s): {why}")
-    return notes
+                why, _, name = key.removeprefix(f"{NOT_KEPT_STAT}:").partition(":")
+                column = "other columns" if name == OTHERS else f"column '{name}'"
+                found.append(f"{step['name']}: keep: all left {column} out of {n:,} row(s): {REASONS.get(why, why)}")
+        notes += found[:MAX_NOTES]
+        if len(found) > MAX_NOTES:
+            notes.append(
+                f"{step['name']}: and {len(found) - MAX_NOTES} more columns left out: the card's account lists them"
+            )
+    return [scrub(note, secrets) for note in notes]
 
 
 def is_plain(value: Any) -> bool:
     """Whether ``value`` is what JSON holds (text, numbers, booleans, null, lists and string-keyed mappings of
-    them): a kept column is written as JSON text, and a Parquet timestamp or bytes value has no JSON form."""
-    if value is None or isinstance(value, str | int | float | bool):
+    them): a kept column is written as JSON text; a Parquet timestamp, bytes, NaN or infinity has no JSON form."""
+    if isinstance(value, float):
+        return math.isfinite(value)  # JSON has no NaN or infinity
+    if value is None or isinstance(value, str | int | bool):
         return True
     if isinstance(value, list | tuple):
         return all(is_plain(item) for item in value)

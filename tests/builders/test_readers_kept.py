@@ -70,35 +70,65 @@ def test_keep_all_carries_every_column_the_map_does_not_read(tmp_path):
 @pytest.mark.parametrize("kind", ["jsonl", "hf"])
 def test_keep_all_counts_each_column_it_leaves_out(tmp_path, kind):
     rows = [{"premise": "A doctor.", "language": "ha", "two words": "x", "genre": "fiction"},
-            {"premise": "A nurse.", "two words": None, "genre": "news"}]  # fmt: skip
+            {"premise": "A nurse.", "two words": None, "genre": "news"},
+            {"premise": "A cook.", "two words": "y", "genre": "news"}]  # fmt: skip
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "hub" / "data").mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "hub" / "data" / "train-0.parquet")
     path = str(tmp_path / ("rows.jsonl" if kind == "jsonl" else "hub"))
-    reader = source(
-        {"kind": kind, "path": path, "language": "en", "fields": {"text": "premise", "keep": "all"}}
-    ).reader(0)
+    settings = {"kind": kind, "path": path, "language": "en", "fields": {"text": "premise", "keep": "all"}, "limit": 2}
+    reader = source(settings).reader(0)
     docs = list(reader.run(None, 0, 1))
     assert [d.metadata["genre"] for d in docs] == ["fiction", "news"]
     assert not any("_not_kept" in d.metadata or "two words" in d.metadata for d in docs)
     assert docs[0].metadata["language"] == "eng_Latn"  # the source's, not the row's column
     counted = {k: v.total for k, v in reader.stats.stats.items() if k.startswith("column_not_kept:")}
-    assert counted == {"column_not_kept:language": 1, "column_not_kept:two words": 1}  # a null is no value
+    # a null is no value; the third row is past the limit and not counted
+    assert counted == {"column_not_kept:reserved_name:language": 1, "column_not_kept:odd_name:two words": 1}
 
 
 def test_keep_all_leaves_reserved_names_odd_names_and_values_without_json_form_out_and_says_why():
     from babelforge.builders.readers.kept import kept_columns, not_kept_notes
 
-    row = {"text": "t", "spans": [], "a-b": 1, "when": b"\x00", "ok": 2, "none": None}
+    row = {"text": "t", "spans": [], "a-b": 1, "_x": 1, "when": b"\x00", "n": float("nan"), "ok": 2, "none": None,
+           "segments": "not what interleaved samples hold"}  # fmt: skip
     found, missing, left_out = kept_columns(row, "all", {"text"})
-    assert (found, missing, left_out) == ({"ok": 2}, [], ["spans", "a-b", "when"])
-    notes = not_kept_notes(
-        [{"name": "jsonl:rows", "counts": {"read": 3, **{f"column_not_kept:{n}": 3 for n in left_out}}}]
-    )
-    assert len(notes) == 3
-    assert "'spans' out of 3 row(s): babelforge's records use this name" in notes[0]
-    assert "rename the column" in notes[1]
-    assert "convert them to text first" in notes[2]
+    assert (found, missing) == ({"ok": 2}, [])
+    assert left_out == [("spans", "reserved_name"), ("a-b", "odd_name"), ("_x", "odd_name"), ("when", "no_json_form"),
+                        ("n", "no_json_form"), ("segments", "reserved_name")]  # fmt: skip
+    counts = {f"column_not_kept:{why}:{name}": 3 for name, why in left_out}
+    notes = not_kept_notes([{"name": "jsonl:rows", "counts": {"read": 3, **counts}}])
+    assert len(notes) == 6
+    assert "left column 'spans' out of 3 row(s): babelforge's records use this name" in notes[0]
+    assert "start with a letter" in notes[2]
+    assert "convert them to text first" in notes[3]
+
+
+def test_left_out_names_are_escaped_cut_with_a_hash_and_capped(monkeypatch):
+    from babelforge.builders.readers import kept
+
+    class Step:
+        def __init__(self):
+            self.counts = {}
+
+        def stat_update(self, key):
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    step = Step()
+    long_a, long_b = "A" * 90 + "-1", "A" * 90 + "-2"
+    kept.count_not_kept(step, {kept.NOT_KEPT: [("x\n## Sources\ud800", "odd_name"), (long_a, "odd_name"),
+                                               (long_b, "odd_name")]})  # fmt: skip
+    keys = list(step.counts)
+    assert keys[0] == "column_not_kept:odd_name:x\\n## Sources\\ud800"  # one line, writable as UTF-8
+    assert len({keys[1], keys[2]}) == 2
+    assert all(len(k.rpartition(":")[2]) == kept.NAME_CHARS for k in keys[1:])
+    monkeypatch.setattr(kept, "MAX_COLUMNS", 3)
+    kept.count_not_kept(step, {kept.NOT_KEPT: [(f"c-{i}", "odd_name") for i in range(5)]})
+    assert step.counts["column_not_kept:odd_name:(other columns)"] == 5
+    many = {f"column_not_kept:odd_name:c-{i}": 1 for i in range(25)}
+    notes = kept.not_kept_notes([{"name": "jsonl:rows", "counts": many}])
+    assert len(notes) == kept.MAX_NOTES + 1
+    assert notes[-1] == "jsonl:rows: and 15 more columns left out: the card's account lists them"
 
 
 def test_a_row_without_a_kept_column_names_it(tmp_path):

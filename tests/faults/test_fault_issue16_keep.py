@@ -46,10 +46,10 @@ def test_a_kept_timestamp_is_named_and_keep_all_leaves_it_behind(tmp_path):
     assert [r["note"] for r in sorted(rows, key=lambda r: r["id"])] == ["x", "y"]
     # left behind, but said: a note at the end of the run, and the count in the card's account
     assert [n for n in result.notes if "'when'" in n] == [
-        "parquet:rows: keep: all left column 'when' out of 1 row(s): its values have no JSON form "
-        "(a timestamp or bytes, say): convert them to text first"
+        "parquet:rows: keep: all left column 'when' out of 1 row(s): values with no JSON form (a timestamp, bytes, "
+        "NaN or infinity): convert them to text first"
     ]
-    assert "column_not_kept:when 1" in (tmp_path / "out" / "README.md").read_text()
+    assert "column_not_kept:no_json_form:when 1" in (tmp_path / "out" / "README.md").read_text()
 
 
 def test_a_misspelt_column_is_refused_and_a_field_some_records_lack_is_kept(tmp_path):
@@ -62,3 +62,24 @@ def test_a_misspelt_column_is_refused_and_a_field_some_records_lack_is_kept(tmp_
     _run(tmp_path, source, ["premise"])  # the rerun with the name fixed publishes; b has no premise: a null
     rows = pq.read_table(next((tmp_path / "out" / "data").glob("*/train-*.parquet"))).to_pylist()
     assert sorted((r["id"], r["premise"]) for r in rows) == [("rows/a", "p"), ("rows/b", None)]
+
+
+def test_brackets_in_a_column_name_or_the_output_path_are_printed_as_written(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "rows.jsonl").write_text(json.dumps({"id": "a", "text": "hi", "x[/b]": 1, "[red]y": 2}) + "\n")
+    source = {"kind": "jsonl", "path": str(tmp_path / "rows.jsonl"), "language": "en", "fields": {"keep": "all"}}
+    manifest = {"name": "k", "sources": [source], "output": {"path": str(tmp_path / "out[/b]"), "kind": "text"}}
+    (tmp_path / "k.yaml").write_text(yaml.safe_dump(manifest))
+    result = subprocess.run([sys.executable, "-m", "babelforge", "run", str(tmp_path / "k.yaml")],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    printed = " ".join(result.stdout.split())  # the console wraps long lines
+    assert "left column 'x[/b]' out of 1 row(s)" in printed
+    assert "left column '[red]y' out of 1 row(s)" in printed
+    assert f"wrote {tmp_path / 'out[/b]'}" in printed
+    shown = subprocess.run([sys.executable, "-m", "babelforge", "inspect", str(tmp_path / "out[/b]")],
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr  # a folder named with brackets is a name, not a glob pattern
