@@ -53,7 +53,8 @@ class FieldMap(BaseModel):
     ``keep`` carries other columns along in the record's metadata, under their own names, for later
     steps to read (``translate: {fields: [premise, hypothesis]}``): a list of column names (a row
     without one of them is malformed), or ``all`` (every column the map does not read, where a row
-    has it, except names babelforge's records use themselves).
+    has it and can carry it; the columns it leaves out are counted and noted, with why:
+    :mod:`babelforge.builders.readers.kept`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -69,7 +69,7 @@ def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
     for name, value in found.items():
         if not is_plain(value):
             raise FieldError(
-                f"text, numbers, lists or mappings in '{name}' to keep (a kept column is written as JSON), got "
+                f"text, finite numbers, lists or mappings in '{name}' to keep (a kept column is written as JSON), got "
                 f"{type(value).__name__} {str(value)[:40]!r}: leave '{name}' out of keep, or convert it to text first"
             )
         _unicode_within(value, name)
