@@ -27,17 +27,27 @@ SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
 
 
 def existing_path(value: str, info: ValidationInfo) -> str:
-    """``value`` resolved against the manifest's folder; an error when nothing is there."""
+    """``value`` resolved against the manifest's folder; an error when nothing is there.
+
+    A folder is read whole; otherwise the file name is a glob pattern in a literal folder, as the readers
+    take it (:func:`~babelforge.builders.readers.files.folder_and_pattern`). A file whose own name holds
+    pattern characters is refused with the escaped pattern that reads it, not read as another file.
+    """
     if (info.context or {}).get("recorded"):  # a manifest read back from provenance: paths as they were
         return value
     base = Path((info.context or {}).get("base_dir", "."))
     resolved = Path(value) if Path(value).is_absolute() else base / value
-    if not glob.glob(str(resolved)):
-        if resolved.exists():  # a name with [, ], * or ?: the path is a pattern, and it matches something else
-            raise ValueError(
-                f"{value!r} is there, but a source's path is a glob pattern, where [ ] * ? are pattern characters: "
-                f"write it as {glob.escape(value)!r}"
-            )
+    if resolved.is_dir():
+        return str(resolved.resolve())
+    matches = glob.glob(str(Path(glob.escape(str(resolved.parent))) / resolved.name))
+    if resolved.exists() and glob.has_magic(resolved.name) and str(resolved) not in matches:
+        escaped = str(Path(value).parent / glob.escape(Path(value).name))
+        reads = f" (as a pattern it reads {len(matches)} other file(s))" if matches else ""
+        raise ValueError(
+            f"{value!r} is a file, but a source's file name is a glob pattern, where [ ] * ? are pattern "
+            f"characters{reads}: write it as {escaped!r}"
+        )
+    if not matches:
         raise ValueError(f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)")
     return str(resolved.resolve()) if resolved.exists() else str(resolved)
 
@@ -320,6 +330,11 @@ class HubSource(_MappedSource):
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
         base = Path((info.context or {}).get("base_dir", "."))
         local = Path(value) if Path(value).is_absolute() else base / value
+        if local.exists() and glob.has_magic(str(local)):
+            raise ValueError(
+                f"{value!r} is a local folder, but its path holds [ ] * or ?, which datasets.load_dataset reads as a "
+                "pattern: rename the folder, or link it under a plain name and give that"
+            )
         return str(local.resolve()) if local.exists() else value  # otherwise a Hub id
 
     def file_problems(self, sniff: bool = True) -> list[str]:

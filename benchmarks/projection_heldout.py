@@ -55,8 +55,9 @@ def main() -> None:
             continue
         r = evaluate_squad_projection(str(args.english_xquad), str(path), make_projector("best"), args.limit)
         reports[f"xquad {lang}"] = r
+        ratio = r["exact_match"] / EM_TARGET
         print(f"xquad {lang}: questions {r['questions']}  exact match {r['exact_match']:.3f}  f1 {r['f1']:.3f}  "
-              f"placed {r['placed']:.3f}  ratio to {EM_TARGET} {r['exact_match'] / EM_TARGET:.2f}", flush=True)  # fmt: skip
+              f"placed {r['placed']:.3f}  ratio to {EM_TARGET} {ratio:.2f}", flush=True)  # fmt: skip
     for path in sorted(args.uner_dir.glob("*_pud-ud-test.iob2")) if args.uner_dir else []:
         lang = path.name.split("_")[0]
         if lang in DEV["uner"]:

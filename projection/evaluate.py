@@ -15,6 +15,7 @@ spans kept and how much is kept (:func:`~babelforge.projection.confidence.confid
 
 from __future__ import annotations
 
+import glob
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,7 +40,9 @@ def read_gold(
         raise BabelforgeError(f"unknown format {fmt!r}: valid: conll, iob2")
     if not Path(path).is_file():
         raise BabelforgeError(f"no file at {path}")
-    settings = {"kind": "conll", "path": str(path), "token_column": token_column, "tag_column": tag_column}
+    # a source's file name is a glob pattern: this file is named as it is, [ ] * ? included
+    settings = {"kind": "conll", "path": str(Path(path).parent / glob.escape(Path(path).name)),
+                "token_column": token_column, "tag_column": tag_column}  # fmt: skip
     source = TypeAdapter(Source).validate_python(settings)
     reader = source.reader(0)
     return [(doc.text, doc.metadata["spans"]) for doc in reader.run(None, 0, 1)]

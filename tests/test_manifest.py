@@ -206,8 +206,20 @@ def test_a_file_named_with_glob_characters_is_found_once_escaped(tmp_path):
     manifest = {"name": "g", "sources": [{"kind": "jsonl", "path": "x[red]y.jsonl", "language": "en"}],
                 "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
     (tmp_path / "g.yaml").write_text(yaml.safe_dump(manifest))
-    with pytest.raises(ManifestError, match=r"'x\[red\]y.jsonl' is there, but .* write it as 'x\[\[\]red\]y.jsonl'"):
+    (tmp_path / "xey.jsonl").write_text('{"text": "not this one"}\n')  # what the name reads as a pattern
+    with pytest.raises(
+        ManifestError, match=r"'x\[red\]y.jsonl' is a file, but .*reads 1 other .*'x\[\[\]red\]y.jsonl'"
+    ):
         load_manifest(tmp_path / "g.yaml")
     manifest["sources"][0]["path"] = "x[[]red]y.jsonl"
     (tmp_path / "g.yaml").write_text(yaml.safe_dump(manifest))
     assert load_manifest(tmp_path / "g.yaml").sources[0].path.endswith("x[[]red]y.jsonl")
+
+
+def test_a_local_dataset_folder_named_with_glob_characters_is_refused_not_taken_for_a_hub_id(tmp_path):
+    (tmp_path / "ds[1]").mkdir()
+    manifest = {"name": "h", "sources": [{"kind": "hf", "path": "ds[1]", "language": "en"}],
+                "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
+    (tmp_path / "h.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ManifestError, match=r"'ds\[1\]' is a local folder, .*rename the folder"):
+        load_manifest(tmp_path / "h.yaml")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.text import Text
 
-#: Markup is off unless a call asks for it: paths, names and messages are the user's, and ``[/b]`` in a
-#: folder name is not a closing tag (a print that styles its own words says ``markup=True`` and escapes the rest).
-out = Console(soft_wrap=True, markup=False)
-err = Console(stderr=True, soft_wrap=True, markup=False)
+#: No markup and no emoji codes: paths, names and messages are the user's, printed as written (``[/b]`` in a
+#: folder name is no closing tag, ``:fire:`` in a column name no emoji). A print that styles its own words
+#: passes :class:`rich.text.Text` (:func:`styled`).
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and ``(text, style)`` pairs: no part is ever read as markup."""
+    return Text.assemble(*parts)
 
 
 def print_error(error: BaseException) -> None:
     """One error, in red, without a traceback."""
-    from rich.markup import escape
-
     # the message is the user's to read as written: "[models]" in a pip command is not markup
-    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True, soft_wrap=True)
+    err.print(styled(("error:", "bold red"), " ", str(error)), highlight=False, soft_wrap=True)
 
 
 def quiet_library_logs() -> None:

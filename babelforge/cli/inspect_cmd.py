@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 SAMPLE_ROWS = 3
 #: Rejected records shown per step and reason (from rejects/, when the run wrote them).
@@ -110,30 +111,22 @@ def _records_in(provenance) -> dict[str, int]:
 
 def _rejected_samples(folder, provenance, per_reason: int) -> None:
     """A few dropped records per step and reason, from rejects/ (written when ``output.write_rejects`` is set)."""
-    from rich.markup import escape
-
     drops = provenance.get("drops") or {}
     if not drops or per_reason <= 0:
         return
     samples, unreadable = _read_rejects(folder.path / "rejects", per_reason)
     if not samples:
-        out.print("[dim]no dropped records kept: set output.write_rejects: true to see samples here[/]", markup=True)
+        out.print(styled(("no dropped records kept: set output.write_rejects: true to see samples here", "dim")))
         return
-    out.print("[bold]dropped records[/] (samples from rejects/)", highlight=False, markup=True)
+    out.print(styled(("dropped records", "bold"), " (samples from rejects/)"), highlight=False)
     for reason in drops:
         step, _, why = reason.partition(": ")
         for row in samples.get((_slug(step), why), []):
             text = " ".join(str(row.get("text", "")).split())
-            shown = escape(text if len(text) <= 160 else text[:159] + "…")
-            out.print(
-                f"  [cyan]{escape(reason)}[/] [dim]{escape(str(row.get('id')))}[/] {shown}",
-                highlight=False,
-                markup=True,
-            )
+            shown = text if len(text) <= 160 else text[:159] + "…"
+            out.print(styled("  ", (reason, "cyan"), " ", (str(row.get("id")), "dim"), f" {shown}"), highlight=False)
     if unreadable:
-        out.print(
-            f"[dim]{unreadable} rejects line(s) not readable as JSON were skipped[/]", highlight=False, markup=True
-        )
+        out.print(styled((f"{unreadable} rejects line(s) not readable as JSON were skipped", "dim")), highlight=False)
 
 
 def _read_rejects(folder: Path, per_reason: int) -> tuple[dict[tuple[str, str], list[dict]], int]:
@@ -199,11 +192,10 @@ def _review_shaped(review: dict) -> bool:
 
 def _samples(names: list[str] | None, frames, rows: int) -> None:
     import polars as pl
-    from rich.markup import escape
 
     for split, frame in frames.items():
         out.print(
-            f"[bold]{split}[/]: first {min(rows, frame.height)} of {frame.height:,} rows", highlight=False, markup=True
+            styled((split, "bold"), f": first {min(rows, frame.height)} of {frame.height:,} rows"), highlight=False
         )
         for row in frame.head(rows).iter_rows(named=True):
             marked = _marked(row, names)
@@ -211,13 +203,11 @@ def _samples(names: list[str] | None, frames, rows: int) -> None:
                 with pl.Config(fmt_str_lengths=80, tbl_width_chars=120, fmt_table_cell_list_len=8):
                     out.print(str(frame.drop("lineage").head(rows)), highlight=False, markup=False)
                 break
-            out.print(f"  [dim]{escape(row['id'])}[/] {marked}", highlight=False, markup=True)
+            out.print(styled("  ", (row["id"], "dim"), " ") + marked, highlight=False)
 
 
-def _marked(row: dict, names: list[str] | None) -> str | None:
+def _marked(row: dict, names: list[str] | None) -> Text | None:
     """The row's text with its entities in bold and labelled, or None for rows without spans."""
-    from rich.markup import escape
-
     from babelforge.spans import join_tokens, tags_to_spans
 
     if names and "ner_tags" in row:
@@ -231,16 +221,16 @@ def _marked(row: dict, names: list[str] | None) -> str | None:
     for start, end, label in sorted(spans):
         if start < last:
             continue  # nested spans: show the outer one
-        pieces += [escape(text[last:start]), f"[bold cyan]{escape(text[start:end])}[/][dim]/{escape(label)}[/]"]
+        pieces += [text[last:start], (text[start:end], "bold cyan"), (f"/{label}", "dim")]
         last = end
-    return "".join([*pieces, escape(text[last:])])
+    return styled(*pieces, text[last:])
 
 
 def _provenance(provenance) -> None:
     packages = provenance.get("packages") or {}
     shown = ", ".join(f"{k} {v}" for k, v in packages.items() if k in {"babelforge", "datatrove", "datasets", "python"})
     manifest = provenance.get("manifest") or {}
-    out.print("[bold]provenance[/]", highlight=False, markup=True)
+    out.print(styled(("provenance", "bold")), highlight=False)
     out.print(
         f"  made {provenance.get('created')} by manifest {manifest.get('name')} v{manifest.get('version')}",
         highlight=False,

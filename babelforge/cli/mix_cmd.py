@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 
 def mix(
@@ -42,4 +41,4 @@ def mix(
         out.print(f"note: {note}", highlight=False, markup=False)
     if summary["non_commercial_rows"]:
         out.print(f"{summary['non_commercial_rows']:,} row(s) are non-commercial (see the card)", highlight=False)
-    out.print(f"[green]wrote[/] {escape(str(summary['output']))}", highlight=False, markup=True)
+    out.print(styled(("wrote", "green"), f" {summary['output']}"), highlight=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 
 def publish(
@@ -37,4 +37,4 @@ def publish(
         )
         return
     url = publish_output(folder, repo, private=private, message=message)
-    out.print(f"[green]published[/] {len(files)} file(s) in one commit: {url}", highlight=False, markup=True)
+    out.print(styled(("published", "green"), f" {len(files)} file(s) in one commit: {url}"), highlight=False)

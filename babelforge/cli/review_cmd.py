@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 app = typer.Typer(help="Review generated samples in a web app; agreement; reviewed exports.", no_args_is_help=True)
 
@@ -125,12 +124,12 @@ def export(
         kept = sum(n for by_language in summary["rows"].values() for n in by_language.values())
         dropped = ", ".join(f"{k} {v}" for k, v in summary["drops"].items()) or "none"
         wrote = f"{output}: {kept:,} reviewed row(s); dropped: {dropped}"
-        out.print(f"[green]wrote[/] {escape(wrote)}", highlight=False, markup=True)
+        out.print(styled(("wrote", "green"), f" {wrote}"), highlight=False)
         return
     from babelforge.review.adapters import export_items
 
     path = export_items(store, to, output, overwrite=overwrite, stale_ok=stale_ok)
-    out.print(f"[green]wrote[/] {escape(str(path))}", highlight=False, markup=True)
+    out.print(styled(("wrote", "green"), f" {path}"), highlight=False)
 
 
 @app.command("import")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 
 def print_report(report: dict) -> None:
     """Progress, decisions per annotator, acceptance per method and language, agreement."""
-    out.print(f"[bold]{report['reviewed']:,}[/] of {report['items']:,} item(s) reviewed", highlight=False, markup=True)
+    out.print(styled((f"{report['reviewed']:,}", "bold"), f" of {report['items']:,} item(s) reviewed"), highlight=False)
     annotators = Table(title="decisions per annotator", title_justify="left")
     for column in ("annotator", "accept", "reject", "skip"):
         annotators.add_column(column, justify="left" if column == "annotator" else "right")

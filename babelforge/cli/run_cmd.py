@@ -8,9 +8,8 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from babelforge.cli.console import out
+from babelforge.cli.console import out, styled
 
 
 class ExecutorChoice(str, Enum):
@@ -200,7 +199,7 @@ def print_summary(result) -> None:
         out.print(f"note: {note}", highlight=False, markup=False)
     if result.resumed_tasks:
         out.print(f"resumed: {result.resumed_tasks} task(s) finished by an earlier attempt were not run again")
-    out.print(f"[green]wrote[/] {escape(str(result.output))}", highlight=False, markup=True)
+    out.print(styled(("wrote", "green"), f" {result.output}"), highlight=False)
 
 
 def _print_llm_usage(steps: list[dict]) -> None:

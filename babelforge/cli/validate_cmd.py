@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from babelforge.cli.console import err, out
+from babelforge.cli.console import err, out, styled
 
 
 def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file.", show_default=False)) -> None:
@@ -15,8 +15,6 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
     Source files are sniffed too: one that does not look like its kind is a problem, or a warning
     for a source with ``on_error: skip`` (the run then counts it as an unreadable file).
     """
-    from rich.markup import escape
-
     from babelforge.manifest import check_manifest
     from babelforge.mixture import is_mixture_file
     from babelforge.sources import file_warnings
@@ -27,18 +25,11 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
     result, problems = check_manifest(manifest)
     if problems:
         for problem in problems:
-            err.print(
-                f"[red]{escape(problem.path)}[/]: {escape(problem.message)}",
-                highlight=False,
-                soft_wrap=True,
-                markup=True,
-            )
+            err.print(styled((problem.path, "red"), f": {problem.message}"), highlight=False, soft_wrap=True)
         err.print(f"{manifest}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(2)
     for where, message in file_warnings(result.sources):
-        err.print(
-            f"[yellow]warning[/] {escape(where)}: {escape(message)}", highlight=False, soft_wrap=True, markup=True
-        )
+        err.print(styled(("warning", "yellow"), f" {where}: {message}"), highlight=False, soft_wrap=True)
     steps = ", ".join(s.kind for s in result.step_settings) or "none"
     out.print(
         f"{manifest}: valid ({len(result.sources)} source(s); steps: {steps}; output: {result.output.kind})",
@@ -48,15 +39,13 @@ def validate(manifest: Path = typer.Argument(..., help="The manifest YAML file."
 
 def _validate_mixture(path: Path) -> None:
     """A mixture (``babelforge mix``): its settings, and that every component opens."""
-    from rich.markup import escape
-
     from babelforge.mixture import check_mixture
 
     mixture, problems = check_mixture(path)
     if problems:
         for problem in problems:
-            where = f"[red]{escape(problem.path)}[/]: " if problem.path else ""
-            err.print(f"{where}{escape(problem.message)}", highlight=False, soft_wrap=True, markup=True)
+            where = [(problem.path, "red"), ": "] if problem.path else []
+            err.print(styled(*where, problem.message), highlight=False, soft_wrap=True)
         err.print(f"{path}: {len(problems)} problem(s)", highlight=False)
         raise typer.Exit(2)
     sampling = mixture.sampling

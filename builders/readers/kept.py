@@ -10,8 +10,9 @@ that is not a letter then letters, digits and ``_``, a value with no JSON form. 
 them, but it does not hide them either: each row's left-out columns are counted in the run's account
 (and so in the card's "How it was made") as ``column_not_kept:WHY:NAME``, ``WHY`` one of
 ``reserved_name``, ``odd_name`` and ``no_json_form``, and the run ends with a note per column saying
-why and what to do. Names are escaped (``repr``) and cut to :data:`NAME_CHARS` characters with a hash
-of the whole name; past :data:`MAX_COLUMNS` names in one task, the rest count as ``(other columns)``.
+why and what to do. Names are escaped where they hold line breaks or control characters, a secret of the
+environment shows as ``${NAME}``, and a long name is cut with a hash of it all; past :data:`MAX_COLUMNS`
+names in one task, a row with others counts once as ``column_not_kept:more_names``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ NAME_CHARS = 80
 MAX_COLUMNS = 50
 #: Notes per reader at the end of a run; the card's account lists every column counted.
 MAX_NOTES = 10
-OTHERS = "(other columns)"
+#: The count of rows with columns left out past :data:`MAX_COLUMNS` names (no column name has no ``:WHY:``).
+MORE = "more_names"
 #: Why a column was left out, and what to do about it.
 REASONS = {
     "reserved_name": "babelforge's records use this name: rename the column, or map it with the field of that "
@@ -95,25 +97,39 @@ def kept_columns(
 
 
 def count_not_kept(step, metadata: dict[str, Any]) -> None:
-    """Count, on the reader ``step``, the columns a record's row could not carry (and take them out of it)."""
+    """Count, on the reader ``step``, the columns a record's row could not carry (and take them out of it).
+
+    Each left-out column counts the row once under its name; past :data:`MAX_COLUMNS` names in this
+    task, the row counts once more under ``column_not_kept:more_names`` however many others it had.
+    """
     left_out = metadata.pop(NOT_KEPT, ())
     if not left_out:
         return
-    counted = step.__dict__.setdefault("_not_kept_names", set())
+    if "_not_kept_names" not in step.__dict__:
+        from babelforge.provenance import secret_environment
+
+        step._not_kept_names, step._not_kept_secrets = set(), secret_environment()
+    counted, keys = step._not_kept_names, set()
     for name, why in left_out:
-        shown = _shown(name)
+        shown = _shown(name, step._not_kept_secrets)
         if shown not in counted and len(counted) >= MAX_COLUMNS:
-            shown = OTHERS
+            keys.add(f"{NOT_KEPT_STAT}:{MORE}")
+            continue
         counted.add(shown)
-        step.stat_update(f"{NOT_KEPT_STAT}:{why}:{shown}")
+        keys.add(f"{NOT_KEPT_STAT}:{why}:{shown}")
+    for key in sorted(keys):
+        step.stat_update(key)
 
 
-def _shown(name: str) -> str:
-    """``name`` as counts and notes show it: escaped (no line break, control character or lone surrogate), and
-    cut to :data:`NAME_CHARS` characters with a hash of the whole name, so that two long names stay two."""
+def _shown(name: str, secrets: dict[str, str]) -> str:
+    """``name`` as counts and notes show it: a secret of the environment in it by reference (``${NAME}``), line
+    breaks, control characters and lone surrogates escaped, and cut to :data:`NAME_CHARS` characters with a hash
+    of the whole name, so that two long names stay two."""
     import hashlib
 
-    shown = repr(name)[1:-1]
+    from babelforge.provenance import scrub
+
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in scrub(name, secrets))
     if len(shown) <= NAME_CHARS:
         return shown
     digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
@@ -122,23 +138,26 @@ def _shown(name: str) -> str:
 
 def not_kept_notes(steps: list[dict[str, Any]]) -> list[str]:
     """A note per column that ``keep: all`` left out of some rows (:data:`MAX_NOTES` per reader at most), from
-    the run's counts per step; secrets of the environment that a column's name holds are shown by reference."""
-    from babelforge.provenance import scrub, secret_environment
-
-    notes, secrets = [], secret_environment()
+    the run's counts per step."""
+    notes = []
     for step in steps:
-        found = []
+        named, more = [], None
         for key, n in step["counts"].items():
-            if key.startswith(f"{NOT_KEPT_STAT}:"):
+            if key == f"{NOT_KEPT_STAT}:{MORE}":
+                past = f"past the first {MAX_COLUMNS} names"
+                more = f"{step['name']}: keep: all left more columns ({past}) out of {n:,} row(s)"
+            elif key.startswith(f"{NOT_KEPT_STAT}:"):
                 why, _, name = key.removeprefix(f"{NOT_KEPT_STAT}:").partition(":")
-                column = "other columns" if name == OTHERS else f"column '{name}'"
-                found.append(f"{step['name']}: keep: all left {column} out of {n:,} row(s): {REASONS.get(why, why)}")
-        notes += found[:MAX_NOTES]
-        if len(found) > MAX_NOTES:
+                named.append(
+                    f"{step['name']}: keep: all left column '{name}' out of {n:,} row(s): {REASONS.get(why, why)}"
+                )
+        notes += named[:MAX_NOTES]
+        if len(named) > MAX_NOTES:
             notes.append(
-                f"{step['name']}: and {len(found) - MAX_NOTES} more columns left out: the card's account lists them"
+                f"{step['name']}: and {len(named) - MAX_NOTES} more columns left out: the card's account lists them"
             )
-    return [scrub(note, secrets) for note in notes]
+        notes += [more] if more else []
+    return notes
 
 
 def is_plain(value: Any) -> bool:

@@ -1,5 +1,6 @@
 """Columns a source carries along (`fields: {keep: ...}`), and multi-field translation fed from source files."""
 
+import hashlib
 import json
 
 import datasets
@@ -104,7 +105,7 @@ def test_keep_all_leaves_reserved_names_odd_names_and_values_without_json_form_o
     assert "convert them to text first" in notes[3]
 
 
-def test_left_out_names_are_escaped_cut_with_a_hash_and_capped(monkeypatch):
+def test_left_out_names_are_escaped_scrubbed_cut_with_a_hash_and_capped(monkeypatch):
     from babelforge.builders.readers import kept
 
     class Step:
@@ -114,21 +115,30 @@ def test_left_out_names_are_escaped_cut_with_a_hash_and_capped(monkeypatch):
         def stat_update(self, key):
             self.counts[key] = self.counts.get(key, 0) + 1
 
+    key = "sk-proj-" + "Q" * 100  # longer than the cut: scrubbed before it
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     step = Step()
     long_a, long_b = "A" * 90 + "-1", "A" * 90 + "-2"
     kept.count_not_kept(step, {kept.NOT_KEPT: [("x\n## Sources\ud800", "odd_name"), (long_a, "odd_name"),
-                                               (long_b, "odd_name")]})  # fmt: skip
+                                               (long_b, "odd_name"), ("it's C:\\dir", "odd_name"),
+                                               (f"x-{key}", "odd_name")]})  # fmt: skip
     keys = list(step.counts)
-    assert keys[0] == "column_not_kept:odd_name:x\\n## Sources\\ud800"  # one line, writable as UTF-8
-    assert len({keys[1], keys[2]}) == 2
-    assert all(len(k.rpartition(":")[2]) == kept.NAME_CHARS for k in keys[1:])
-    monkeypatch.setattr(kept, "MAX_COLUMNS", 3)
-    kept.count_not_kept(step, {kept.NOT_KEPT: [(f"c-{i}", "odd_name") for i in range(5)]})
-    assert step.counts["column_not_kept:odd_name:(other columns)"] == 5
-    many = {f"column_not_kept:odd_name:c-{i}": 1 for i in range(25)}
+    digest = hashlib.sha1(long_a.encode()).hexdigest()[:8]
+    assert f"column_not_kept:odd_name:{'A' * (kept.NAME_CHARS - 10)}…#{digest}" in keys
+    assert len({k for k in keys if "AAAA" in k}) == 2  # two long names stay two
+    assert "column_not_kept:odd_name:it's C:\\dir" in keys  # printable characters as written
+    assert "column_not_kept:odd_name:x\\n## Sources\\ud800" in keys  # one line, writable as UTF-8
+    assert "column_not_kept:odd_name:x-${OPENAI_API_KEY}" in keys
+    assert not any("QQQQ" in k for k in keys)
+    monkeypatch.setattr(kept, "MAX_COLUMNS", 5)
+    kept.count_not_kept(step, {kept.NOT_KEPT: [(f"c-{i}", "odd_name") for i in range(60)]})
+    kept.count_not_kept(step, {kept.NOT_KEPT: [("c-0", "odd_name")]})
+    assert step.counts["column_not_kept:more_names"] == 2  # rows, not columns
+    many = {f"column_not_kept:odd_name:c-{i}": 1 for i in range(25)} | {"column_not_kept:more_names": 3}
     notes = kept.not_kept_notes([{"name": "jsonl:rows", "counts": many}])
-    assert len(notes) == kept.MAX_NOTES + 1
-    assert notes[-1] == "jsonl:rows: and 15 more columns left out: the card's account lists them"
+    assert len(notes) == kept.MAX_NOTES + 2
+    assert notes[-2] == "jsonl:rows: and 15 more columns left out: the card's account lists them"
+    assert notes[-1] == "jsonl:rows: keep: all left more columns (past the first 5 names) out of 3 row(s)"
 
 
 def test_a_row_without_a_kept_column_names_it(tmp_path):

@@ -68,18 +68,25 @@ def test_brackets_in_a_column_name_or_the_output_path_are_printed_as_written(tmp
     import subprocess
     import sys
 
-    (tmp_path / "rows.jsonl").write_text(json.dumps({"id": "a", "text": "hi", "x[/b]": 1, "[red]y": 2}) + "\n")
+    row = {"id": "a", "text": "hi", "x[/b]": 1, "[red]y": 2, ":fire:": 3}
+    (tmp_path / "rows.jsonl").write_text(json.dumps(row) + "\n")
     source = {"kind": "jsonl", "path": str(tmp_path / "rows.jsonl"), "language": "en", "fields": {"keep": "all"}}
-    manifest = {"name": "k", "sources": [source], "output": {"path": str(tmp_path / "out[/b]"), "kind": "text"}}
+    output = tmp_path / "out[/b]:+1:\\"  # markup, an emoji code and a trailing backslash: a name as any other
+    manifest = {"name": "k", "sources": [source], "output": {"path": str(output), "kind": "text"}}
     (tmp_path / "k.yaml").write_text(yaml.safe_dump(manifest))
     result = subprocess.run([sys.executable, "-m", "babelforge", "run", str(tmp_path / "k.yaml")],
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     printed = " ".join(result.stdout.split())  # the console wraps long lines
-    assert "left column 'x[/b]' out of 1 row(s)" in printed
-    assert "left column '[red]y' out of 1 row(s)" in printed
-    assert f"wrote {tmp_path / 'out[/b]'}" in printed
-    shown = subprocess.run([sys.executable, "-m", "babelforge", "inspect", str(tmp_path / "out[/b]")],
+    for name in ("x[/b]", "[red]y", ":fire:"):
+        assert f"left column '{name}' out of 1 row(s)" in printed
+    assert f"wrote {output}" in printed
+    assert f"wrote {output}\\" not in printed  # no escape doubled
+    shown = subprocess.run([sys.executable, "-m", "babelforge", "inspect", str(output)],
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert shown.returncode == 0, shown.stderr  # a folder named with brackets is a name, not a glob pattern
+    missing = subprocess.run([sys.executable, "-m", "babelforge", "inspect", str(tmp_path / "no[/b]:fire:\\")],
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert missing.returncode == 2
+    assert f"no output folder at {tmp_path / 'no[/b]:fire:'}\\" in " ".join(missing.stderr.split())

@@ -93,3 +93,11 @@ def test_eval_projection_prints_precision_and_yield_by_min_score(llm_server, dat
         assert 0 <= row["span_yield"] <= 1
     higher = [report["thresholds"][t]["span_yield"] for t in ("0.3", "0.5", "0.7", "0.9")]
     assert higher == sorted(higher, reverse=True)  # a higher min_score keeps no more
+
+
+def test_gold_files_named_with_glob_characters_are_read_as_named(tmp_path):
+    from babelforge.projection.evaluate import read_gold
+
+    (tmp_path / "s[1].conll").write_text("Kano O\nis O\nbig O\n\nAbuja B-LOC\n")
+    (tmp_path / "s1.conll").write_text("Not B-PER\n")  # what the name would read as a pattern
+    assert read_gold(tmp_path / "s[1].conll", "conll") == [("Kano is big", []), ("Abuja", [Span(0, 5, "LOC")])]
