@@ -47,6 +47,11 @@ def existing_path(value: str, info: ValidationInfo) -> str:
             f"{value!r} is a file, but a source's file name is a glob pattern, where [ ] * ? are pattern "
             f"characters{reads}: write it as {escaped!r}"
         )
+    if not matches and glob.has_magic(str(resolved.parent)) and not resolved.parent.exists():
+        raise ValueError(
+            f"no folder {str(Path(value).parent)!r}: only a source's file name is a pattern, not its folders; give "
+            "the folder to read it whole, subfolders included, or one folder and a file-name pattern (data/*.jsonl)"
+        )
     if not matches:
         raise ValueError(f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)")
     return str(resolved.resolve()) if resolved.exists() else str(resolved)

@@ -223,3 +223,18 @@ def test_a_local_dataset_folder_named_with_glob_characters_is_refused_not_taken_
     (tmp_path / "h.yaml").write_text(yaml.safe_dump(manifest))
     with pytest.raises(ManifestError, match=r"'ds\[1\]' is a local folder, .*rename the folder"):
         load_manifest(tmp_path / "h.yaml")
+
+
+def test_only_a_source_file_name_is_a_pattern_not_its_folders(tmp_path):
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    (tmp_path / "data" / "sub" / "a.jsonl").write_text('{"text": "a"}\n')
+    for path, problem in (("data/*/a.jsonl", r"no folder 'data/\*': only a source's file name is a pattern"),
+                          ("data/sub/*.jsonl", None), ("data", None)):  # fmt: skip
+        manifest = {"name": "f", "sources": [{"kind": "jsonl", "path": path, "language": "en"}],
+                    "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
+        (tmp_path / "f.yaml").write_text(yaml.safe_dump(manifest))
+        if problem is None:
+            load_manifest(tmp_path / "f.yaml")
+        else:
+            with pytest.raises(ManifestError, match=problem):
+                load_manifest(tmp_path / "f.yaml")
