@@ -11,7 +11,6 @@ function of the files, their sizes and the task count.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from pathlib import Path
@@ -102,8 +101,11 @@ def _source_files(source, index: int) -> list[Path]:
 
 
 def _expand(pattern: str) -> list[Path]:
+    """The files a source-style path names (a folder's files, or a file-name pattern's matches), as readers read it."""
+    from babelforge.builders.readers.files import path_matches
+
     found = []
-    for match in glob.glob(pattern):
+    for match in path_matches(pattern):
         path = Path(match)
         found += [path.resolve()] if path.is_file() else [p.resolve() for p in path.rglob("*") if p.is_file()]
     return found

@@ -8,7 +8,6 @@ with ``depends=``. A :class:`ProgressTap` follows every step so the CLI can show
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babelforge.progress import ProgressTap
-from babelforge.shards import RecordJsonlWriter, ShardWriter
+from babelforge.shards import RecordJsonlReader, RecordJsonlWriter, ShardWriter
 
 if TYPE_CHECKING:
     from datatrove.pipeline.base import PipelineStep
@@ -161,15 +160,15 @@ def _close_pass(number: int, steps: list, ctx: BuildContext, tasks: int, interme
 
 
 def _pass_reader(work_dir: Path, previous: int) -> PipelineStep:
-    from datatrove.pipeline.readers import JsonlReader
-
-    return JsonlReader(str(work_dir / "shards" / f"p{previous + 1}"), glob_pattern="*.jsonl.gz")
+    return RecordJsonlReader(str(work_dir / "shards" / f"p{previous + 1}"))
 
 
 def _input_size(manifest: ManifestBase) -> int:
+    from babelforge.builders.readers.files import path_matches
+
     total = 0
     for source in manifest.sources:
-        for path in glob.glob(source.path):
+        for path in path_matches(source.path):
             if os.path.isfile(path):
                 total += os.path.getsize(path)
             else:

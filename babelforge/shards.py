@@ -19,6 +19,7 @@ from typing import Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from babelforge.records import (
@@ -189,7 +190,8 @@ class ShardWriter(PipelineStep):
             os.replace(partial, self._path(split, rank))
 
     def _remove_stale(self, rank: int) -> None:
-        for stale in glob.glob(os.path.join(self.folder, "*", f"{rank:05d}.parquet*")):
+        # the folder is a name, not a pattern: "out[1].work" must not match "out1.work" and leave stale shards
+        for stale in glob.glob(os.path.join(glob.escape(self.folder), "*", f"{rank:05d}.parquet*")):
             os.remove(stale)
 
     def _path(self, split: str, rank: int) -> str:
@@ -365,3 +367,17 @@ class RecordJsonlWriter(JsonlWriter):
         if SPANS in metadata:
             metadata[SPANS] = [list(span) for span in metadata[SPANS]]
         return data
+
+
+class RecordJsonlReader(JsonlReader):
+    """The records a :class:`RecordJsonlWriter` wrote, listed by name in their local folder: datatrove's listing
+    takes the folder's path for a glob pattern, and the work folder of an output named ``out[1]`` would show none.
+    Each task reads every ``world_size``-th file, as datatrove shards files."""
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        names = sorted(n for n in os.listdir(self.data_folder.path) if n.endswith(".jsonl.gz"))
+        for document in self.read_files_shard(names[rank::world_size]):
+            self.update_doc_stats(document)
+            yield document

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
 
 
+#: A character escaped for glob (``glob.escape``): ``[[]``, ``[*]``, ``[?]``.
+_GLOB_ESCAPE = re.compile(r"\[([\[*?])\]")
+
+
 def existing_path(value: str, info: ValidationInfo) -> str:
     """``value`` resolved against the manifest's folder; an error when nothing is there.
 
@@ -54,7 +58,10 @@ def existing_path(value: str, info: ValidationInfo) -> str:
         )
     if not matches:
         raise ValueError(f"no file or folder at {value!r} (looked for {resolved}; paths are relative to the manifest)")
-    return str(resolved.resolve()) if resolved.exists() else str(resolved)
+    if not resolved.exists():
+        return str(resolved)
+    real = resolved.resolve()  # a link to x[1].jsonl: the readers see the target's name, as a pattern
+    return str(real.parent / glob.escape(real.name)) if real.is_file() else str(real)
 
 
 class FieldMap(BaseModel):
@@ -180,7 +187,7 @@ class SourceBase(BaseModel):
 
     @property
     def display_name(self) -> str:
-        return self.name or Path(self.path).name.split(".")[0]
+        return self.name or _GLOB_ESCAPE.sub(r"\1", Path(self.path).name).split(".")[0]  # x[[]1].jsonl: x[1]
 
     def record_kinds(self) -> set[str]:
         """The output record kinds this source can feed."""
@@ -333,14 +340,20 @@ class HubSource(_MappedSource):
     @field_validator("path")
     @classmethod
     def _existing_path(cls, value: str, info: ValidationInfo) -> str:
+        if (info.context or {}).get("recorded"):  # read back from provenance: as it was
+            return value
         base = Path((info.context or {}).get("base_dir", "."))
         local = Path(value) if Path(value).is_absolute() else base / value
-        if local.exists() and glob.has_magic(str(local)):
-            raise ValueError(
-                f"{value!r} is a local folder, but its path holds [ ] * or ?, which datasets.load_dataset reads as a "
-                "pattern: rename the folder, or link it under a plain name and give that"
-            )
-        return str(local.resolve()) if local.exists() else value  # otherwise a Hub id
+        if not local.exists():
+            return value  # a Hub id
+        # datasets.load_dataset reads [ ] * ? in a local path as a pattern: give it a path without them
+        for candidate in (local.resolve(), local.absolute()):
+            if not glob.has_magic(str(candidate)):
+                return str(candidate)
+        raise ValueError(
+            f"{value!r} is a local folder, but its path ({local.absolute()}) holds [ ] * or ?, which "
+            "datasets.load_dataset reads as a pattern: give the folder under a path without them (a link will do)"
+        )
 
     def file_problems(self, sniff: bool = True) -> list[str]:
         return []

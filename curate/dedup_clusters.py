@@ -71,7 +71,7 @@ def decide(files: DedupFiles) -> None:
 def _read_clusters(folder: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(task, index, cluster id)`` of every clustered record, from datatrove's ``FFFFFF.clusters`` files."""
     ranks, docs, clusters = [], [], []
-    for path in sorted(glob.glob(os.path.join(folder, "*.clusters"))):
+    for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.clusters"))):
         pairs = np.fromfile(path, dtype="<u4").reshape(-1, 2)
         ranks.append(np.full(len(pairs), int(os.path.basename(path).split(".")[0]), np.int64))
         docs.append(pairs[:, 0].astype(np.int64))
@@ -99,7 +99,7 @@ def _kept(files: DedupFiles, rank: np.ndarray, doc: np.ndarray) -> np.ndarray:
 
 
 def _write_decisions(folder: str, rank, doc, size, action) -> None:
-    for stale in glob.glob(os.path.join(folder, "*.npy")):
+    for stale in glob.glob(os.path.join(glob.escape(folder), "*.npy")):
         os.remove(stale)
     for r in np.unique(rank):
         mine = rank == r
@@ -112,8 +112,9 @@ def _write_decisions(folder: str, rank, doc, size, action) -> None:
 
 
 def _identity(files: DedupFiles) -> dict:
-    found = sorted(glob.glob(files.path("dups", "*.dups")) + glob.glob(files.path("sigs", "keys", "*.npy"))
-                   + glob.glob(files.path("sent_dups", "*.npy")))  # fmt: skip
+    base = glob.escape(files.folder)  # the work folder's path is a name, brackets and all
+    patterns = [("dups", "*.dups"), ("sigs", "keys", "*.npy"), ("sent_dups", "*.npy")]
+    found = sorted(p for parts in patterns for p in glob.glob(os.path.join(base, *parts)))
     return {os.path.relpath(p, files.folder): [os.stat(p).st_size, os.stat(p).st_mtime_ns] for p in found}
 
 

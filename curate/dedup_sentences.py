@@ -85,12 +85,12 @@ class SentenceSpans:
 def find_repeated(folder: str, rank: int, world_size: int) -> int:
     """For the parts of this task, write the occurrences of spans seen more than once; return how many."""
     found = 0
-    for part_folder in sorted(glob.glob(os.path.join(folder, "sents", "*"))):
+    for part_folder in sorted(glob.glob(os.path.join(glob.escape(folder), "sents", "*"))):
         part = int(os.path.basename(part_folder))
         if part % world_size != rank:
             continue
         tables = []
-        for path in sorted(glob.glob(os.path.join(part_folder, "*.npy"))):
+        for path in sorted(glob.glob(os.path.join(glob.escape(part_folder), "*.npy"))):
             table = np.load(path)
             placed = np.empty(len(table), PLACED)
             placed["hash"], placed["doc"], placed["sent"] = table["hash"], table["doc"], table["sent"]
@@ -112,7 +112,7 @@ def decide_sentences(folder: str, key_of, kept) -> None:
         key_of: ``(ranks, docs) -> keys`` (the records' stable keys).
         kept: ``(ranks, docs) -> bool array``: whether whole-record dedup keeps each record.
     """
-    paths = sorted(glob.glob(os.path.join(folder, "sent_dups", "*.npy")))
+    paths = sorted(glob.glob(os.path.join(glob.escape(folder), "sent_dups", "*.npy")))
     every = np.concatenate([np.load(p) for p in paths]) if paths else np.zeros(0, PLACED)
     rank, doc = every["rank"].astype(np.int64), every["doc"].astype(np.int64)
     every = every[kept(rank, doc)]
@@ -121,7 +121,7 @@ def decide_sentences(folder: str, key_of, kept) -> None:
     every = every[order]
     later = np.r_[False, every["hash"][1:] == every["hash"][:-1]] if len(every) else np.zeros(0, bool)
     cuts = every[later]
-    for stale in glob.glob(os.path.join(folder, "sent_decisions", "*.npy")):
+    for stale in glob.glob(os.path.join(glob.escape(folder), "sent_decisions", "*.npy")):
         os.remove(stale)
     for r in np.unique(cuts["rank"]):
         mine = cuts[cuts["rank"] == r]

@@ -29,3 +29,27 @@ def test_settings_name_files_by_path_by_spec_and_by_folder(tmp_path):
     assert _named_files(str(folder)) == [(folder / "tokenizer.json").resolve()]
     assert _named_files("gpt-4o-mini") == []
     assert _named_files("relative/path") == []
+
+
+def test_a_translation_in_a_folder_named_with_brackets_is_an_input_and_protected(tmp_path):
+    import pytest
+    import yaml
+
+    from babelforge.errors import OutputError
+    from babelforge.inputs import input_files
+    from babelforge.manifest import load_manifest
+    from babelforge.runner import run_manifest
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "en.conll").write_text("Hello O\nWorld B-LOC\n")
+    (tmp_path / "tr[1]").mkdir()
+    (tmp_path / "tr[1]" / "de.txt").write_text("Hallo Welt\n")
+    source = {"kind": "conll", "path": "data/en.conll", "language": "en",
+              "translation": {"path": "tr[1]/de.txt", "language": "de", "format": "text"}}  # fmt: skip
+    manifest = {"name": "t", "sources": [source], "output": {"path": str(tmp_path / "tr[1]"), "kind": "text"}}
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(manifest))
+    loaded = load_manifest(tmp_path / "m.yaml")
+    assert (tmp_path / "tr[1]" / "de.txt").resolve() in input_files(loaded)
+    with pytest.raises(OutputError):
+        run_manifest(loaded, overwrite=True)  # the folder holds an input: never replaced
+    assert (tmp_path / "tr[1]" / "de.txt").read_text() == "Hallo Welt\n"

@@ -216,13 +216,31 @@ def test_a_file_named_with_glob_characters_is_found_once_escaped(tmp_path):
     assert load_manifest(tmp_path / "g.yaml").sources[0].path.endswith("x[[]red]y.jsonl")
 
 
-def test_a_local_dataset_folder_named_with_glob_characters_is_refused_not_taken_for_a_hub_id(tmp_path):
+def test_a_local_dataset_folder_named_with_glob_characters_is_refused_unless_a_plain_link_names_it(tmp_path):
     (tmp_path / "ds[1]").mkdir()
-    manifest = {"name": "h", "sources": [{"kind": "hf", "path": "ds[1]", "language": "en"}],
+    (tmp_path / "plain").symlink_to(tmp_path / "ds[1]")
+    for path, problem in (("ds[1]", r"'ds\[1\]' is a local folder, .*a link will do"), ("plain", None)):
+        manifest = {"name": "h", "sources": [{"kind": "hf", "path": path, "language": "en"}],
+                    "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
+        (tmp_path / "h.yaml").write_text(yaml.safe_dump(manifest))
+        if problem:
+            with pytest.raises(ManifestError, match=problem):
+                load_manifest(tmp_path / "h.yaml")
+        else:  # the link's own path, which datasets can read, not the folder it points to
+            assert load_manifest(tmp_path / "h.yaml").sources[0].path == str(tmp_path / "plain")
+
+
+def test_a_plain_link_to_a_file_named_with_glob_characters_reads_that_file(tmp_path):
+    (tmp_path / "x[1].jsonl").write_text('{"text": "real"}\n')
+    (tmp_path / "x1.jsonl").write_text('{"text": "decoy"}\n')
+    (tmp_path / "link.jsonl").symlink_to("x[1].jsonl")
+    manifest = {"name": "l", "sources": [{"kind": "jsonl", "path": "link.jsonl", "language": "en"}],
                 "output": {"path": str(tmp_path / "out"), "kind": "text"}}  # fmt: skip
-    (tmp_path / "h.yaml").write_text(yaml.safe_dump(manifest))
-    with pytest.raises(ManifestError, match=r"'ds\[1\]' is a local folder, .*rename the folder"):
-        load_manifest(tmp_path / "h.yaml")
+    (tmp_path / "l.yaml").write_text(yaml.safe_dump(manifest))
+    source = load_manifest(tmp_path / "l.yaml").sources[0]
+    assert source.path == str(tmp_path / "x[[]1].jsonl")  # the target, as a pattern that matches only it
+    assert source.display_name == "x[1]"
+    assert [d.text for d in source.reader(0).run(None, 0, 1)] == ["real"]
 
 
 def test_only_a_source_file_name_is_a_pattern_not_its_folders(tmp_path):

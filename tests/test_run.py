@@ -200,14 +200,15 @@ def test_resume_keeps_finished_shards_untouched(tmp_path, big_corpus, write_mani
     assert sum(result.summary["rows"]["train"].values()) == 4 * 150 * 60
 
 
-def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_dir):
+@pytest.mark.parametrize("name", ["out", "o[1]"])  # a name, not a glob pattern, for the shards between passes
+def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_dir, name):
     manifest = load_manifest(
         write_manifest(
             {
                 "name": "chain",
                 "sources": [{"kind": "conll", "path": str(data_dir / "europarl-en.conll"), "language": "en"}],
                 "steps": [{"filter_length": {"min_tokens": 5}}, {"test_barrier": {}}, {"map_labels": {"mapping": {}}}],
-                "output": {"path": str(tmp_path / "out"), "kind": "spans"},
+                "output": {"path": str(tmp_path / name), "kind": "spans"},
                 "executor": {"local": {"tasks": 2, "workers": 1}},
             }
         )
@@ -219,7 +220,7 @@ def test_barrier_steps_chain_passes_with_depends(tmp_path, write_manifest, data_
     first, second = build_executors(plan, "local")
     assert second.depends is first
     result = run_manifest(manifest)
-    rows = rows_of(tmp_path / "out")["train"]
+    rows = rows_of(tmp_path / name)["train"]
     assert len(rows) == sum(result.summary["rows"]["train"].values()) > 0
     assert all('"saw":"all"' in row["lineage"] for row in rows)
     assert rows[0]["spans"] is not None

@@ -69,6 +69,15 @@ def folder_and_pattern(path: str) -> tuple[str, str | None]:
     return os.path.dirname(path) or ".", os.path.basename(path)
 
 
+def path_matches(path: str) -> list[str]:
+    """What a source path names: the folder itself, or the matches of its file-name pattern in its folder
+    (the folder part is a name, never a pattern: ``tr[1]/de.txt`` is the file ``de.txt`` in ``tr[1]``)."""
+    folder, pattern = folder_and_pattern(path)
+    if pattern is None:
+        return [folder]
+    return glob.glob(os.path.join(glob.escape(folder), pattern), recursive=True)
+
+
 def list_source_files(path: str, extensions: tuple[str, ...]) -> list[str]:
     """The regular files of a source path, sorted, relative to its folder.
 
@@ -92,8 +101,8 @@ def _candidates(path: str, extensions: tuple[str, ...]) -> list[tuple[str, str |
     if pattern is None:
         found = sorted(_walk(folder, extensions))
     else:
-        matches = glob.glob(os.path.join(glob.escape(folder), pattern), recursive=True)
-        found = sorted((os.path.relpath(m, folder), os.path.isfile(m)) for m in matches if not os.path.isdir(m))
+        matches = [m for m in path_matches(path) if not os.path.isdir(m)]
+        found = sorted((os.path.relpath(m, folder), os.path.isfile(m)) for m in matches)
     return [(name, None if regular else not_regular(os.path.join(folder, name))) for name, regular in found]
 
 
