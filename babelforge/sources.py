@@ -43,7 +43,9 @@ def existing_path(value: str, info: ValidationInfo) -> str:
     resolved = Path(value) if Path(value).is_absolute() else base / value
     if resolved.is_dir():
         return str(resolved.resolve())
-    matches = glob.glob(str(Path(glob.escape(str(resolved.parent))) / resolved.name))
+    from babelforge.builders.readers.files import path_matches
+
+    matches = path_matches(str(resolved))  # as the readers will list it
     if resolved.exists() and glob.has_magic(resolved.name) and str(resolved) not in matches:
         escaped = str(Path(value).parent / glob.escape(Path(value).name))
         reads = f" (as a pattern it reads {len(matches)} other file(s))" if matches else ""

@@ -58,14 +58,12 @@ def row_to_record(row: dict[str, Any], fields: FieldMap, default_language: str |
 
 def _kept(row: dict, fields: FieldMap) -> dict[str, Any]:
     """The columns ``fields.keep`` carries along (:mod:`babelforge.builders.readers.kept`)."""
-    from babelforge.builders.readers.kept import NOT_KEPT, kept_columns
+    from babelforge.builders.readers.kept import NOT_KEPT, is_plain, kept_columns
 
     mapped = {v for k, v in fields if k != "keep" and isinstance(v, str)}
     found, missing, left_out = kept_columns(row, fields.keep, mapped)
     if missing:
         raise FieldError(f"a field '{missing[0]}' to keep (the row has: {', '.join(map(str, row)) or 'no fields'})")
-    from babelforge.builders.readers.kept import is_plain
-
     for name, value in found.items():
         if not is_plain(value):
             raise FieldError(

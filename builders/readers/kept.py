@@ -105,17 +105,18 @@ def count_not_kept(step, metadata: dict[str, Any]) -> None:
     left_out = metadata.pop(NOT_KEPT, ())
     if not left_out:
         return
-    if "_not_kept_names" not in step.__dict__:
+    if "_not_kept_shown" not in step.__dict__:
         from babelforge.provenance import secret_environment
 
-        step._not_kept_names, step._not_kept_secrets = set(), secret_environment()
-    counted, keys = step._not_kept_names, set()
+        step._not_kept_shown, step._not_kept_secrets = {}, secret_environment()
+    shown_as, keys = step._not_kept_shown, set()  # name -> as shown, for the names counted apart
     for name, why in left_out:
-        shown = _shown(name, step._not_kept_secrets)
-        if shown not in counted and len(counted) >= MAX_COLUMNS:
+        shown = shown_as.get(name)
+        if shown is None and len(shown_as) >= MAX_COLUMNS:
             keys.add(f"{NOT_KEPT_STAT}:{MORE}")
             continue
-        counted.add(shown)
+        if shown is None:  # escaped, scrubbed and cut once per name and task, not once per row
+            shown = shown_as[name] = _shown(name, step._not_kept_secrets)
         keys.add(f"{NOT_KEPT_STAT}:{why}:{shown}")
     for key in sorted(keys):
         step.stat_update(key)
